@@ -1,0 +1,23 @@
+//! The small async OpenStack client octavia-integrator needs, and nothing it does not.
+//!
+//! # Layout
+//! - [`error`]: the one error type every call returns, with questions the caller can ask
+//!   (`is_not_found`, `is_immutable_conflict`, `is_quota`, `is_retryable`, `status`).
+//! - [`session`]: Keystone v3 authentication, token cache and single-flight re-auth, the service
+//!   catalog, endpoint choice, retry policy, timeouts and TLS. Every HTTP call goes through
+//!   [`session::Session::send`].
+//! - [`load_balancer`]: Octavia v2, one module per resource.
+//! - [`network`]: Neutron v2.0, one module per resource.
+//! - [`wait`]: polling until a load balancer is ACTIVE, gone or in ERROR.
+//! - `sim` (feature `sim`): a simulated Keystone + Octavia + Neutron on loopback. It shares no
+//!   wire types with the client, so a mistake in one cannot be mirrored by the other.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod load_balancer;
+pub mod network;
+pub mod session;
+pub mod wait;
+
+#[cfg(feature = "sim")]
+pub mod sim;

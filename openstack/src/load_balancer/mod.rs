@@ -1,0 +1,1 @@
+//! Octavia v2: one module per resource.

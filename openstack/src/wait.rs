@@ -1,0 +1,1 @@
+//! Polling a load balancer until it is ACTIVE, gone, or in ERROR.

@@ -1,0 +1,1 @@
+//! The subcommands: one module each; `src/main.rs` only parses and dispatches.

@@ -1,0 +1,1 @@
+//! Settings (TOML) and cloud credentials (clouds.yaml, `OS_*` variables, Juju credentials).

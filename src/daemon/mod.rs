@@ -1,0 +1,1 @@
+//! The long-running service: local API on a unix socket, work queue, resync, metrics.

@@ -1,0 +1,1 @@
+//! Observe → diff → act → wait → answer, for one request; delete; garbage-collect.

@@ -1,0 +1,1 @@
+//! The `loadbalancer` relation interface v1 and the legacy `public-address` interface.

@@ -1,0 +1,1 @@
+//! Pure: request + site settings + provider capabilities → the desired load-balancer graph.
