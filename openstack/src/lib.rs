@@ -16,8 +16,16 @@
 pub mod error;
 pub mod load_balancer;
 pub mod network;
+mod pagination;
 pub mod session;
 pub mod wait;
+
+pub use error::{Error, ServiceFailure};
+pub use session::{
+    ApiVersion, AppCredRef, Call, CallClass, CallObserver, CallRecord, Credentials, DomainRef,
+    Interface, Reply, RetryPolicy, Scope, ServiceType, Session, SessionConfig, Target, Timeouts,
+    UserRef,
+};
 
 #[cfg(feature = "sim")]
 pub mod sim;

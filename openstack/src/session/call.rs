@@ -114,4 +114,89 @@ pub struct Reply {
     pub request_id: Option<String>,
     /// The raw body (may be empty, e.g. 204).
     pub body: Vec<u8>,
+    /// Catalog type of the service that answered (for error messages).
+    pub service: &'static str,
+    /// HTTP method of the call (for error messages).
+    pub method: String,
+    /// URL path of the call, without the query (for error messages).
+    pub path: String,
+}
+
+impl Reply {
+    /// A reply as [`super::Session::send`] builds it; public so that tests of resource modules
+    /// can feed canned answers to their decoders.
+    pub fn new(
+        service: ServiceType,
+        method: Method,
+        path: impl Into<String>,
+        status: u16,
+        body: impl Into<Vec<u8>>,
+    ) -> Self {
+        Reply {
+            status,
+            request_id: None,
+            body: body.into(),
+            service: service.catalog_type(),
+            method: method.to_string(),
+            path: path.into(),
+        }
+    }
+
+    /// Decodes the body as JSON into `T`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Decode`] naming the service, method and path when the body is not the
+    /// expected JSON (an empty body included).
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, crate::Error> {
+        serde_json::from_slice(&self.body).map_err(|e| crate::Error::Decode {
+            service: self.service,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            detail: if self.body.is_empty() {
+                format!("empty body with status {} ({e})", self.status)
+            } else {
+                e.to_string()
+            },
+        })
+    }
+
+    /// The body has no content (e.g. 204, 202 without body).
+    pub fn is_empty(&self) -> bool {
+        self.body.iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// The body as text (lossy UTF-8), e.g. for logging a snippet.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Thing {
+        id: String,
+    }
+
+    #[test]
+    fn json_decode_error_names_the_call() {
+        let r = Reply::new(
+            ServiceType::LoadBalancer,
+            Method::GET,
+            "/v2/lbaas/loadbalancers/x",
+            200,
+            br#"{"nope": 1}"#.to_vec(),
+        );
+        let err = r.json::<Thing>().unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("load-balancer GET /v2/lbaas/loadbalancers/x"), "{text}");
+        let ok = Reply::new(ServiceType::Network, Method::GET, "p", 200, br#"{"id":"a"}"#.to_vec());
+        assert_eq!(ok.json::<Thing>().unwrap().id, "a");
+        assert!(!ok.is_empty());
+        let empty = Reply::new(ServiceType::Network, Method::DELETE, "p", 204, Vec::new());
+        assert!(empty.is_empty());
+        assert!(empty.json::<Thing>().unwrap_err().to_string().contains("empty body"));
+    }
 }

@@ -1,0 +1,197 @@
+//! The in-memory token cache and Keystone authentication (single-flight).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::SecretString;
+use tokio::time::Instant;
+use url::Url;
+
+use super::catalog::CatalogService;
+use super::keystone;
+use super::transport::Exchange;
+use super::{CallClass, Session};
+use crate::Error;
+
+/// Renew a token when less than this much of its life is left (keystoneauth's
+/// `MIN_TOKEN_LIFE_SECONDS`).
+pub(crate) const MIN_TOKEN_LIFE: Duration = Duration::from_secs(120);
+
+/// A token we hold, with what came with it.
+pub(crate) struct Token {
+    pub secret: SecretString,
+    /// Increases with every token issued to this session; tells a 401 on an old token from
+    /// one on the current token.
+    pub generation: u64,
+    /// When renewal is due: `expires − min(120 s, lifetime/2)`.
+    pub renew_at: Instant,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub project_id: Option<String>,
+    pub catalog: Vec<CatalogService>,
+}
+
+/// The current token plus the lock that makes re-authentication single-flight.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    current: Mutex<Option<Arc<Token>>>,
+    auth: tokio::sync::Mutex<()>,
+    generation: AtomicU64,
+}
+
+impl TokenCache {
+    pub fn current(&self) -> Option<Arc<Token>> {
+        match self.current.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn fresh(&self) -> Option<Arc<Token>> {
+        self.current().filter(|t| Instant::now() < t.renew_at)
+    }
+
+    fn store(&self, token: Option<Arc<Token>>) {
+        match self.current.lock() {
+            Ok(mut g) => *g = token,
+            Err(p) => *p.into_inner() = token,
+        }
+    }
+
+    pub fn clear(&self) {
+        self.store(None);
+    }
+}
+
+impl Session {
+    /// A token with more than the renewal margin of life left; authenticates (once, for all
+    /// concurrent callers) when there is none.
+    pub(crate) async fn token(&self) -> Result<Arc<Token>, Error> {
+        let cache = &self.inner.tokens;
+        if let Some(t) = cache.fresh() {
+            return Ok(t);
+        }
+        let _flight = cache.auth.lock().await;
+        // Another caller may have authenticated while we waited for the lock.
+        if let Some(t) = cache.fresh() {
+            return Ok(t);
+        }
+        self.authenticate().await
+    }
+
+    /// After a 401 on the token of generation `stale`: re-authenticate, unless another caller
+    /// already replaced that token.
+    pub(crate) async fn reauthenticate(&self, stale: u64) -> Result<Arc<Token>, Error> {
+        let cache = &self.inner.tokens;
+        let _flight = cache.auth.lock().await;
+        if let Some(t) = cache.current() {
+            if t.generation != stale && Instant::now() < t.renew_at {
+                return Ok(t);
+            }
+        }
+        self.authenticate().await
+    }
+
+    /// One `POST /v3/auth/tokens`. Caller holds the single-flight lock.
+    async fn authenticate(&self) -> Result<Arc<Token>, Error> {
+        let cache = &self.inner.tokens;
+        let base = self.identity_base().await?;
+        let url = base
+            .join("auth/tokens")
+            .map_err(|e| Error::Config(format!("cannot build the Keystone token URL: {e}")))?;
+        let config = &self.inner.config;
+        let body = keystone::auth_body(&config.credentials, config.scope.as_ref());
+        tracing::debug!(url = %url.path(), "authenticating with Keystone");
+        let raw = self
+            .inner
+            .transport
+            .exchange(Exchange {
+                service: "identity",
+                method: Method::POST,
+                url,
+                route: "auth/tokens".into(),
+                token: None,
+                body: Some(&body),
+                timeout: self.timeout_for(CallClass::Write),
+                ok: &[200, 201],
+            })
+            .await
+            .map_err(explain_auth_failure)?;
+        drop(body);
+        let received = Instant::now();
+        let subject = raw
+            .headers
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok());
+        let issued = keystone::parse_token(subject, &raw.body, chrono::Utc::now())?;
+        let margin = MIN_TOKEN_LIFE.min(issued.lifetime / 2);
+        let expires = received + issued.lifetime;
+        let token = Arc::new(Token {
+            secret: issued.token,
+            generation: cache.generation.fetch_add(1, Ordering::SeqCst) + 1,
+            renew_at: expires - margin,
+            expires_at: issued.expires_at,
+            project_id: issued.project_id,
+            catalog: issued.catalog,
+        });
+        tracing::info!(
+            expires_at = ?token.expires_at,
+            lifetime_s = issued.lifetime.as_secs(),
+            project_id = token.project_id.as_deref().unwrap_or(""),
+            "obtained a Keystone token"
+        );
+        cache.store(Some(token.clone()));
+        Ok(token)
+    }
+
+    /// The Keystone v3 base URL: the auth URL itself if it ends in `/v3`, else what version
+    /// discovery (`GET auth_url`) names, else `<auth_url>/v3/`. Discovered once per session.
+    async fn identity_base(&self) -> Result<Url, Error> {
+        self.inner
+            .identity_base
+            .get_or_try_init(|| async {
+                let auth = Url::parse(self.inner.config.auth_url.trim())
+                    .map_err(|e| Error::Config(format!("auth URL is not a URL: {e}")))?;
+                if let Some(base) = keystone::direct_v3(&auth) {
+                    return Ok(base);
+                }
+                let answer = self
+                    .inner
+                    .transport
+                    .exchange(Exchange {
+                        service: "identity",
+                        method: Method::GET,
+                        url: auth.clone(),
+                        route: "/".into(),
+                        token: None,
+                        body: None,
+                        timeout: self.timeout_for(CallClass::Read),
+                        ok: &[200, 300],
+                    })
+                    .await;
+                match answer {
+                    Ok(raw) => Ok(keystone::v3_from_discovery(&raw.body)
+                        .unwrap_or_else(|| keystone::appended_v3(&auth))),
+                    // Not a discovery document (404, 401 on a proxied path…): try `/v3`.
+                    Err(e) if e.status().is_some() => Ok(keystone::appended_v3(&auth)),
+                    Err(e) => Err(e),
+                }
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Adds the "what to do" for Keystone refusals.
+fn explain_auth_failure(e: Error) -> Error {
+    match e {
+        Error::NotFound(f) => Error::Auth(format!(
+            "{f}; the token URL was not found: check auth_url (it should point at Keystone, e.g. https://keystone.example:5000/v3)"
+        )),
+        Error::BadRequest(f) => Error::Auth(format!(
+            "{f}; Keystone rejected the auth request: check that a user name comes with its domain and a project name with its domain"
+        )),
+        other => other,
+    }
+}
