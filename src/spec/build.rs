@@ -1,0 +1,466 @@
+//! Request meaning + site settings → the desired graph ([`build`]).
+
+use std::net::IpAddr;
+
+use openstack::load_balancer::enums::{LbAlgorithm, MonitorType, Protocol, SessionPersistenceType};
+
+use super::graph::{
+    DesiredFloatingIp, DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool,
+    DesiredRule, DesiredSecurityGroup,
+};
+use super::naming::Owner;
+
+/// Site settings the spec needs, with every name already resolved to an id (the reconciler
+/// does that once when it connects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Identifies this integrator deployment (tags and names).
+    pub cluster_id: String,
+    /// Subnet VIPs come from.
+    pub vip_subnet_id: String,
+    /// Network of the VIP subnet.
+    pub vip_network_id: Option<String>,
+    /// Subnet the backends live on.
+    pub member_subnet_id: String,
+    /// CIDR of the member subnet (the amphora's source addresses: security-group rules).
+    pub member_subnet_cidr: Option<String>,
+    /// External network public requests get a floating IP from; `None` = the VIP is the
+    /// public address.
+    pub floating_network_id: Option<String>,
+    /// Octavia provider name; `None` = the cloud's default.
+    pub provider: Option<String>,
+    /// Octavia flavor id.
+    pub flavor_id: Option<String>,
+    /// Octavia availability zone.
+    pub availability_zone: Option<String>,
+    /// Whether we open the backends' ports with a security group of ours.
+    pub manage_security_groups: bool,
+    /// Whether the provider keeps client source addresses (OVN: no SNAT), so backends see
+    /// clients rather than the load balancer.
+    pub preserves_client_ip: bool,
+}
+
+/// What a request means, in load-balancer terms (from the relation module's reading of the
+/// request against the provider's capabilities).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    /// A public address is wanted.
+    pub public: bool,
+    /// A requested VIP address.
+    pub vip_address: Option<String>,
+    /// One per port mapping.
+    pub listeners: Vec<ListenerIntent>,
+    /// The pools' algorithm.
+    pub algorithm: LbAlgorithm,
+    /// Session persistence (`sticky`).
+    pub persistence: Option<SessionPersistenceType>,
+    /// The health check, if any.
+    pub monitor: Option<MonitorIntent>,
+    /// Backend addresses.
+    pub backends: Vec<String>,
+}
+
+/// One port mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerIntent {
+    /// Listener protocol.
+    pub protocol: Protocol,
+    /// Pool protocol.
+    pub pool_protocol: Protocol,
+    /// Frontend port.
+    pub port: u16,
+    /// Backend port.
+    pub backend_port: u16,
+    /// Allowed source CIDRs (`None` = everyone).
+    pub allowed_cidrs: Option<Vec<String>>,
+}
+
+/// A health check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorIntent {
+    /// Monitor type.
+    pub kind: MonitorType,
+    /// Port checked on each backend (`None` = the backend port).
+    pub port: Option<u16>,
+    /// Seconds between checks.
+    pub delay: u32,
+    /// Seconds a check may take.
+    pub timeout: u32,
+    /// Failures before a backend is down (and successes before it is up again).
+    pub retries: u8,
+    /// HTTP(S) path.
+    pub url_path: Option<String>,
+}
+
+/// Why no graph can be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// No backends: we never build (or shrink) a pool to zero members.
+    #[error("the request has no backends; refusing to build or empty the load balancer's pools")]
+    NoBackends,
+    /// No port mappings.
+    #[error("the request has no port mappings; a load balancer needs at least one listener")]
+    NoPorts,
+    /// A backend is not an IP address.
+    #[error("backend '{0}' is not an IP address")]
+    BadBackend(String),
+}
+
+/// Builds the desired graph. Pure: the same input always gives the same graph.
+///
+/// # Errors
+/// [`SpecError`] when the request cannot be served as asked (no backends, no ports, a backend
+/// that is not an IP address).
+pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, SpecError> {
+    if intent.listeners.is_empty() {
+        return Err(SpecError::NoPorts);
+    }
+    let mut backends: Vec<IpAddr> = Vec::new();
+    for b in &intent.backends {
+        let ip: IpAddr = b
+            .trim()
+            .parse()
+            .map_err(|_| SpecError::BadBackend(b.clone()))?;
+        if !backends.contains(&ip) {
+            backends.push(ip);
+        }
+    }
+    if backends.is_empty() {
+        return Err(SpecError::NoBackends);
+    }
+    backends.sort();
+    let tags = owner.tags();
+
+    let mut listeners: Vec<DesiredListener> = intent
+        .listeners
+        .iter()
+        .map(|l| {
+            let proto = l.protocol.as_str().to_ascii_lowercase();
+            let suffix = format!("{proto}-{}", l.port);
+            let monitor_port = intent
+                .monitor
+                .as_ref()
+                .and_then(|m| m.port)
+                .filter(|p| *p != l.backend_port);
+            let members = backends
+                .iter()
+                .map(|ip| DesiredMember {
+                    address: ip.to_string(),
+                    port: l.backend_port,
+                    name: member_name(&ip.to_string(), l.backend_port, monitor_port),
+                    subnet_id: Some(site.member_subnet_id.clone()),
+                    monitor_port,
+                })
+                .collect();
+            let monitor = intent.monitor.as_ref().map(|m| {
+                let http = matches!(m.kind, MonitorType::Http | MonitorType::Https);
+                DesiredMonitor {
+                    name: owner.child_name(&format!("monitor-{suffix}")),
+                    kind: m.kind.clone(),
+                    delay: m.delay.max(2),
+                    timeout: m.timeout.clamp(1, m.delay.max(2) - 1),
+                    max_retries: m.retries.clamp(1, 10),
+                    max_retries_down: m.retries.clamp(1, 10),
+                    url_path: if http {
+                        Some(m.url_path.clone().unwrap_or_else(|| "/".to_string()))
+                    } else {
+                        None
+                    },
+                    expected_codes: http.then(|| "200".to_string()),
+                    tags: tags.clone(),
+                }
+            });
+            DesiredListener {
+                name: owner.child_name(&format!("listener-{suffix}")),
+                protocol: l.protocol.clone(),
+                port: l.port,
+                allowed_cidrs: l.allowed_cidrs.clone().map(|mut c| {
+                    c.sort();
+                    c
+                }),
+                tags: tags.clone(),
+                pool: DesiredPool {
+                    name: owner.child_name(&format!("pool-{suffix}")),
+                    protocol: l.pool_protocol.clone(),
+                    algorithm: intent.algorithm.clone(),
+                    persistence: intent.persistence.clone(),
+                    members,
+                    monitor,
+                    tags: tags.clone(),
+                },
+            }
+        })
+        .collect();
+    listeners.sort_by(|a, b| (a.protocol.as_str(), a.port).cmp(&(b.protocol.as_str(), b.port)));
+
+    let floating_ip = match (&site.floating_network_id, intent.public) {
+        (Some(net), true) => Some(DesiredFloatingIp {
+            network_id: net.clone(),
+            description: owner.description("Floating IP"),
+            tags: tags.clone(),
+        }),
+        _ => None,
+    };
+
+    let security_group = site
+        .manage_security_groups
+        .then(|| security_group(owner, intent, site, &listeners, &backends));
+
+    Ok(DesiredLb {
+        owner: owner.clone(),
+        name: owner.stem(),
+        description: owner.description("Load balancer"),
+        tags,
+        vip_subnet_id: site.vip_subnet_id.clone(),
+        vip_network_id: site.vip_network_id.clone(),
+        vip_address: intent.vip_address.clone(),
+        provider: site.provider.clone(),
+        flavor_id: site.flavor_id.clone(),
+        availability_zone: site.availability_zone.clone(),
+        listeners,
+        floating_ip,
+        security_group,
+    })
+}
+
+/// A member's name: address and port (and the health-check port when it differs), so the
+/// status tree alone shows whether a member is as desired.
+fn member_name(address: &str, port: u16, monitor_port: Option<u16>) -> String {
+    match monitor_port {
+        Some(mp) => format!("{address}:{port}:check-{mp}"),
+        None => format!("{address}:{port}"),
+    }
+}
+
+fn security_group(
+    owner: &Owner,
+    intent: &Intent,
+    site: &Site,
+    listeners: &[DesiredListener],
+    backends: &[IpAddr],
+) -> DesiredSecurityGroup {
+    let v6 = backends.iter().any(|b| b.is_ipv6());
+    let (ethertype, any) = if v6 {
+        ("IPv6", "::/0")
+    } else {
+        ("IPv4", "0.0.0.0/0")
+    };
+    // Amphorae connect from the member subnet; OVN keeps the client's address, so the backend
+    // port has to be open to the clients.
+    let source = if site.preserves_client_ip {
+        any.to_string()
+    } else {
+        site.member_subnet_cidr
+            .clone()
+            .unwrap_or_else(|| any.to_string())
+    };
+    let mut rules: Vec<DesiredRule> = Vec::new();
+    for l in listeners {
+        let protocol = match l.pool.protocol {
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+            _ => "tcp",
+        };
+        let mut ports = vec![l.pool.members[0].port];
+        if let Some(mp) = intent.monitor.as_ref().and_then(|m| m.port) {
+            ports.push(mp);
+        }
+        for port in ports {
+            let rule = DesiredRule {
+                protocol: protocol.to_string(),
+                port,
+                remote_ip_prefix: source.clone(),
+                ethertype: ethertype.to_string(),
+            };
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+    }
+    rules.sort();
+    DesiredSecurityGroup {
+        name: owner.child_name("backends"),
+        description: owner.description("Security group opening the backends to the load balancer,"),
+        tags: owner.tags(),
+        rules,
+        member_addresses: backends.iter().map(|b| b.to_string()).collect(),
+        member_subnet_id: site.member_subnet_id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::naming::{RequestKey, MAX_NAME};
+
+    pub(crate) fn site() -> Site {
+        Site {
+            cluster_id: "demo".into(),
+            vip_subnet_id: "vip-subnet".into(),
+            vip_network_id: Some("vip-net".into()),
+            member_subnet_id: "member-subnet".into(),
+            member_subnet_cidr: Some("10.5.0.0/24".into()),
+            floating_network_id: Some("ext-net".into()),
+            provider: Some("amphora".into()),
+            flavor_id: None,
+            availability_zone: None,
+            manage_security_groups: false,
+            preserves_client_ip: false,
+        }
+    }
+
+    pub(crate) fn intent() -> Intent {
+        Intent {
+            public: true,
+            vip_address: None,
+            listeners: vec![ListenerIntent {
+                protocol: Protocol::Tcp,
+                pool_protocol: Protocol::Tcp,
+                port: 443,
+                backend_port: 6443,
+                allowed_cidrs: None,
+            }],
+            algorithm: LbAlgorithm::RoundRobin,
+            persistence: None,
+            monitor: Some(MonitorIntent {
+                kind: MonitorType::Http,
+                port: Some(6443),
+                delay: 30,
+                timeout: 10,
+                retries: 3,
+                url_path: Some("/livez".into()),
+            }),
+            backends: vec!["10.5.0.12".into(), "10.5.0.10".into(), "10.5.0.11".into()],
+        }
+    }
+
+    fn owner(app: &str) -> Owner {
+        Owner::new("demo", RequestKey::new(app, "api-server-external"))
+    }
+
+    #[test]
+    fn builds_one_listener_per_mapping_with_sorted_members() {
+        let d = build(&owner("k8s"), &intent(), &site()).unwrap();
+        assert_eq!(d.listeners.len(), 1);
+        let l = &d.listeners[0];
+        assert_eq!((l.protocol.clone(), l.port), (Protocol::Tcp, 443));
+        let addrs: Vec<&str> = l.pool.members.iter().map(|m| m.address.as_str()).collect();
+        assert_eq!(addrs, ["10.5.0.10", "10.5.0.11", "10.5.0.12"]);
+        assert!(l
+            .pool
+            .members
+            .iter()
+            .all(|m| m.port == 6443 && m.monitor_port.is_none()));
+        assert_eq!(
+            l.pool.members[0].subnet_id.as_deref(),
+            Some("member-subnet")
+        );
+        let m = l.pool.monitor.as_ref().unwrap();
+        assert_eq!(m.url_path.as_deref(), Some("/livez"));
+        assert!(m.timeout < m.delay);
+        assert_eq!(d.floating_ip.as_ref().unwrap().network_id, "ext-net");
+        assert!(d.security_group.is_none());
+        assert!(d.tags.contains(&"octavia-integrator".to_string()));
+        assert!(d.name.len() <= MAX_NAME);
+    }
+
+    #[test]
+    fn same_input_same_graph_and_fingerprint() {
+        let a = build(&owner("k8s"), &intent(), &site()).unwrap();
+        let mut shuffled = intent();
+        shuffled.backends.reverse();
+        let b = build(&owner("k8s"), &shuffled, &site()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn members_do_not_change_the_fingerprint_but_algorithm_does() {
+        let a = build(&owner("k8s"), &intent(), &site()).unwrap();
+        let mut fewer = intent();
+        fewer.backends.pop();
+        assert_eq!(
+            build(&owner("k8s"), &fewer, &site()).unwrap().fingerprint(),
+            a.fingerprint()
+        );
+        let mut lc = intent();
+        lc.algorithm = LbAlgorithm::LeastConnections;
+        assert_ne!(
+            build(&owner("k8s"), &lc, &site()).unwrap().fingerprint(),
+            a.fingerprint()
+        );
+    }
+
+    #[test]
+    fn internal_or_no_floating_network_means_no_floating_ip() {
+        let mut internal = intent();
+        internal.public = false;
+        assert!(build(&owner("k8s"), &internal, &site())
+            .unwrap()
+            .floating_ip
+            .is_none());
+        let mut no_net = site();
+        no_net.floating_network_id = None;
+        assert!(build(&owner("k8s"), &intent(), &no_net)
+            .unwrap()
+            .floating_ip
+            .is_none());
+    }
+
+    #[test]
+    fn no_backends_is_an_error_not_an_empty_pool() {
+        let mut none = intent();
+        none.backends.clear();
+        assert_eq!(
+            build(&owner("k8s"), &none, &site()),
+            Err(SpecError::NoBackends)
+        );
+        let mut bad = intent();
+        bad.backends.push("not-an-ip".into());
+        assert!(matches!(
+            build(&owner("k8s"), &bad, &site()),
+            Err(SpecError::BadBackend(_))
+        ));
+        let mut no_ports = intent();
+        no_ports.listeners.clear();
+        assert_eq!(
+            build(&owner("k8s"), &no_ports, &site()),
+            Err(SpecError::NoPorts)
+        );
+    }
+
+    #[test]
+    fn two_apps_get_two_graphs() {
+        let a = build(&owner("k8s-a"), &intent(), &site()).unwrap();
+        let b = build(&owner("k8s-b"), &intent(), &site()).unwrap();
+        assert_ne!(a.name, b.name);
+        assert_ne!(a.tags, b.tags);
+    }
+
+    #[test]
+    fn a_separate_health_check_port_goes_on_members() {
+        let mut i = intent();
+        i.monitor.as_mut().unwrap().port = Some(10256);
+        let d = build(&owner("k8s"), &i, &site()).unwrap();
+        let m = &d.listeners[0].pool.members[0];
+        assert_eq!(m.monitor_port, Some(10256));
+        assert_eq!(m.name, "10.5.0.10:6443:check-10256");
+    }
+
+    #[test]
+    fn security_group_rules_follow_the_provider() {
+        let mut s = site();
+        s.manage_security_groups = true;
+        let d = build(&owner("k8s"), &intent(), &s).unwrap();
+        let sg = d.security_group.unwrap();
+        assert_eq!(sg.rules.len(), 1);
+        assert_eq!(sg.rules[0].remote_ip_prefix, "10.5.0.0/24");
+        assert_eq!(sg.rules[0].port, 6443);
+        s.preserves_client_ip = true;
+        let d = build(&owner("k8s"), &intent(), &s).unwrap();
+        assert_eq!(
+            d.security_group.unwrap().rules[0].remote_ip_prefix,
+            "0.0.0.0/0"
+        );
+    }
+}
