@@ -70,37 +70,37 @@ impl fmt::Display for Protocol {
 }
 
 /// The top-level field names of a request: the only keys allowed in a response's
-/// `error_fields`.
+/// `error_fields`. Ordered by wire name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RequestField {
-    /// `id`
-    Id,
-    /// `name`
-    Name,
-    /// `protocol`
-    Protocol,
-    /// `backends`
-    Backends,
-    /// `port_mapping`
-    PortMapping,
     /// `algorithm`
     Algorithm,
-    /// `sticky`
-    Sticky,
+    /// `backends`
+    Backends,
     /// `health_checks`
     HealthChecks,
+    /// `id`
+    Id,
+    /// `ingress_address`
+    IngressAddress,
+    /// `name`
+    Name,
+    /// `port_mapping`
+    PortMapping,
+    /// `protocol`
+    Protocol,
     /// `public`
     Public,
-    /// `tls_termination`
-    TlsTermination,
+    /// `sent_hash`
+    SentHash,
+    /// `sticky`
+    Sticky,
     /// `tls_cert`
     TlsCert,
     /// `tls_key`
     TlsKey,
-    /// `ingress_address`
-    IngressAddress,
-    /// `sent_hash`
-    SentHash,
+    /// `tls_termination`
+    TlsTermination,
 }
 
 impl RequestField {
