@@ -1,0 +1,247 @@
+//! Settings → the `openstack` crate's [`SessionConfig`]. The CA bundle file is read here.
+
+use openstack::session as os;
+
+use super::credentials::{
+    Auth, CaBundle, CloudSettings, DomainRef, Interface, ProjectRef, Scope, UserRef,
+};
+use super::file::read_text;
+use super::{ConfigError, Settings};
+
+impl Settings {
+    /// The session configuration for the cloud these settings name (defaults for retries and
+    /// timeouts). Reads the CA bundle file, if any; its errors name the file.
+    pub fn session_config(&self) -> Result<os::SessionConfig, ConfigError> {
+        self.cloud.session_config()
+    }
+}
+
+impl CloudSettings {
+    /// See [`Settings::session_config`].
+    pub fn session_config(&self) -> Result<os::SessionConfig, ConfigError> {
+        let mut config = os::SessionConfig::new(self.auth_url.clone(), credentials(&self.auth));
+        config.scope = scope(&self.scope);
+        config.region = self.region.clone();
+        config.interface = match self.interface {
+            Interface::Public => os::Interface::Public,
+            Interface::Internal => os::Interface::Internal,
+            Interface::Admin => os::Interface::Admin,
+        };
+        config.insecure = self.insecure;
+        config.ca_bundle_pem = match &self.ca {
+            None => None,
+            Some(ca) => Some(ca_pem(ca)?.into_bytes()),
+        };
+        Ok(config)
+    }
+}
+
+/// The PEM text of a CA bundle, checked to hold at least one certificate.
+fn ca_pem(ca: &CaBundle) -> Result<String, ConfigError> {
+    let (origin, pem) = match ca {
+        CaBundle::File(path) => {
+            let file = read_text(
+                "CA bundle",
+                path,
+                "fix [cloud] ca_file (or OS_CACERT / cacert in clouds.yaml)",
+            )?;
+            (format!("CA bundle {}", path.display()), file.text)
+        }
+        CaBundle::Pem { origin, pem } => (origin.clone(), pem.clone()),
+    };
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(ConfigError::Syntax {
+            origin,
+            format: "PEM",
+            message: "no `-----BEGIN CERTIFICATE-----` block found: give PEM certificates".into(),
+        });
+    }
+    Ok(pem)
+}
+
+fn domain(d: &DomainRef) -> os::DomainRef {
+    match d {
+        DomainRef::Id(id) => os::DomainRef::Id(id.clone()),
+        DomainRef::Name(n) => os::DomainRef::Name(n.clone()),
+    }
+}
+
+fn user(u: &UserRef) -> os::UserRef {
+    match u {
+        UserRef::Id(id) => os::UserRef::Id(id.clone()),
+        UserRef::Name { name, domain: d } => os::UserRef::Name {
+            name: name.clone(),
+            domain: domain(d),
+        },
+    }
+}
+
+fn credentials(auth: &Auth) -> os::Credentials {
+    match auth {
+        Auth::Password { user: u, password } => os::Credentials::Password {
+            user: user(u),
+            password: password.clone(),
+        },
+        Auth::ApplicationCredentialId { id, secret } => os::Credentials::ApplicationCredential {
+            credential: os::AppCredRef::Id(id.clone()),
+            secret: secret.clone(),
+        },
+        Auth::ApplicationCredentialName {
+            name,
+            user: u,
+            secret,
+        } => os::Credentials::ApplicationCredential {
+            credential: os::AppCredRef::Name {
+                name: name.clone(),
+                user: user(u),
+            },
+            secret: secret.clone(),
+        },
+        Auth::Token { token } => os::Credentials::Token {
+            token: token.clone(),
+        },
+    }
+}
+
+fn scope(s: &Scope) -> Option<os::Scope> {
+    match s {
+        Scope::Project(ProjectRef::Id(id)) => Some(os::Scope::ProjectId(id.clone())),
+        Scope::Project(ProjectRef::Name { name, domain: d }) => Some(os::Scope::ProjectName {
+            name: name.clone(),
+            domain: domain(d),
+        }),
+        Scope::Domain(DomainRef::Id(id)) => Some(os::Scope::DomainId(id.clone())),
+        Scope::Domain(DomainRef::Name(n)) => Some(os::Scope::DomainName(n.clone())),
+        Scope::Implicit => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::{ExposeSecret, SecretString};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn cloud(auth: Auth, scope: Scope, ca: Option<CaBundle>) -> CloudSettings {
+        CloudSettings {
+            auth_url: "https://k:5000/v3".into(),
+            auth,
+            scope,
+            region: Some("R1".into()),
+            interface: Interface::Internal,
+            ca,
+            insecure: false,
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn password_project_by_name() {
+        let c = cloud(
+            Auth::Password {
+                user: UserRef::Name {
+                    name: "u".into(),
+                    domain: DomainRef::Name("D".into()),
+                },
+                password: SecretString::from("pw"),
+            },
+            Scope::Project(ProjectRef::Name {
+                name: "p".into(),
+                domain: DomainRef::Id("default".into()),
+            }),
+            None,
+        );
+        let s = c.session_config().unwrap();
+        assert_eq!(s.auth_url, "https://k:5000/v3");
+        assert_eq!(s.region.as_deref(), Some("R1"));
+        assert_eq!(s.interface, os::Interface::Internal);
+        assert_eq!(
+            s.scope,
+            Some(os::Scope::ProjectName {
+                name: "p".into(),
+                domain: os::DomainRef::Id("default".into())
+            })
+        );
+        match s.credentials {
+            os::Credentials::Password { user, password } => {
+                assert_eq!(
+                    user,
+                    os::UserRef::Name {
+                        name: "u".into(),
+                        domain: os::DomainRef::Name("D".into())
+                    }
+                );
+                assert_eq!(password.expose_secret(), "pw");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn application_credential_has_no_scope() {
+        let c = cloud(
+            Auth::ApplicationCredentialName {
+                name: "ac".into(),
+                user: UserRef::Id("uid".into()),
+                secret: SecretString::from("s"),
+            },
+            Scope::Implicit,
+            None,
+        );
+        let s = c.session_config().unwrap();
+        assert_eq!(s.scope, None);
+        assert!(matches!(
+            s.credentials,
+            os::Credentials::ApplicationCredential {
+                credential: os::AppCredRef::Name { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn ca_file_is_read_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("ca.pem");
+        std::fs::write(
+            &good,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let token = || Auth::Token {
+            token: SecretString::from("t"),
+        };
+        let s = cloud(
+            token(),
+            Scope::Domain(DomainRef::Id("d".into())),
+            Some(CaBundle::File(good)),
+        )
+        .session_config()
+        .unwrap();
+        assert!(String::from_utf8(s.ca_bundle_pem.unwrap())
+            .unwrap()
+            .contains("MIIB"));
+        assert_eq!(s.scope, Some(os::Scope::DomainId("d".into())));
+
+        let missing = dir.path().join("missing.pem");
+        let err = cloud(
+            token(),
+            Scope::Implicit,
+            Some(CaBundle::File(missing.clone())),
+        )
+        .session_config()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(&missing.display().to_string()), "{err}");
+        assert!(err.contains("CA bundle"), "{err}");
+
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "hello").unwrap();
+        let err = cloud(token(), Scope::Implicit, Some(CaBundle::File(junk.clone())))
+            .session_config()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&junk.display().to_string()), "{err}");
+    }
+}
