@@ -1,0 +1,111 @@
+//! Listing every page of an Octavia or Neutron collection.
+//!
+//! Both services answer `{"<collection>": [...], "<collection>_links": [{"rel": "next", ...}]}`.
+//! [`collect`] follows `rel=next` (an absolute URL, sent as [`Target::Url`]) until there is no
+//! `next` link, the page is empty (Octavia emits `next` whenever a page is full, so the last
+//! page may be followed by an empty one), or a link repeats (a broken server must not loop us
+//! forever). Each resource declares its page shape with [`page!`].
+
+use std::collections::HashSet;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::load_balancer::Link;
+use crate::session::{Call, Session, Target};
+
+/// One decoded page: its items and its links.
+pub(crate) trait Page: DeserializeOwned {
+    /// The item type.
+    type Item;
+    /// Splits the page into items and links.
+    fn into_parts(self) -> (Vec<Self::Item>, Vec<Link>);
+}
+
+/// Declares a private page type: `page!(Name, Item, "items_key", "items_key_links");`.
+macro_rules! page {
+    ($page:ident, $item:ty, $key:literal, $links:literal) => {
+        #[derive(serde::Deserialize)]
+        struct $page {
+            #[serde(rename = $key, default, deserialize_with = "crate::load_balancer::wire::null_default")]
+            items: Vec<$item>,
+            #[serde(rename = $links, default, deserialize_with = "crate::load_balancer::wire::null_default")]
+            links: Vec<crate::load_balancer::Link>,
+        }
+
+        impl crate::pagination::Page for $page {
+            type Item = $item;
+            fn into_parts(self) -> (Vec<$item>, Vec<crate::load_balancer::Link>) {
+                (self.items, self.links)
+            }
+        }
+    };
+}
+pub(crate) use page;
+
+/// The `next` link of a page, if any.
+pub(crate) fn next_link(links: &[Link]) -> Option<&str> {
+    links
+        .iter()
+        .find(|l| l.rel == "next" && !l.href.is_empty())
+        .map(|l| l.href.as_str())
+}
+
+/// Sends `first`, then follows `next` links, and returns every item of every page.
+///
+/// # Errors
+/// The first error of any page (nothing partial is returned).
+pub(crate) async fn collect<P: Page>(
+    session: &Session,
+    first: Call,
+) -> Result<Vec<P::Item>, Error> {
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    let mut call = first;
+    loop {
+        let reply = session.send(call.clone()).await?;
+        let page: P = reply.json()?;
+        let (page_items, links) = page.into_parts();
+        let empty = page_items.is_empty();
+        items.extend(page_items);
+        match next_link(&links) {
+            Some(href) if !empty && seen.insert(href.to_string()) => {
+                // The link carries the filters and the marker itself.
+                call.target = Target::Url(href.to_string());
+                call.query.clear();
+            }
+            _ => return Ok(items),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_ignores_previous_and_empty_links() {
+        let links = vec![
+            Link {
+                rel: "previous".into(),
+                href: "http://x/p".into(),
+            },
+            Link {
+                rel: "next".into(),
+                href: String::new(),
+            },
+        ];
+        assert_eq!(next_link(&links), None);
+        let links = vec![
+            Link {
+                rel: "previous".into(),
+                href: "http://x/p".into(),
+            },
+            Link {
+                rel: "next".into(),
+                href: "http://x/n".into(),
+            },
+        ];
+        assert_eq!(next_link(&links), Some("http://x/n"));
+    }
+}
