@@ -148,6 +148,8 @@ pub struct Timeouts {
     pub long_write: Option<Duration>,
     /// TCP/TLS connection establishment (default 10 s).
     pub connect: Option<Duration>,
+    /// How long an idle pooled connection is kept (default 90 s).
+    pub idle: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -157,19 +159,22 @@ impl Default for Timeouts {
             write: Some(Duration::from_secs(60)),
             long_write: Some(Duration::from_secs(180)),
             connect: Some(Duration::from_secs(10)),
+            idle: Some(Duration::from_secs(90)),
         }
     }
 }
 
 impl Timeouts {
-    /// No timeouts at all. Only for tests running on paused Tokio time, where any pending
-    /// timer would fire as soon as the runtime waits on a socket.
+    /// No timeouts and no timers at all (idle connections kept). Only for tests running on
+    /// paused Tokio time, where any pending timer fires as soon as the runtime waits on a
+    /// socket and moves the clock.
     pub fn disabled() -> Self {
         Timeouts {
             read: None,
             write: None,
             long_write: None,
             connect: None,
+            idle: None,
         }
     }
 }

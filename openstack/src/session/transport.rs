@@ -67,6 +67,7 @@ impl Transport {
             .use_rustls_tls()
             .user_agent(user_agent)
             .default_headers(headers);
+        builder = builder.pool_idle_timeout(config.timeouts.idle);
         if let Some(connect) = config.timeouts.connect {
             builder = builder.connect_timeout(connect);
         }

@@ -46,6 +46,7 @@ pub fn config(server: &MockServer, credentials: Credentials) -> SessionConfig {
         write: Some(Duration::from_secs(20)),
         long_write: Some(Duration::from_secs(20)),
         connect: Some(Duration::from_secs(5)),
+        idle: Some(Duration::from_secs(90)),
     };
     c
 }
