@@ -5,8 +5,10 @@
 //! canonical JSON and hashes. Knows nothing of OpenStack.
 
 pub mod json;
+pub mod meaning;
 pub mod v1;
 
+pub use meaning::{meaning, LbIntent, ProviderCaps, Unsupported};
 pub use v1::{
     Address, ErrorKind, Failure, HealthCheck, InvalidRequest, Protocol, Request, RequestField,
     Response,
