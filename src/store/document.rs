@@ -1,0 +1,268 @@
+//! The store's JSON document: versioned, independent of OpenStack and relation types.
+//!
+//! ```json
+//! {
+//!   "format": "octavia-integrator-store",
+//!   "version": 1,
+//!   "leader": true,
+//!   "requests": [
+//!     {"relation_id": 7, "app": "kubernetes-control-plane", "name": "api-server-external",
+//!      "request": "<request JSON text as received>", "request_at": "2026-01-01T00:00:00Z",
+//!      "answer": "<last answer JSON text>", "answered_at": "2026-01-01T00:01:00Z"}
+//!   ]
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The `format` marker every store document carries.
+pub const FORMAT: &str = "octavia-integrator-store";
+/// The newest document version this release writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Which request an entry is for: relation, consuming application, request name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// Juju relation id (`None` for requests given outside a relation, e.g. `apply`).
+    pub relation_id: Option<u64>,
+    /// The consuming application.
+    pub app: String,
+    /// The request name (suffix of `request_<name>`).
+    pub name: String,
+}
+
+impl StoredKey {
+    /// A key.
+    pub fn new(relation_id: Option<u64>, app: impl Into<String>, name: impl Into<String>) -> Self {
+        StoredKey {
+            relation_id,
+            app: app.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.relation_id {
+            Some(id) => write!(f, "{}/{} (relation {id})", self.app, self.name),
+            None => write!(f, "{}/{}", self.app, self.name),
+        }
+    }
+}
+
+/// What is remembered for one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// The request JSON text as received.
+    pub request: String,
+    /// When this request text was first received.
+    pub request_at: DateTime<Utc>,
+    /// The last answer JSON text (`None`: not answered yet).
+    pub answer: Option<String>,
+    /// When the last answer was stored.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// The whole persisted state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Document {
+    /// Whether this unit was last told it is the Juju leader (`None`: never told).
+    pub leader: Option<bool>,
+    /// The requests, by key.
+    pub entries: BTreeMap<StoredKey, StoredEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDocument {
+    format: String,
+    version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    leader: Option<bool>,
+    #[serde(default)]
+    requests: Vec<WireEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEntry {
+    relation_id: Option<u64>,
+    app: String,
+    name: String,
+    request: String,
+    request_at: DateTime<Utc>,
+    answer: Option<String>,
+    answered_at: Option<DateTime<Utc>>,
+}
+
+/// Why a document could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DecodeError {
+    /// Not our document, or broken.
+    Corrupt(String),
+    /// A newer format version.
+    Newer(u32),
+}
+
+impl Document {
+    /// Pretty JSON with a trailing newline; entries in key order.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let wire = WireDocument {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            leader: self.leader,
+            requests: self
+                .entries
+                .iter()
+                .map(|(k, e)| WireEntry {
+                    relation_id: k.relation_id,
+                    app: k.app.clone(),
+                    name: k.name.clone(),
+                    request: e.request.clone(),
+                    request_at: e.request_at,
+                    answer: e.answer.clone(),
+                    answered_at: e.answered_at,
+                })
+                .collect(),
+        };
+        let mut bytes = serde_json::to_vec_pretty(&wire).expect("plain data always serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Reads a document; refuses anything that is not exactly ours.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Document, DecodeError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(DecodeError::Corrupt("the file is empty".into()));
+        }
+        // Look at the header first, so a newer version is reported as such, not as "corrupt".
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let header: Header = serde_json::from_slice(bytes)
+            .map_err(|e| DecodeError::Corrupt(format!("not a JSON object: {e}")))?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(DecodeError::Corrupt(format!(
+                "`format` is not \"{FORMAT}\""
+            )));
+        }
+        match header.version {
+            Some(v) if v > VERSION => return Err(DecodeError::Newer(v)),
+            Some(v) if v >= 1 => {}
+            _ => {
+                return Err(DecodeError::Corrupt(
+                    "`version` is missing or invalid".into(),
+                ))
+            }
+        }
+        let wire: WireDocument =
+            serde_json::from_slice(bytes).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+        let mut entries = BTreeMap::new();
+        for e in wire.requests {
+            let key = StoredKey::new(e.relation_id, e.app, e.name);
+            let entry = StoredEntry {
+                request: e.request,
+                request_at: e.request_at,
+                answer: e.answer,
+                answered_at: e.answered_at,
+            };
+            if entries.insert(key.clone(), entry).is_some() {
+                return Err(DecodeError::Corrupt(format!("request {key} appears twice")));
+            }
+        }
+        Ok(Document {
+            leader: wire.leader,
+            entries,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn sample() -> Document {
+        let mut d = Document {
+            leader: Some(true),
+            ..Default::default()
+        };
+        d.entries.insert(
+            StoredKey::new(Some(7), "kcp", "api-server-external"),
+            StoredEntry {
+                request: r#"{"name": "api-server-external", "port_mapping": {"443": 6443}}"#.into(),
+                request_at: at("2026-01-01T00:00:00Z"),
+                answer: Some(r#"{"address": "203.0.113.5"}"#.into()),
+                answered_at: Some(at("2026-01-01T00:01:00Z")),
+            },
+        );
+        d.entries.insert(
+            StoredKey::new(None, "ops", "manual"),
+            StoredEntry {
+                request: "{}".into(),
+                request_at: at("2026-01-02T00:00:00Z"),
+                answer: None,
+                answered_at: None,
+            },
+        );
+        d
+    }
+
+    #[test]
+    fn round_trip() {
+        let d = sample();
+        let bytes = d.encode();
+        assert_eq!(Document::decode(&bytes).unwrap(), d);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"format\": \"octavia-integrator-store\""));
+        assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn refuses_what_is_not_ours() {
+        for (bytes, want) in [
+            (&b""[..], "empty"),
+            (b"[1, 2]", "not a JSON object"),
+            (b"{\"format\": \"other\", \"version\": 1}", "format"),
+            (b"{\"format\": \"octavia-integrator-store\"}", "version"),
+            (
+                b"{\"format\": \"octavia-integrator-store\", \"version\": 1, \"extra\": 1}",
+                "extra",
+            ),
+            (b"{\"format\": \"octavia-integrator-store\", \"version\": 1, \"requests\": [{\"app\": 1}]}", "expected a string"),
+        ] {
+            match Document::decode(bytes) {
+                Err(DecodeError::Corrupt(reason)) => assert!(reason.contains(want), "{reason}"),
+                other => panic!("{other:?} for {}", String::from_utf8_lossy(bytes)),
+            }
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_corrupt() {
+        let one = r#"{"relation_id": 1, "app": "a", "name": "n", "request": "{}", "request_at": "2026-01-01T00:00:00Z", "answer": null, "answered_at": null}"#;
+        let doc = format!(
+            r#"{{"format": "octavia-integrator-store", "version": 1, "requests": [{one}, {one}]}}"#
+        );
+        assert!(matches!(
+            Document::decode(doc.as_bytes()),
+            Err(DecodeError::Corrupt(r)) if r.contains("twice")
+        ));
+    }
+
+    #[test]
+    fn newer_version_is_named() {
+        let doc = br#"{"format": "octavia-integrator-store", "version": 9, "whatever": []}"#;
+        assert_eq!(Document::decode(doc), Err(DecodeError::Newer(9)));
+    }
+}
