@@ -87,8 +87,7 @@ impl fmt::Display for ServiceFailure {
 /// Decodes the three OpenStack error shapes (and API-WG `errors`), else a body snippet.
 fn decode_fault(body: &[u8]) -> (Option<String>, String) {
     let text = String::from_utf8_lossy(body);
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
         let s = |v: Option<&serde_json::Value>| -> Option<String> {
             match v? {
                 serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),

@@ -16,9 +16,11 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn upstream(name: &str) -> Value {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures-upstream/keystone");
-    let text = std::fs::read_to_string(dir.join(name))
-        .unwrap_or_else(|e| panic!("upstream fixture {name} is missing ({e}); CI must provide ../shared"));
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures-upstream/keystone");
+    let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
+        panic!("upstream fixture {name} is missing ({e}); CI must provide ../shared")
+    });
     serde_json::from_str(&text).unwrap()
 }
 
@@ -44,7 +46,10 @@ async fn assert_auth_body(credentials: Credentials, scope: Option<Scope>, expect
 }
 
 fn devstacker(user: UserRef) -> Credentials {
-    Credentials::Password { user, password: SecretString::from("devstacker") }
+    Credentials::Password {
+        user,
+        password: SecretString::from("devstacker"),
+    }
 }
 
 #[tokio::test]
@@ -60,7 +65,10 @@ async fn password_by_user_id_unscoped() {
 #[tokio::test]
 async fn password_by_name_and_domain_name() {
     assert_auth_body(
-        devstacker(UserRef::Name { name: "admin".into(), domain: DomainRef::Name("Default".into()) }),
+        devstacker(UserRef::Name {
+            name: "admin".into(),
+            domain: DomainRef::Name("Default".into()),
+        }),
         None,
         upstream("auth-password-unscoped-request-with-domain.json"),
     )
@@ -70,8 +78,14 @@ async fn password_by_name_and_domain_name() {
 #[tokio::test]
 async fn password_by_name_and_domain_id_project_name_scope() {
     assert_auth_body(
-        devstacker(UserRef::Name { name: "admin".into(), domain: DomainRef::Id("default".into()) }),
-        Some(Scope::ProjectName { name: "demo".into(), domain: DomainRef::Name("Default".into()) }),
+        devstacker(UserRef::Name {
+            name: "admin".into(),
+            domain: DomainRef::Id("default".into()),
+        }),
+        Some(Scope::ProjectName {
+            name: "demo".into(),
+            domain: DomainRef::Name("Default".into()),
+        }),
         json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": {"id": "default"}, "password": "devstacker"}}},
             "scope": {"project": {"name": "demo", "domain": {"name": "Default"}}}}}),
@@ -93,7 +107,10 @@ async fn password_project_id_scope() {
 async fn password_project_name_scope() {
     assert_auth_body(
         devstacker(UserRef::Id(USER_ID.into())),
-        Some(Scope::ProjectName { name: "admin".into(), domain: DomainRef::Id("default".into()) }),
+        Some(Scope::ProjectName {
+            name: "admin".into(),
+            domain: DomainRef::Id("default".into()),
+        }),
         upstream("project-name-password.json"),
     )
     .await;
@@ -149,7 +166,9 @@ async fn application_credential_by_name_and_user() {
 async fn token_with_project_scopes() {
     // The upstream samples carry the shell artefact "'$OS_TOKEN'" as the token (SOURCES.md);
     // we send exactly that string so the bodies compare equal.
-    let token = Credentials::Token { token: SecretString::from("'$OS_TOKEN'") };
+    let token = Credentials::Token {
+        token: SecretString::from("'$OS_TOKEN'"),
+    };
     assert_auth_body(
         token.clone(),
         Some(Scope::ProjectId("a6944d763bf64ee6a275f1263fae0352".into())),
@@ -158,7 +177,10 @@ async fn token_with_project_scopes() {
     .await;
     assert_auth_body(
         token,
-        Some(Scope::ProjectName { name: "admin".into(), domain: DomainRef::Id("default".into()) }),
+        Some(Scope::ProjectName {
+            name: "admin".into(),
+            domain: DomainRef::Id("default".into()),
+        }),
         upstream("project-name-token.json"),
     )
     .await;
@@ -241,7 +263,10 @@ async fn keystone_refusal_is_unauthorized_with_keystone_message() {
     assert!(err.is_unauthorized(), "{err}");
     assert_eq!(err.request_id(), Some("req-k401"));
     let text = err.to_string();
-    assert!(text.contains("identity POST /v3/auth/tokens answered 401"), "{text}");
+    assert!(
+        text.contains("identity POST /v3/auth/tokens answered 401"),
+        "{text}"
+    );
     assert!(text.contains("requires authentication"), "{text}");
 }
 
@@ -278,24 +303,68 @@ async fn catalog_endpoint_choice_and_joining() {
     mount_keystone(&server, "tok-1").await;
     let base = server.uri();
     let cases = [
-        (ServiceType::LoadBalancer, Interface::Public, None, "/load-balancer/v2/"),
-        (ServiceType::LoadBalancer, Interface::Public, Some("RegionOne"), "/load-balancer/v2/"),
-        (ServiceType::LoadBalancer, Interface::Internal, None, "/lb-internal/v2/"),
-        (ServiceType::LoadBalancer, Interface::Public, Some("RegionTwo"), "/lb-two/v2/"),
-        (ServiceType::Network, Interface::Public, None, "/network/v2.0/"),
+        (
+            ServiceType::LoadBalancer,
+            Interface::Public,
+            None,
+            "/load-balancer/v2/",
+        ),
+        (
+            ServiceType::LoadBalancer,
+            Interface::Public,
+            Some("RegionOne"),
+            "/load-balancer/v2/",
+        ),
+        (
+            ServiceType::LoadBalancer,
+            Interface::Internal,
+            None,
+            "/lb-internal/v2/",
+        ),
+        (
+            ServiceType::LoadBalancer,
+            Interface::Public,
+            Some("RegionTwo"),
+            "/lb-two/v2/",
+        ),
+        (
+            ServiceType::Network,
+            Interface::Public,
+            None,
+            "/network/v2.0/",
+        ),
         // `region_id` is null here: the deprecated `region` field decides.
-        (ServiceType::Network, Interface::Public, Some("RegionTwo"), "/network-two/v2.0/"),
+        (
+            ServiceType::Network,
+            Interface::Public,
+            Some("RegionTwo"),
+            "/network-two/v2.0/",
+        ),
     ];
     for (service, interface, region, want) in cases {
-        let got = endpoint_of(&server, service, interface, region).await.unwrap();
-        assert_eq!(got, format!("{base}{want}"), "{service:?} {interface:?} {region:?}");
+        let got = endpoint_of(&server, service, interface, region)
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            format!("{base}{want}"),
+            "{service:?} {interface:?} {region:?}"
+        );
     }
-    let err = endpoint_of(&server, ServiceType::Network, Interface::Admin, Some("RegionOne"))
-        .await
-        .unwrap_err();
+    let err = endpoint_of(
+        &server,
+        ServiceType::Network,
+        Interface::Admin,
+        Some("RegionOne"),
+    )
+    .await
+    .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::NoEndpoint { .. }), "{text}");
-    assert!(text.contains("no admin endpoint for `network` in region `RegionOne`"), "{text}");
+    assert!(
+        text.contains("no admin endpoint for `network` in region `RegionOne`"),
+        "{text}"
+    );
     assert!(text.contains("public in region RegionOne"), "{text}");
     assert!(text.contains("endpoint override"), "{text}");
 }
@@ -323,9 +392,14 @@ async fn calls_carry_headers_token_path_and_query() {
         .await;
     let reply = session(&server)
         .send(
-            Call::new(ServiceType::LoadBalancer, Method::POST, "lbaas/loadbalancers", &[201])
-                .query("name", "a b")
-                .json(json!({"loadbalancer": {"name": "lb"}})),
+            Call::new(
+                ServiceType::LoadBalancer,
+                Method::POST,
+                "lbaas/loadbalancers",
+                &[201],
+            )
+            .query("name", "a b")
+            .json(json!({"loadbalancer": {"name": "lb"}})),
         )
         .await
         .unwrap();
@@ -336,9 +410,15 @@ async fn calls_carry_headers_token_path_and_query() {
     server.verify().await;
     // The Keystone POST carries no X-Auth-Token, and the GET has no Content-Type.
     let requests = server.received_requests().await.unwrap();
-    let auth = requests.iter().find(|r| r.url.path() == "/v3/auth/tokens").unwrap();
+    let auth = requests
+        .iter()
+        .find(|r| r.url.path() == "/v3/auth/tokens")
+        .unwrap();
     assert!(auth.headers.get("x-auth-token").is_none());
-    assert_eq!(auth.headers.get("user-agent").unwrap().to_str().unwrap(), ua);
+    assert_eq!(
+        auth.headers.get("user-agent").unwrap().to_str().unwrap(),
+        ua
+    );
 }
 
 #[tokio::test]
@@ -353,11 +433,18 @@ async fn endpoint_override_replaces_the_catalog() {
         .mount(&server)
         .await;
     let mut cfg = config(&server, password());
-    cfg.endpoint_overrides
-        .insert(ServiceType::Network, format!("{}/custom-net/v2.0", server.uri()));
+    cfg.endpoint_overrides.insert(
+        ServiceType::Network,
+        format!("{}/custom-net/v2.0", server.uri()),
+    );
     let session = Session::new(cfg).unwrap();
     session
-        .send(Call::new(ServiceType::Network, Method::GET, "networks", &[200]))
+        .send(Call::new(
+            ServiceType::Network,
+            Method::GET,
+            "networks",
+            &[200],
+        ))
         .await
         .unwrap();
     server.verify().await;

@@ -53,12 +53,22 @@ async fn hits(server: &MockServer, p: &str) -> usize {
 }
 
 fn list() -> Call {
-    Call::new(ServiceType::LoadBalancer, Method::GET, "lbaas/loadbalancers", &[200])
+    Call::new(
+        ServiceType::LoadBalancer,
+        Method::GET,
+        "lbaas/loadbalancers",
+        &[200],
+    )
 }
 
 fn create() -> Call {
-    Call::new(ServiceType::LoadBalancer, Method::POST, "lbaas/loadbalancers", &[201])
-        .json(json!({"loadbalancer": {"name": "x"}}))
+    Call::new(
+        ServiceType::LoadBalancer,
+        Method::POST,
+        "lbaas/loadbalancers",
+        &[201],
+    )
+    .json(json!({"loadbalancer": {"name": "x"}}))
 }
 
 fn update_listener() -> Call {
@@ -88,15 +98,23 @@ async fn get_503_then_200_succeeds_and_attempts_are_observed() {
     assert_eq!(session.send(list()).await.unwrap().status, 200);
     assert_eq!(hits(&server, LB_PATH).await, 2);
     let records = rec.records();
-    let lb: Vec<_> = records.iter().filter(|r| r.service == "load-balancer").collect();
+    let lb: Vec<_> = records
+        .iter()
+        .filter(|r| r.service == "load-balancer")
+        .collect();
     assert_eq!(lb.len(), 2);
     assert_eq!((lb[0].status, lb[0].attempt), (Some(503), 1));
     assert_eq!((lb[1].status, lb[1].attempt), (Some(200), 2));
-    assert!(lb.iter().all(|r| r.route == "lbaas/loadbalancers" && r.method == "GET"));
+    assert!(lb
+        .iter()
+        .all(|r| r.route == "lbaas/loadbalancers" && r.method == "GET"));
     // Keystone calls are counted too.
     let identity: Vec<_> = records.iter().filter(|r| r.service == "identity").collect();
     assert_eq!(identity.len(), 1);
-    assert_eq!((identity[0].route.as_str(), identity[0].status), ("auth/tokens", Some(201)));
+    assert_eq!(
+        (identity[0].route.as_str(), identity[0].status),
+        ("auth/tokens", Some(201))
+    );
 }
 
 #[tokio::test]
@@ -130,7 +148,11 @@ async fn post_is_not_retried_on_502_or_504() {
         let err = session(&server).send(create()).await.unwrap_err();
         assert!(matches!(err, Error::Server(_)), "{err}");
         assert_eq!(err.status(), Some(status));
-        assert_eq!(hits(&server, LB_PATH).await, 1, "POST must not be re-sent after {status}");
+        assert_eq!(
+            hits(&server, LB_PATH).await,
+            1,
+            "POST must not be re-sent after {status}"
+        );
     }
 }
 
@@ -170,8 +192,14 @@ async fn retry_after_is_honoured_on_429_and_503() {
         session.send(list()).await.unwrap();
         let waited = started.elapsed();
         // The policy's own backoff is 1 ms: only Retry-After explains the wait.
-        assert!(waited >= Duration::from_secs(wait), "{status}: waited {waited:?}");
-        assert!(waited < Duration::from_secs(wait + 1), "{status}: waited {waited:?}");
+        assert!(
+            waited >= Duration::from_secs(wait),
+            "{status}: waited {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(wait + 1),
+            "{status}: waited {waited:?}"
+        );
         assert_eq!(hits(&server, LB_PATH).await, 2);
     }
 }
@@ -232,7 +260,11 @@ async fn duplicate_409_and_quota_are_final() {
             _ => assert!(err.is_quota(), "{err}"),
         }
         assert!(!err.is_retryable());
-        assert_eq!(hits(&server, LISTENER).await, 1, "{kind} must not be retried");
+        assert_eq!(
+            hits(&server, LISTENER).await,
+            1,
+            "{kind} must not be retried"
+        );
     }
 }
 
@@ -245,8 +277,10 @@ async fn connection_refused_is_retried_then_reported() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let mut cfg = config(&server, password());
-    cfg.endpoint_overrides
-        .insert(ServiceType::LoadBalancer, format!("http://127.0.0.1:{port}/"));
+    cfg.endpoint_overrides.insert(
+        ServiceType::LoadBalancer,
+        format!("http://127.0.0.1:{port}/"),
+    );
     let rec = recorder();
     let session = Session::new(cfg).unwrap().with_observer(rec.clone());
     let err = session.send(create()).await.unwrap_err();
@@ -305,7 +339,11 @@ async fn a_timed_out_create_is_not_sent_again() {
         other => panic!("expected a timeout, got {other}"),
     }
     assert!(err.is_timeout());
-    let lb = rec.records().into_iter().filter(|r| r.service == "load-balancer").count();
+    let lb = rec
+        .records()
+        .into_iter()
+        .filter(|r| r.service == "load-balancer")
+        .count();
     assert_eq!(lb, 1, "a create that timed out is never re-sent blindly");
 }
 
@@ -335,7 +373,16 @@ async fn every_error_shape_is_decoded() {
     let server = MockServer::start().await;
     mount_keystone(&server, "tok").await;
     let id = "8b0c6e2a-5a3c-4d7e-9d3a-3c0f6f4a0b1e";
-    let cases: Vec<(ServiceType, String, u16, ResponseTemplate, &str, Option<&str>)> = vec![
+    /// service, relative path, status, answer, expected message, expected kind
+    type Case = (
+        ServiceType,
+        String,
+        u16,
+        ResponseTemplate,
+        &'static str,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         (
             ServiceType::LoadBalancer,
             format!("lbaas/loadbalancers/{id}"),
@@ -401,7 +448,9 @@ async fn every_error_shape_is_decoded() {
             .send(Call::new(service, Method::GET, rel.clone(), &[200]).query("secret-ish", "q"))
             .await
             .unwrap_err();
-        let f = err.failure().unwrap_or_else(|| panic!("{rel}: not a status error: {err}"));
+        let f = err
+            .failure()
+            .unwrap_or_else(|| panic!("{rel}: not a status error: {err}"));
         assert_eq!(f.status, status);
         assert_eq!(f.message, message, "{rel}");
         assert_eq!(f.kind.as_deref(), kind, "{rel}");

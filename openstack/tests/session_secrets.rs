@@ -58,7 +58,9 @@ async fn trace_logs_and_debug_output_never_show_secrets() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v3/auth/tokens"))
-        .and(body_partial_json(json!({"auth": {"identity": {"methods": ["password"]}}})))
+        .and(body_partial_json(
+            json!({"auth": {"identity": {"methods": ["password"]}}}),
+        ))
         .respond_with(token_reply(&server, TOKEN_1, 3600))
         .up_to_n_times(1)
         .with_priority(1)
@@ -95,18 +97,30 @@ async fn trace_logs_and_debug_output_never_show_secrets() {
         .await;
     Mock::given(method("DELETE"))
         .and(path("/network/v2.0/floatingips/f1"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"NeutronError": {
-            "type": "FloatingIPPortAlreadyAssociated", "message": "in use", "detail": ""}})))
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(json!({"NeutronError": {
+            "type": "FloatingIPPortAlreadyAssociated", "message": "in use", "detail": ""}})),
+        )
         .mount(&server)
         .await;
 
     let session = session(&server);
     session
-        .send(Call::new(ServiceType::LoadBalancer, Method::GET, "lbaas/loadbalancers", &[200]))
+        .send(Call::new(
+            ServiceType::LoadBalancer,
+            Method::GET,
+            "lbaas/loadbalancers",
+            &[200],
+        ))
         .await
         .unwrap();
     let err = session
-        .send(Call::new(ServiceType::Network, Method::DELETE, "floatingips/f1", &[204]))
+        .send(Call::new(
+            ServiceType::Network,
+            Method::DELETE,
+            "floatingips/f1",
+            &[204],
+        ))
         .await
         .unwrap_err();
 
@@ -119,7 +133,9 @@ async fn trace_logs_and_debug_output_never_show_secrets() {
             },
             secret: SecretString::from(APP_SECRET),
         },
-        Credentials::Token { token: SecretString::from(GIVEN_TOKEN) },
+        Credentials::Token {
+            token: SecretString::from(GIVEN_TOKEN),
+        },
     ] {
         let s = Session::new(config(&server, credentials.clone())).unwrap();
         s.project_id().await.unwrap();

@@ -85,7 +85,11 @@ async fn twenty_concurrent_calls_across_expiry_make_one_auth_request() {
     }))
     .await;
     assert!(results.iter().all(Result::is_ok));
-    assert_eq!(auth_requests(&server).await, 2, "exactly one re-auth for 20 callers");
+    assert_eq!(
+        auth_requests(&server).await,
+        2,
+        "exactly one re-auth for 20 callers"
+    );
     assert_eq!(requests_with_token(&server, "tok-1").await, 1);
     assert_eq!(requests_with_token(&server, "tok-2").await, 20);
 }

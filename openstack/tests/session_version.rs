@@ -38,20 +38,38 @@ async fn version_is_discovered_once_without_a_token() {
     }))
     .await;
     for v in all {
-        assert_eq!(v.unwrap(), ApiVersion { major: 2, minor: 30 });
+        assert_eq!(
+            v.unwrap(),
+            ApiVersion {
+                major: 2,
+                minor: 30
+            }
+        );
     }
-    assert_eq!(session.octavia_version().await.unwrap().to_string(), "v2.30");
+    assert_eq!(
+        session.octavia_version().await.unwrap().to_string(),
+        "v2.30"
+    );
     server.verify().await;
     let requests = server.received_requests().await.unwrap();
-    let root = requests.iter().find(|r| r.url.path() == "/load-balancer/").unwrap();
-    assert!(root.headers.get("x-auth-token").is_none(), "the version document needs no token");
+    let root = requests
+        .iter()
+        .find(|r| r.url.path() == "/load-balancer/")
+        .unwrap();
+    assert!(
+        root.headers.get("x-auth-token").is_none(),
+        "the version document needs no token"
+    );
     let versions: Vec<_> = rec
         .records()
         .into_iter()
         .filter(|r| r.service == "load-balancer")
         .map(|r| (r.method, r.route, r.status))
         .collect();
-    assert_eq!(versions, vec![("GET".to_string(), "/".to_string(), Some(200))]);
+    assert_eq!(
+        versions,
+        vec![("GET".to_string(), "/".to_string(), Some(200))]
+    );
 }
 
 #[tokio::test]
@@ -65,12 +83,18 @@ async fn version_root_strips_a_versioned_override() {
         .mount(&server)
         .await;
     let mut cfg = config(&server, password());
-    cfg.endpoint_overrides
-        .insert(ServiceType::LoadBalancer, format!("{}/octavia/v2.0", server.uri()));
+    cfg.endpoint_overrides.insert(
+        ServiceType::LoadBalancer,
+        format!("{}/octavia/v2.0", server.uri()),
+    );
     let session = Session::new(cfg).unwrap();
     assert_eq!(session.octavia_version().await.unwrap().minor, 30);
     assert_eq!(
-        session.endpoint(ServiceType::LoadBalancer).await.unwrap().as_str(),
+        session
+            .endpoint(ServiceType::LoadBalancer)
+            .await
+            .unwrap()
+            .as_str(),
         format!("{}/octavia/v2/", server.uri())
     );
     server.verify().await;

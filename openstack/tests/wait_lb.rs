@@ -15,7 +15,10 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn exact() -> WaitPolicy {
-    WaitPolicy { jitter: 0.0, ..WaitPolicy::default() }
+    WaitPolicy {
+        jitter: 0.0,
+        ..WaitPolicy::default()
+    }
 }
 
 fn status_error(status: u16) -> Error {
@@ -32,13 +35,20 @@ fn status_error(status: u16) -> Error {
 /// A fetch closure that answers from a script (the last answer repeats) and counts polls.
 fn scripted(
     answers: Vec<Result<&'static str, u16>>,
-) -> (impl FnMut() -> futures::future::Ready<Result<String, Error>>, Arc<Mutex<usize>>) {
+) -> (
+    impl FnMut() -> futures::future::Ready<Result<String, Error>>,
+    Arc<Mutex<usize>>,
+) {
     let polls = Arc::new(Mutex::new(0));
     let counter = polls.clone();
     let mut queue: VecDeque<_> = answers.into();
     let fetch = move || {
         *counter.lock().unwrap() += 1;
-        let answer = if queue.len() > 1 { queue.pop_front().unwrap() } else { queue[0] };
+        let answer = if queue.len() > 1 {
+            queue.pop_front().unwrap()
+        } else {
+            queue[0]
+        };
         futures::future::ready(match answer {
             Ok(s) => Ok(s.to_string()),
             Err(code) => Err(status_error(code)),
@@ -93,7 +103,9 @@ async fn not_found_means_gone_when_deleting() {
     assert_eq!(*polls.lock().unwrap(), 3);
     let (fetch, _) = scripted(vec![Ok("DELETED")]);
     assert_eq!(
-        wait_until("lb", fetch, Goal::Gone, &exact(), never()).await.unwrap(),
+        wait_until("lb", fetch, Goal::Gone, &exact(), never())
+            .await
+            .unwrap(),
         Outcome::Gone
     );
 }
@@ -101,27 +113,36 @@ async fn not_found_means_gone_when_deleting() {
 #[tokio::test(start_paused = true)]
 async fn not_found_is_an_error_when_waiting_for_active() {
     let (fetch, _) = scripted(vec![Ok("PENDING_CREATE"), Err(404)]);
-    let err = wait_until("lb", fetch, Goal::Active, &exact(), never()).await.unwrap_err();
+    let err = wait_until("lb", fetch, Goal::Active, &exact(), never())
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn error_while_deleting_is_a_failure() {
     let (fetch, _) = scripted(vec![Ok("PENDING_DELETE"), Ok("ERROR")]);
-    let err = wait_until("lb", fetch, Goal::Gone, &exact(), never()).await.unwrap_err();
+    let err = wait_until("lb", fetch, Goal::Gone, &exact(), never())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::ProvisioningFailed { .. }), "{err}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn budget_exceeded_reports_the_last_status() {
     let (fetch, polls) = scripted(vec![Ok("PENDING_CREATE")]);
-    let policy = WaitPolicy { budget: Duration::from_secs(600), ..exact() };
+    let policy = WaitPolicy {
+        budget: Duration::from_secs(600),
+        ..exact()
+    };
     let started = Instant::now();
     let err = wait_until("load balancer lb1", fetch, Goal::Active, &policy, never())
         .await
         .unwrap_err();
     match &err {
-        Error::WaitTimedOut { waited, last, goal, .. } => {
+        Error::WaitTimedOut {
+            waited, last, goal, ..
+        } => {
             assert_eq!(*waited, Duration::from_secs(600));
             assert_eq!(last, "PENDING_CREATE");
             assert_eq!(*goal, "ACTIVE");
@@ -153,7 +174,9 @@ async fn transient_errors_are_polled_through() {
 #[tokio::test(start_paused = true)]
 async fn a_final_error_stops_the_wait() {
     let (fetch, polls) = scripted(vec![Ok("PENDING_CREATE"), Err(403), Ok("ACTIVE")]);
-    let err = wait_until("lb", fetch, Goal::Active, &exact(), never()).await.unwrap_err();
+    let err = wait_until("lb", fetch, Goal::Active, &exact(), never())
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert_eq!(*polls.lock().unwrap(), 2);
 }
@@ -173,10 +196,19 @@ async fn cancellation_stops_the_wait() {
 
 #[tokio::test(start_paused = true)]
 async fn jittered_delays_never_exceed_the_plain_ones() {
-    let (fetch, _) = scripted(vec![Ok("PENDING_CREATE"), Ok("PENDING_CREATE"), Ok("ACTIVE")]);
+    let (fetch, _) = scripted(vec![
+        Ok("PENDING_CREATE"),
+        Ok("PENDING_CREATE"),
+        Ok("ACTIVE"),
+    ]);
     let started = Instant::now();
-    let policy = WaitPolicy { jitter: 0.5, ..WaitPolicy::default() };
-    wait_until("lb", fetch, Goal::Active, &policy, never()).await.unwrap();
+    let policy = WaitPolicy {
+        jitter: 0.5,
+        ..WaitPolicy::default()
+    };
+    wait_until("lb", fetch, Goal::Active, &policy, never())
+        .await
+        .unwrap();
     let waited = started.elapsed();
     assert!(waited <= Duration::from_millis(2500), "{waited:?}");
     assert!(waited >= Duration::from_millis(1250), "{waited:?}");
@@ -216,7 +248,12 @@ async fn waits_on_a_real_session() {
                 ))
                 .await?;
             let v: serde_json::Value = reply.json()?;
-            Ok::<_, Error>(v["loadbalancer"]["provisioning_status"].as_str().unwrap_or("").to_string())
+            Ok::<_, Error>(
+                v["loadbalancer"]["provisioning_status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
         }
     };
     let started = Instant::now();

@@ -191,12 +191,25 @@ mod tests {
         );
         let err = r.json::<Thing>().unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("load-balancer GET /v2/lbaas/loadbalancers/x"), "{text}");
-        let ok = Reply::new(ServiceType::Network, Method::GET, "p", 200, br#"{"id":"a"}"#.to_vec());
+        assert!(
+            text.contains("load-balancer GET /v2/lbaas/loadbalancers/x"),
+            "{text}"
+        );
+        let ok = Reply::new(
+            ServiceType::Network,
+            Method::GET,
+            "p",
+            200,
+            br#"{"id":"a"}"#.to_vec(),
+        );
         assert_eq!(ok.json::<Thing>().unwrap().id, "a");
         assert!(!ok.is_empty());
         let empty = Reply::new(ServiceType::Network, Method::DELETE, "p", 204, Vec::new());
         assert!(empty.is_empty());
-        assert!(empty.json::<Thing>().unwrap_err().to_string().contains("empty body"));
+        assert!(empty
+            .json::<Thing>()
+            .unwrap_err()
+            .to_string()
+            .contains("empty body"));
     }
 }

@@ -57,7 +57,11 @@ pub(crate) fn select_endpoint(
         Some(r) => by_interface
             .clone()
             .find(|e| e.region_id.as_deref() == Some(r))
-            .or_else(|| by_interface.clone().find(|e| e.region.as_deref() == Some(r))),
+            .or_else(|| {
+                by_interface
+                    .clone()
+                    .find(|e| e.region.as_deref() == Some(r))
+            }),
     };
     match chosen {
         Some(e) => Ok(e.url.clone()),
@@ -154,16 +158,20 @@ pub(crate) fn service_base(service: ServiceType, raw: &str) -> Result<Url, Error
 /// Joins a resource path (`lbaas/loadbalancers/<id>`) to a versioned base. A leading `/` is
 /// ignored so it cannot discard the base's path.
 pub(crate) fn join(base: &Url, path: &str) -> Result<Url, Error> {
-    base.join(path.trim_start_matches('/')).map_err(|e| {
-        Error::Config(format!("cannot join path `{path}` to `{base}`: {e}"))
-    })
+    base.join(path.trim_start_matches('/'))
+        .map_err(|e| Error::Config(format!("cannot join path `{path}` to `{base}`: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ep(interface: &str, region_id: Option<&str>, region: Option<&str>, url: &str) -> CatalogEndpoint {
+    fn ep(
+        interface: &str,
+        region_id: Option<&str>,
+        region: Option<&str>,
+        url: &str,
+    ) -> CatalogEndpoint {
         CatalogEndpoint {
             interface: interface.into(),
             region_id: region_id.map(Into::into),
@@ -190,31 +198,50 @@ mod tests {
             "https://h/load-balancer/v2/lbaas/loadbalancers"
         );
         assert_eq!(
-            service_root(ServiceType::LoadBalancer, "https://h/load-balancer/v2").unwrap().as_str(),
+            service_root(ServiceType::LoadBalancer, "https://h/load-balancer/v2")
+                .unwrap()
+                .as_str(),
             "https://h/load-balancer/"
         );
     }
 
     #[test]
     fn neutron_joining() {
-        for raw in ["http://h:9696", "http://h:9696/", "http://h:9696/v2.0", "http://h:9696/v2.0/"] {
+        for raw in [
+            "http://h:9696",
+            "http://h:9696/",
+            "http://h:9696/v2.0",
+            "http://h:9696/v2.0/",
+        ] {
             let base = service_base(ServiceType::Network, raw).unwrap();
             assert_eq!(base.as_str(), "http://h:9696/v2.0/", "{raw}");
         }
         let base = service_base(ServiceType::Network, "https://h/network").unwrap();
-        assert_eq!(join(&base, "floatingips").unwrap().as_str(), "https://h/network/v2.0/floatingips");
+        assert_eq!(
+            join(&base, "floatingips").unwrap().as_str(),
+            "https://h/network/v2.0/floatingips"
+        );
     }
 
     #[test]
     fn bad_endpoint_is_config_error() {
-        assert!(matches!(service_base(ServiceType::Network, "not a url"), Err(Error::Config(_))));
-        assert!(matches!(service_base(ServiceType::Network, "ftp://h/"), Err(Error::Config(_))));
+        assert!(matches!(
+            service_base(ServiceType::Network, "not a url"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            service_base(ServiceType::Network, "ftp://h/"),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]
     fn selection_by_interface_and_region() {
         let catalog = vec![
-            CatalogService { service_type: "identity".into(), endpoints: vec![ep("public", Some("R1"), None, "http://k/")] },
+            CatalogService {
+                service_type: "identity".into(),
+                endpoints: vec![ep("public", Some("R1"), None, "http://k/")],
+            },
             CatalogService {
                 service_type: "load-balancer".into(),
                 endpoints: vec![
@@ -226,13 +253,23 @@ mod tests {
         ];
         let pick = |i, r| select_endpoint(&catalog, ServiceType::LoadBalancer, i, r);
         assert_eq!(pick(Interface::Public, None).unwrap(), "http://pub-r1/");
-        assert_eq!(pick(Interface::Internal, Some("R1")).unwrap(), "http://int-r1/");
-        assert_eq!(pick(Interface::Public, Some("R2")).unwrap(), "http://pub-r2/");
+        assert_eq!(
+            pick(Interface::Internal, Some("R1")).unwrap(),
+            "http://int-r1/"
+        );
+        assert_eq!(
+            pick(Interface::Public, Some("R2")).unwrap(),
+            "http://pub-r2/"
+        );
         let err = pick(Interface::Admin, Some("R1")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("no admin endpoint for `load-balancer` in region `R1`"), "{text}");
+        assert!(
+            text.contains("no admin endpoint for `load-balancer` in region `R1`"),
+            "{text}"
+        );
         assert!(text.contains("public in region R2"), "{text}");
-        let err = select_endpoint(&catalog, ServiceType::Network, Interface::Public, None).unwrap_err();
+        let err =
+            select_endpoint(&catalog, ServiceType::Network, Interface::Public, None).unwrap_err();
         assert!(err.to_string().contains("no such service type"), "{err}");
     }
 }

@@ -237,7 +237,10 @@ impl fmt::Debug for SessionConfig {
             .field("endpoint_overrides", &self.endpoint_overrides)
             .field(
                 "ca_bundle_pem",
-                &self.ca_bundle_pem.as_ref().map(|b| format!("{} bytes", b.len())),
+                &self
+                    .ca_bundle_pem
+                    .as_ref()
+                    .map(|b| format!("{} bytes", b.len())),
             )
             .field("insecure", &self.insecure)
             .field("user_agent_suffix", &self.user_agent_suffix)

@@ -248,9 +248,15 @@ mod tests {
     #[test]
     fn discovery_shapes() {
         let v = br#"{"versions":{"values":[{"id":"v3.14","status":"stable","links":[{"rel":"self","href":"https://k.example/v3"}]}]}}"#;
-        assert_eq!(v3_from_discovery(v).unwrap().as_str(), "https://k.example/v3/");
+        assert_eq!(
+            v3_from_discovery(v).unwrap().as_str(),
+            "https://k.example/v3/"
+        );
         let v = br#"{"version":{"id":"v3.14","links":[{"rel":"self","href":"https://k.example/identity/v3/"}]}}"#;
-        assert_eq!(v3_from_discovery(v).unwrap().as_str(), "https://k.example/identity/v3/");
+        assert_eq!(
+            v3_from_discovery(v).unwrap().as_str(),
+            "https://k.example/identity/v3/"
+        );
         let v = br#"{"versions":{"values":[{"id":"v2.0","links":[{"rel":"self","href":"https://k/v2.0/"}]}]}}"#;
         assert!(v3_from_discovery(v).is_none());
         assert!(v3_from_discovery(b"<html>").is_none());
@@ -259,7 +265,10 @@ mod tests {
     #[test]
     fn auth_url_forms() {
         let u = Url::parse("https://k.example:5000/v3").unwrap();
-        assert_eq!(direct_v3(&u).unwrap().as_str(), "https://k.example:5000/v3/");
+        assert_eq!(
+            direct_v3(&u).unwrap().as_str(),
+            "https://k.example:5000/v3/"
+        );
         let u = Url::parse("https://k.example/identity/").unwrap();
         assert!(direct_v3(&u).is_none());
         assert_eq!(appended_v3(&u).as_str(), "https://k.example/identity/v3/");
@@ -273,6 +282,9 @@ mod tests {
         assert_eq!(t.lifetime, Duration::from_secs(3600));
         assert_eq!(t.project_id.as_deref(), Some("p1"));
         assert!(matches!(parse_token(None, body, now), Err(Error::Auth(_))));
-        assert!(matches!(parse_token(Some("t"), b"{}", now), Err(Error::Decode { .. })));
+        assert!(matches!(
+            parse_token(Some("t"), b"{}", now),
+            Err(Error::Decode { .. })
+        ));
     }
 }

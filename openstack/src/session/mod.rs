@@ -312,7 +312,9 @@ fn rebase_link(call: &Call, base: &Url, link: &str) -> Result<Url, Error> {
     let rest = marker
         .iter()
         .find_map(|m| url.path().find(m).map(|i| &url.path()[i + m.len()..]))
-        .ok_or_else(|| bad("pagination link points at another host and has no version segment".into()))?;
+        .ok_or_else(|| {
+            bad("pagination link points at another host and has no version segment".into())
+        })?;
     let mut rebased = catalog::join(base, rest)?;
     rebased.set_query(url.query());
     Ok(rebased)
@@ -353,7 +355,9 @@ fn pick_version(body: &[u8]) -> Option<ApiVersion> {
     let parsed = doc
         .versions
         .iter()
-        .filter_map(|e| ApiVersion::parse(&e.id).map(|v| (v, e.status.eq_ignore_ascii_case("CURRENT"))))
+        .filter_map(|e| {
+            ApiVersion::parse(&e.id).map(|v| (v, e.status.eq_ignore_ascii_case("CURRENT")))
+        })
         .filter(|(v, _)| v.major == 2);
     let all: Vec<(ApiVersion, bool)> = parsed.collect();
     all.iter()
@@ -369,8 +373,17 @@ mod tests {
 
     #[test]
     fn version_parsing_and_choice() {
-        assert_eq!(ApiVersion::parse("v2.30"), Some(ApiVersion { major: 2, minor: 30 }));
-        assert_eq!(ApiVersion::parse("v2"), Some(ApiVersion { major: 2, minor: 0 }));
+        assert_eq!(
+            ApiVersion::parse("v2.30"),
+            Some(ApiVersion {
+                major: 2,
+                minor: 30
+            })
+        );
+        assert_eq!(
+            ApiVersion::parse("v2"),
+            Some(ApiVersion { major: 2, minor: 0 })
+        );
         assert_eq!(ApiVersion::parse("vx"), None);
         assert!(ApiVersion::parse("v2.12").unwrap().at_least(2, 5));
         assert!(!ApiVersion::parse("v2.4").unwrap().at_least(2, 5));
@@ -400,8 +413,16 @@ mod tests {
         let base = Url::parse("https://lb.example/load-balancer/v2/").unwrap();
         let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, "x", &[200]);
         call.target = Target::Url("http://10.0.0.5:9876/v2/lbaas/pools?marker=m&limit=2".into());
-        let url = rebase_link(&call, &base, "http://10.0.0.5:9876/v2/lbaas/pools?marker=m&limit=2").unwrap();
-        assert_eq!(url.as_str(), "https://lb.example/load-balancer/v2/lbaas/pools?marker=m&limit=2");
+        let url = rebase_link(
+            &call,
+            &base,
+            "http://10.0.0.5:9876/v2/lbaas/pools?marker=m&limit=2",
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://lb.example/load-balancer/v2/lbaas/pools?marker=m&limit=2"
+        );
         let same = "https://lb.example/load-balancer/v2/lbaas/pools?marker=z";
         assert_eq!(rebase_link(&call, &base, same).unwrap().as_str(), same);
         assert!(rebase_link(&call, &base, "http://evil/other").is_err());

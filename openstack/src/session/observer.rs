@@ -69,7 +69,10 @@ mod tests {
             "/v3/projects/{id}"
         );
         assert_eq!(route_template("lbaas/loadbalancers"), "lbaas/loadbalancers");
-        assert_eq!(route_template("floatingips/not-an-id"), "floatingips/not-an-id");
+        assert_eq!(
+            route_template("floatingips/not-an-id"),
+            "floatingips/not-an-id"
+        );
         assert_eq!(route_template("ports/deadbeef"), "ports/deadbeef");
     }
 }

@@ -173,7 +173,10 @@ mod tests {
         let p = RetryPolicy::default();
         for _ in 0..200 {
             let d = p.backoff(Duration::from_secs(4), 1);
-            assert!(d >= Duration::from_secs(2) && d <= Duration::from_secs(4), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(2) && d <= Duration::from_secs(4),
+                "{d:?}"
+            );
         }
     }
 
@@ -183,7 +186,9 @@ mod tests {
         assert!(p.decide(&Method::POST, Attempt::ConnectFailed, 1).is_some());
         assert!(p.decide(&Method::POST, status(503), 1).is_some());
         assert!(p.decide(&Method::POST, Attempt::TimedOut, 1).is_none());
-        assert!(p.decide(&Method::POST, Attempt::ConnectionLost, 1).is_none());
+        assert!(p
+            .decide(&Method::POST, Attempt::ConnectionLost, 1)
+            .is_none());
         assert!(p.decide(&Method::POST, status(502), 1).is_none());
         assert!(p.decide(&Method::POST, status(504), 1).is_none());
     }
