@@ -4,10 +4,16 @@
 //! juju-interfaces.md §1): [`v1`] holds the request / response types, their validation,
 //! canonical JSON and hashes. Knows nothing of OpenStack.
 
+pub mod answer;
+pub mod databag;
+pub mod hook;
 pub mod json;
 pub mod meaning;
+pub mod public_address;
 pub mod v1;
 
+pub use answer::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
+pub use databag::{HookInput, HookOutput};
 pub use meaning::{meaning, LbIntent, ProviderCaps, Unsupported};
 pub use v1::{
     Address, ErrorKind, Failure, HealthCheck, InvalidRequest, Protocol, Request, RequestField,

@@ -10,7 +10,7 @@
 //! - a [`Response`] can only be built valid (see [`response`]).
 
 mod canonical;
-mod load;
+pub(crate) mod load;
 pub mod response;
 
 use std::collections::BTreeMap;
