@@ -1,4 +1,176 @@
 //! Observe → diff → act → wait → answer, for one request; delete; garbage-collect.
+//!
+//! [`Reconciler`] is the whole API: [`Reconciler::connect`] once (names resolved to ids),
+//! then [`Reconciler::apply`] / [`Reconciler::remove`] / [`Reconciler::plan`] /
+//! [`Reconciler::gc`] / [`Reconciler::status`] for as many requests as needed, concurrently.
+//!
+//! # Guarantees (the idempotency contract)
+//! - The cloud is the only truth: every run starts by listing what carries the request's tags
+//!   ([`cloud::observe`]), so any step may be re-run after a crash at any point and converges
+//!   to one load balancer per request. A create that timed out on our side is looked up
+//!   before it is ever sent again.
+//! - What to do is decided by pure functions ([`plan::decide`], [`plan::plan`],
+//!   [`repair::repair_action`], [`outcome::outcome_of_error`]), unit-tested on their own.
+//! - Only resources carrying our tags are modified or deleted; a floating IP someone else
+//!   bound to our VIP is used for the answer but never deleted.
+//! - Octavia changes are serial per load balancer: ACTIVE before each change, a 409
+//!   "immutable" is absorbed by waiting, and ACTIVE is awaited after each change.
+//! - Members change through one batch call, only when the set differs; a request with no
+//!   backends is answered with an error and its pools are left untouched.
+//! - Never two reconciles of one request at once; at most `concurrency` at once overall.
+//! - An unchanged request costs read calls only (3 on the quick path), never a mutation.
+//!
+//! # Assumptions
+//! - Nobody else edits resources carrying our tags in place (the quick path trusts the
+//!   fingerprint tag for listener/pool/monitor settings; [`Reconciler::apply_deep`] reads
+//!   them all).
 
+pub mod act;
+pub mod cloud;
+pub mod connect;
+mod flow;
+pub mod locks;
 pub mod observed;
+pub mod outcome;
 pub mod plan;
+mod remove;
+pub mod repair;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use openstack::load_balancer::enums::LbAlgorithm;
+use openstack::wait::WaitPolicy;
+use openstack::Session;
+
+pub use connect::ConnectError;
+pub use flow::Plan;
+pub use outcome::{outcome_of_error, Outcome, Ready};
+pub use plan::{Decision, Step};
+pub use remove::{LbStatus, Orphan, Removal};
+pub use repair::RepairPolicy;
+
+use crate::config::Settings;
+use crate::relation::meaning::ProviderCaps;
+use crate::spec::terms::{default_algorithm, provider_caps, ProviderKind};
+use crate::spec::{RequestKey, Site};
+
+/// Tunables of a [`Reconciler`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Poll timing while waiting for Octavia; its `budget` is how long one reconcile waits
+    /// before answering "still converging".
+    pub wait: WaitPolicy,
+    /// Pacing of repairs of load balancers in ERROR.
+    pub repair: RepairPolicy,
+    /// Most reconciles at once.
+    pub concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            wait: WaitPolicy::default(),
+            repair: RepairPolicy::default(),
+            concurrency: 8,
+        }
+    }
+}
+
+/// Repair bookkeeping for one request (in memory: after a restart repairs start afresh).
+#[derive(Debug, Clone, Copy, Default)]
+struct RepairMemo {
+    attempts: u32,
+    last: Option<tokio::time::Instant>,
+}
+
+/// Builds, keeps right and removes the load balancers of requests. Cheap to share (`Arc`).
+#[derive(Debug)]
+pub struct Reconciler {
+    session: Session,
+    site: Site,
+    kind: ProviderKind,
+    caps: ProviderCaps,
+    default_algorithm: LbAlgorithm,
+    fully_populated: AtomicBool,
+    options: Options,
+    locks: locks::KeyLocks,
+    repairs: Mutex<HashMap<RequestKey, RepairMemo>>,
+}
+
+impl Reconciler {
+    /// Resolves the settings' names to ids (VIP subnet, member subnet, floating network) and
+    /// derives the provider's capabilities. The wait budget is `settings.load_balancer.wait`.
+    ///
+    /// # Errors
+    /// [`ConnectError`] naming the setting that does not resolve, or the cloud error.
+    pub async fn connect(
+        session: Session,
+        settings: &Settings,
+    ) -> Result<Reconciler, ConnectError> {
+        let lb = &settings.load_balancer;
+        let site = connect::resolve_site(&session, &settings.cluster_id, lb).await?;
+        let mut options = Options::default();
+        options.wait.budget = lb.wait;
+        Ok(Reconciler::from_site(
+            session,
+            site,
+            lb.default_algorithm.as_str(),
+            lb.fully_populated_create,
+            options,
+        ))
+    }
+
+    /// A reconciler for an already resolved site (no cloud calls).
+    pub fn from_site(
+        session: Session,
+        site: Site,
+        configured_default_algorithm: &str,
+        fully_populated_create: bool,
+        options: Options,
+    ) -> Reconciler {
+        let kind = ProviderKind::of(site.provider.as_deref());
+        let caps = provider_caps(kind);
+        let default_algorithm = default_algorithm(configured_default_algorithm, &caps);
+        Reconciler {
+            session,
+            site,
+            kind,
+            caps,
+            default_algorithm,
+            fully_populated: AtomicBool::new(fully_populated_create),
+            locks: locks::KeyLocks::new(options.concurrency),
+            options,
+            repairs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Replaces the tunables (tests scale the poll timing to the simulated cloud).
+    pub fn with_options(mut self, options: Options) -> Reconciler {
+        self.locks = locks::KeyLocks::new(options.concurrency);
+        self.options = options;
+        self
+    }
+
+    /// The session (for callers that report call counts or token state).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The resolved site settings.
+    pub fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// What the provider can do (for reading requests).
+    pub fn caps(&self) -> &ProviderCaps {
+        &self.caps
+    }
+
+    /// The wait budget of one reconcile.
+    pub fn wait_budget(&self) -> Duration {
+        self.options.wait.budget
+    }
+}

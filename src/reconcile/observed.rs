@@ -11,8 +11,8 @@ pub struct Observed {
     /// Load balancers carrying the request's tag, without those being deleted
     /// (`PENDING_DELETE`/`DELETED`). More than one is an error the reconciler reports.
     pub load_balancers: Vec<ObservedLb>,
-    /// Whether a load balancer of this request is being deleted right now.
-    pub deleting: bool,
+    /// Load balancers of this request being deleted right now (ids).
+    pub deleting: Vec<String>,
     /// The load balancer's objects by name and status (status tree); `None` when there is no
     /// load balancer or it was not read.
     pub tree: Option<Tree>,

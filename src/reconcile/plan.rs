@@ -33,7 +33,7 @@ pub fn decide(wanted: bool, observed: &Observed) -> Decision {
         return Decision::Delete;
     }
     match observed.load_balancers.as_slice() {
-        [] if observed.deleting => Decision::Wait,
+        [] if !observed.deleting.is_empty() => Decision::Wait,
         [] => Decision::Create,
         [lb] => match &lb.provisioning {
             ProvisioningStatus::Active => Decision::Adopt,
@@ -527,6 +527,7 @@ mod tests {
             vip_subnet_id: "vip-subnet".into(),
             vip_network_id: None,
             member_subnet_id: "member-subnet".into(),
+            member_network_id: None,
             member_subnet_cidr: None,
             floating_network_id: Some("ext-net".into()),
             provider: Some("amphora".into()),
@@ -662,7 +663,7 @@ mod tests {
             .collect();
         let observed = Observed {
             load_balancers: vec![lb.clone()],
-            deleting: false,
+            deleting: vec![],
             tree: Some(tree),
             children: Some(children),
             floating_ips,
@@ -691,7 +692,7 @@ mod tests {
         );
         let mut empty = Observed::default();
         assert_eq!(decide(true, &empty), Decision::Create);
-        empty.deleting = true;
+        empty.deleting = vec!["old".into()];
         assert_eq!(decide(true, &empty), Decision::Wait);
     }
 

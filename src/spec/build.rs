@@ -22,6 +22,8 @@ pub struct Site {
     pub vip_network_id: Option<String>,
     /// Subnet the backends live on.
     pub member_subnet_id: String,
+    /// Network of the member subnet (its ports carry our security group).
+    pub member_network_id: Option<String>,
     /// CIDR of the member subnet (the amphora's source addresses: security-group rules).
     pub member_subnet_cidr: Option<String>,
     /// External network public requests get a floating IP from; `None` = the VIP is the
@@ -299,6 +301,7 @@ mod tests {
             vip_subnet_id: "vip-subnet".into(),
             vip_network_id: Some("vip-net".into()),
             member_subnet_id: "member-subnet".into(),
+            member_network_id: None,
             member_subnet_cidr: Some("10.5.0.0/24".into()),
             floating_network_id: Some("ext-net".into()),
             provider: Some("amphora".into()),

@@ -4,10 +4,13 @@
 //! - [`graph`]: the desired graph ([`DesiredLb`] and its listeners, pools, members, monitors,
 //!   floating IP and security group).
 //! - [`build`](mod@build): [`Intent`] + [`Site`] → [`DesiredLb`].
+//! - [`terms`]: the relation's [`crate::relation::meaning::LbIntent`] → [`Intent`], and what
+//!   each provider can do.
 
 pub mod build;
 pub mod graph;
 pub mod naming;
+pub mod terms;
 
 pub use build::{build, Intent, ListenerIntent, MonitorIntent, Site, SpecError};
 pub use graph::{

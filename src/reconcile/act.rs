@@ -1,0 +1,534 @@
+//! The thin executor: carries out planned [`Step`]s one at a time. Every Octavia change waits
+//! for the load balancer to be ACTIVE first (a 409 "immutable" is absorbed by waiting and
+//! trying again) and waits for ACTIVE after it, so the next change never races the last.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use openstack::load_balancer::enums::MonitorType;
+use openstack::load_balancer::health_monitors::{self, CreateHealthMonitor, UpdateHealthMonitor};
+use openstack::load_balancer::listeners::{self, CreateListener, DefaultPool, UpdateListener};
+use openstack::load_balancer::load_balancers::{self, CreateLoadBalancer, UpdateLoadBalancer};
+use openstack::load_balancer::members::{self, CreateMember};
+use openstack::load_balancer::pools::{
+    self, CreatePool, PoolParent, SessionPersistence, UpdatePool,
+};
+use openstack::load_balancer::HttpMethod;
+use openstack::network::floating_ips::{self, CreateFloatingIp, UpdateFloatingIp};
+use openstack::network::tags::{self, TaggedResource};
+use openstack::wait::{wait_until, Goal, WaitPolicy};
+use openstack::{Error, Session};
+use tokio::time::Instant;
+
+use super::cloud::lb_of;
+use super::observed::{ObservedFip, ObservedLb};
+use super::plan::{lb_tags, Step};
+use crate::spec::{
+    DesiredFloatingIp, DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool,
+};
+
+/// How many times a change refused as "immutable" is retried after waiting for ACTIVE.
+const IMMUTABLE_RETRIES: u32 = 3;
+
+/// One reconcile's execution context: the session, the wait policy and the overall deadline,
+/// and a log of what was changed.
+pub struct Exec<'a> {
+    /// The cloud.
+    pub session: &'a Session,
+    /// Poll timing (its budget is cut to the deadline).
+    pub policy: WaitPolicy,
+    /// When this reconcile stops waiting and reports "still converging".
+    pub deadline: Instant,
+    /// What was changed, for the outcome and logs.
+    pub actions: Vec<String>,
+}
+
+impl<'a> Exec<'a> {
+    fn policy_now(&self) -> WaitPolicy {
+        let mut p = self.policy.clone();
+        p.budget = self.deadline.saturating_duration_since(Instant::now());
+        p
+    }
+
+    fn record(&mut self, action: String) {
+        tracing::info!(action = %action, "changed the cloud");
+        self.actions.push(action);
+    }
+
+    /// Waits until the load balancer is ACTIVE and returns it.
+    ///
+    /// # Errors
+    /// `ProvisioningFailed` when it goes to ERROR, `WaitTimedOut` past the deadline.
+    pub async fn wait_active(&self, lb_id: &str) -> Result<ObservedLb, Error> {
+        let last = Mutex::new(None);
+        let session = self.session;
+        wait_until(
+            format!("load balancer {lb_id}"),
+            || async {
+                let lb = load_balancers::get(session, lb_id).await?;
+                let status = lb.provisioning_status.as_str().to_string();
+                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(lb);
+                Ok::<_, Error>(status)
+            },
+            Goal::Active,
+            &self.policy_now(),
+            std::future::pending::<()>(),
+        )
+        .await?;
+        let lb = last
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .expect("a ready wait fetched the load balancer");
+        Ok(lb_of(lb))
+    }
+
+    /// Waits until the load balancer is gone (404).
+    ///
+    /// # Errors
+    /// `WaitTimedOut` past the deadline; `ProvisioningFailed` if the delete ended in ERROR.
+    pub async fn wait_gone(&self, lb_id: &str) -> Result<(), Error> {
+        let session = self.session;
+        wait_until(
+            format!("load balancer {lb_id}"),
+            || async {
+                let lb = load_balancers::get(session, lb_id).await?;
+                Ok::<_, Error>(lb.provisioning_status.as_str().to_string())
+            },
+            Goal::Gone,
+            &self.policy_now(),
+            std::future::pending::<()>(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Runs one Octavia change: absorbs "immutable" refusals by waiting for ACTIVE and
+    /// retrying (bounded), then waits for ACTIVE after the change.
+    async fn octavia<T, F, Fut>(
+        &mut self,
+        lb_id: &str,
+        what: String,
+        mut call: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let mut tries = 0;
+        let value = loop {
+            match call().await {
+                Ok(v) => break v,
+                Err(e) if e.is_immutable_conflict() && tries < IMMUTABLE_RETRIES => {
+                    tries += 1;
+                    tracing::debug!(lb = lb_id, what = %what, "load balancer busy; waiting for ACTIVE before retrying");
+                    self.wait_active(lb_id).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.record(what);
+        self.wait_active(lb_id).await?;
+        Ok(value)
+    }
+
+    /// Carries out one planned step on the ACTIVE load balancer `lb`. Floating-IP steps
+    /// update `fip` (the address to answer with).
+    ///
+    /// # Errors
+    /// The first cloud error; nothing after it is attempted.
+    pub async fn step(
+        &mut self,
+        lb: &ObservedLb,
+        step: &Step,
+        fip: &mut Option<ObservedFip>,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let id = lb.id.as_str();
+        match step {
+            Step::CreateLoadBalancer | Step::Rebuild { .. } => {
+                unreachable!("create and rebuild are carried out by the reconcile flow")
+            }
+            Step::UpdateLoadBalancer {
+                name,
+                description,
+                tags,
+            } => {
+                let update = UpdateLoadBalancer {
+                    name: name.clone(),
+                    description: description.clone(),
+                    tags: tags.clone(),
+                    ..Default::default()
+                };
+                self.octavia(id, format!("updated load balancer {id}"), || {
+                    load_balancers::update(s, id, &update)
+                })
+                .await?;
+            }
+            Step::CreateListener(l) => self.create_listener(id, l).await?,
+            Step::UpdateListener {
+                id: lid,
+                name,
+                allowed_cidrs,
+            } => {
+                let update = UpdateListener {
+                    name: name.clone(),
+                    allowed_cidrs: allowed_cidrs.clone(),
+                    ..Default::default()
+                };
+                self.octavia(id, format!("updated listener {lid}"), || {
+                    listeners::update(s, lid, &update)
+                })
+                .await?;
+            }
+            Step::DeleteListener { id: lid, pool_id } => {
+                if let Some(pid) = pool_id {
+                    self.octavia(id, format!("deleted pool {pid}"), || {
+                        ignore_missing(pools::delete(s, pid))
+                    })
+                    .await?;
+                }
+                self.octavia(id, format!("deleted listener {lid}"), || {
+                    ignore_missing(listeners::delete(s, lid))
+                })
+                .await?;
+            }
+            Step::CreatePool { listener_id, pool } => {
+                self.create_pool(id, listener_id, pool).await?
+            }
+            Step::DeletePool { id: pid } => {
+                self.octavia(id, format!("deleted pool {pid}"), || {
+                    ignore_missing(pools::delete(s, pid))
+                })
+                .await?;
+            }
+            Step::UpdatePool { id: pid, pool } => {
+                let update = UpdatePool {
+                    name: Some(pool.name.clone()),
+                    lb_algorithm: Some(pool.algorithm.clone()),
+                    session_persistence: Some(persistence(pool)),
+                    ..Default::default()
+                };
+                self.octavia(
+                    id,
+                    format!("updated pool {pid} ({})", pool.algorithm),
+                    || pools::update(s, pid, &update),
+                )
+                .await?;
+            }
+            Step::SetMembers { pool_id, members } => self.set_members(id, pool_id, members).await?,
+            Step::CreateMonitor { pool_id, monitor } => {
+                let body = monitor_body(monitor);
+                self.octavia(
+                    id,
+                    format!("created {} health monitor on pool {pool_id}", monitor.kind),
+                    || health_monitors::create(s, pool_id, &body),
+                )
+                .await?;
+            }
+            Step::UpdateMonitor { id: mid, monitor } => {
+                let http = is_http(&monitor.kind);
+                let update = UpdateHealthMonitor {
+                    name: Some(monitor.name.clone()),
+                    delay: Some(monitor.delay),
+                    timeout: Some(monitor.timeout),
+                    max_retries: Some(monitor.max_retries.into()),
+                    max_retries_down: Some(monitor.max_retries_down.into()),
+                    url_path: monitor.url_path.clone().filter(|_| http),
+                    expected_codes: monitor.expected_codes.clone().filter(|_| http),
+                    ..Default::default()
+                };
+                self.octavia(id, format!("updated health monitor {mid}"), || {
+                    health_monitors::update(s, mid, &update)
+                })
+                .await?;
+            }
+            Step::DeleteMonitor { id: mid } => {
+                self.octavia(id, format!("deleted health monitor {mid}"), || {
+                    ignore_missing(health_monitors::delete(s, mid))
+                })
+                .await?;
+            }
+            Step::CreateFloatingIp(want) => {
+                *fip = Some(self.create_floating_ip(lb, want).await?);
+            }
+            Step::BindFloatingIp { id: fid } => {
+                let update = UpdateFloatingIp {
+                    port_id: Some(lb.vip_port_id.clone()),
+                    ..Default::default()
+                };
+                let f = floating_ips::update(s, fid, &update).await?;
+                self.record(format!(
+                    "bound floating IP {} to load balancer {id}",
+                    f.floating_ip_address
+                ));
+                *fip = Some(super::cloud::fip_of(f));
+            }
+            Step::TagFloatingIp { id: fid, tags: t } => {
+                tags::replace(s, TaggedResource::FloatingIp, fid, t).await?;
+                self.record(format!("tagged floating IP {fid}"));
+            }
+            Step::DeleteFloatingIp { id: fid } => {
+                match floating_ips::delete(s, fid).await {
+                    Err(e) if !e.is_not_found() => return Err(e),
+                    _ => {}
+                }
+                if fip.as_ref().is_some_and(|f| &f.id == fid) {
+                    *fip = None;
+                }
+                self.record(format!("deleted floating IP {fid}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a floating IP already bound to the VIP port (one call), then tags it.
+    ///
+    /// # Errors
+    /// Neutron's errors (quota, no route from the external network…).
+    pub async fn create_floating_ip(
+        &mut self,
+        lb: &ObservedLb,
+        want: &DesiredFloatingIp,
+    ) -> Result<ObservedFip, Error> {
+        let body = CreateFloatingIp {
+            floating_network_id: want.network_id.clone(),
+            port_id: lb.vip_port_id.clone(),
+            description: Some(want.description.clone()),
+            ..Default::default()
+        };
+        let created = floating_ips::create(self.session, &body).await?;
+        self.record(format!(
+            "created floating IP {} for load balancer {}",
+            created.floating_ip_address, lb.id
+        ));
+        let tagged = tags::replace(
+            self.session,
+            TaggedResource::FloatingIp,
+            &created.id,
+            &want.tags,
+        )
+        .await?;
+        let mut f = super::cloud::fip_of(created);
+        f.tags = tagged;
+        Ok(f)
+    }
+
+    async fn create_listener(&mut self, lb_id: &str, l: &DesiredListener) -> Result<(), Error> {
+        let s = self.session;
+        let body = listener_body(l);
+        let created = self
+            .octavia(
+                lb_id,
+                format!("created listener {} {}", l.protocol, l.port),
+                || listeners::create(s, lb_id, &body),
+            )
+            .await?;
+        self.create_pool(lb_id, &created.id, &l.pool).await
+    }
+
+    async fn create_pool(
+        &mut self,
+        lb_id: &str,
+        listener_id: &str,
+        p: &DesiredPool,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let body = pool_body(p, false);
+        let parent = PoolParent::Listener(listener_id.to_string());
+        let created = self
+            .octavia(
+                lb_id,
+                format!("created pool {} ({})", p.name, p.algorithm),
+                || pools::create(s, &parent, &body),
+            )
+            .await?;
+        self.set_members(lb_id, &created.id, &p.members).await?;
+        if let Some(m) = &p.monitor {
+            let hm = monitor_body(m);
+            let pid = created.id.clone();
+            self.octavia(
+                lb_id,
+                format!("created {} health monitor on pool {pid}", m.kind),
+                || health_monitors::create(s, &pid, &hm),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Makes a pool's members exactly `members` with one batch call; falls back to one call
+    /// per member when the provider has no batch update. Never sends an empty set.
+    async fn set_members(
+        &mut self,
+        lb_id: &str,
+        pool_id: &str,
+        want: &[DesiredMember],
+    ) -> Result<(), Error> {
+        if want.is_empty() {
+            // The spec never builds an empty pool; refuse rather than empty one by accident.
+            return Err(Error::Config(format!(
+                "refusing to remove every member of pool {pool_id}"
+            )));
+        }
+        let s = self.session;
+        let body: Vec<CreateMember> = want.iter().map(member_body).collect();
+        let what = format!("set {} members on pool {pool_id}", want.len());
+        match self
+            .octavia(lb_id, what, || {
+                members::batch_update(s, pool_id, &body, false)
+            })
+            .await
+        {
+            Err(e) if e.is_not_implemented() || e.status() == Some(405) => {
+                tracing::info!(
+                    pool = pool_id,
+                    "batch member update unsupported; changing members one by one"
+                );
+                self.members_one_by_one(lb_id, pool_id, want).await
+            }
+            other => other,
+        }
+    }
+
+    async fn members_one_by_one(
+        &mut self,
+        lb_id: &str,
+        pool_id: &str,
+        want: &[DesiredMember],
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let have = members::list(s, pool_id).await?;
+        for m in want {
+            if !have
+                .iter()
+                .any(|h| h.address == m.address && h.protocol_port == m.port)
+            {
+                let body = member_body(m);
+                self.octavia(
+                    lb_id,
+                    format!("added member {}:{}", m.address, m.port),
+                    || members::create(s, pool_id, &body),
+                )
+                .await?;
+            }
+        }
+        for h in &have {
+            if !want
+                .iter()
+                .any(|m| h.address == m.address && h.protocol_port == m.port)
+            {
+                let mid = h.id.clone();
+                self.octavia(
+                    lb_id,
+                    format!("removed member {}:{}", h.address, h.protocol_port),
+                    || ignore_missing(members::delete(s, pool_id, &mid)),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The create body: the whole graph (`full`) or the bare load balancer.
+pub fn create_body(d: &DesiredLb, full: bool) -> CreateLoadBalancer {
+    CreateLoadBalancer {
+        name: Some(d.name.clone()),
+        description: Some(d.description.clone()),
+        vip_subnet_id: Some(d.vip_subnet_id.clone()),
+        vip_address: d.vip_address.clone(),
+        provider: d.provider.clone(),
+        flavor_id: d.flavor_id.clone(),
+        availability_zone: d.availability_zone.clone(),
+        tags: lb_tags(d),
+        listeners: if full {
+            d.listeners
+                .iter()
+                .map(|l| {
+                    let mut body = listener_body(l);
+                    body.default_pool =
+                        Some(DefaultPool::Define(Box::new(pool_body(&l.pool, true))));
+                    body
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+fn listener_body(l: &DesiredListener) -> CreateListener {
+    let mut body = CreateListener::new(l.protocol.clone(), l.port);
+    body.name = Some(l.name.clone());
+    body.allowed_cidrs = l.allowed_cidrs.clone().unwrap_or_default();
+    body.tags = l.tags.clone();
+    body
+}
+
+fn persistence(p: &DesiredPool) -> Option<SessionPersistence> {
+    p.persistence.as_ref().map(|kind| SessionPersistence {
+        kind: kind.clone(),
+        cookie_name: None,
+        persistence_timeout: None,
+        persistence_granularity: None,
+    })
+}
+
+fn pool_body(p: &DesiredPool, with_children: bool) -> CreatePool {
+    let mut body = CreatePool::new(p.protocol.clone(), p.algorithm.clone());
+    body.name = Some(p.name.clone());
+    body.session_persistence = persistence(p);
+    body.tags = p.tags.clone();
+    if with_children {
+        body.members = p.members.iter().map(member_body).collect();
+        body.healthmonitor = p.monitor.as_ref().map(monitor_body);
+    }
+    body
+}
+
+fn member_body(m: &DesiredMember) -> CreateMember {
+    let mut body = CreateMember::new(m.address.clone(), m.port);
+    body.name = Some(m.name.clone());
+    body.subnet_id = m.subnet_id.clone();
+    body.monitor_port = m.monitor_port;
+    body
+}
+
+fn is_http(kind: &MonitorType) -> bool {
+    matches!(kind, MonitorType::Http | MonitorType::Https)
+}
+
+fn monitor_body(m: &DesiredMonitor) -> CreateHealthMonitor {
+    let mut body =
+        CreateHealthMonitor::new(m.kind.clone(), m.delay, m.timeout, m.max_retries.into());
+    body.name = Some(m.name.clone());
+    body.max_retries_down = Some(m.max_retries_down.into());
+    body.tags = m.tags.clone();
+    if is_http(&m.kind) {
+        body.http_method = Some(HttpMethod::Get);
+        body.url_path = m.url_path.clone();
+        body.expected_codes = m.expected_codes.clone();
+    }
+    body
+}
+
+async fn ignore_missing(
+    call: impl std::future::Future<Output = Result<(), Error>>,
+) -> Result<(), Error> {
+    match call.await {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// The poll timing for tests and for callers that scale the simulated cloud's delays.
+pub fn scaled_policy(scale: f64, budget: Duration) -> WaitPolicy {
+    let base = WaitPolicy::default();
+    WaitPolicy {
+        initial: base.initial.mul_f64(scale),
+        cap: base.cap.mul_f64(scale),
+        budget,
+        ..base
+    }
+}

@@ -1,0 +1,273 @@
+//! Reading the cloud into [`Observed`]: list calls filtered by our tags, one per kind, never a
+//! GET per object. Everything here translates the `openstack` crate's types into the
+//! reconciler's own observation types; nothing decides.
+
+use openstack::load_balancer::enums::ProvisioningStatus;
+use openstack::load_balancer::{health_monitors, listeners, load_balancers, pools};
+use openstack::network::{floating_ips, security_groups};
+use openstack::{Error, Session};
+
+use super::observed::{
+    Children, Observed, ObservedFip, ObservedLb, ObservedListener, ObservedMember, ObservedMonitor,
+    ObservedPool, ObservedRule, ObservedSg, Tree, TreeListener, TreePool,
+};
+use crate::spec::{DesiredLb, DesiredRule, Owner};
+
+/// The filter that finds one request's resources: all three ownership tags.
+fn request_filter(owner: &Owner) -> Vec<String> {
+    owner.tags()
+}
+
+/// Lists the request's load balancers (one call). Those being deleted are left out but
+/// remembered in `deleting`.
+pub async fn load_balancers(
+    session: &Session,
+    owner: &Owner,
+) -> Result<(Vec<ObservedLb>, Vec<String>), Error> {
+    let filter = load_balancers::ListLoadBalancers {
+        tags: request_filter(owner),
+        ..Default::default()
+    };
+    let mut deleting = Vec::new();
+    let mut found = Vec::new();
+    for lb in load_balancers::list(session, &filter).await? {
+        match lb.provisioning_status {
+            ProvisioningStatus::PendingDelete | ProvisioningStatus::Deleted => deleting.push(lb.id),
+            _ => found.push(lb_of(lb)),
+        }
+    }
+    Ok((found, deleting))
+}
+
+/// Translates a listed or created load balancer.
+pub fn lb_of(lb: load_balancers::LoadBalancer) -> ObservedLb {
+    ObservedLb {
+        id: lb.id,
+        name: lb.name,
+        description: lb.description,
+        tags: lb.tags,
+        provisioning: lb.provisioning_status,
+        operating: lb.operating_status.as_str().to_string(),
+        vip_address: lb.vip_address,
+        vip_port_id: lb.vip_port_id,
+        vip_subnet_id: lb.vip_subnet_id,
+        provider: lb.provider,
+    }
+}
+
+/// The status tree of a load balancer (one call): names, statuses and members.
+pub async fn tree(session: &Session, lb_id: &str) -> Result<Tree, Error> {
+    let st = load_balancers::status_tree(session, lb_id)
+        .await?
+        .loadbalancer;
+    let mut tree = Tree::default();
+    let mut pools = st.pools;
+    for l in st.listeners {
+        tree.listeners.push(TreeListener {
+            id: l.id,
+            name: l.name,
+            provisioning: l.provisioning_status,
+        });
+        pools.extend(l.pools);
+    }
+    for p in pools {
+        if tree.pools.iter().any(|have| have.id == p.id) {
+            continue;
+        }
+        tree.pools.push(TreePool {
+            id: p.id,
+            name: p.name,
+            provisioning: p.provisioning_status,
+            members: p
+                .members
+                .into_iter()
+                .filter_map(|m| {
+                    Some(ObservedMember {
+                        address: m.address?,
+                        port: m.protocol_port?,
+                        name: m.name,
+                        provisioning: m.provisioning_status,
+                        operating: m.operating_status.as_str().to_string(),
+                    })
+                })
+                .collect(),
+            monitor: p
+                .health_monitor
+                .and_then(|m| m.kind.map(|kind| (m.name, kind))),
+        });
+    }
+    Ok(tree)
+}
+
+/// Full settings of listeners, pools and monitors (two list calls plus one per monitor).
+pub async fn children(session: &Session, lb_id: &str) -> Result<Children, Error> {
+    let ls = listeners::list(
+        session,
+        &listeners::ListListeners {
+            loadbalancer_id: Some(lb_id.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let ps = pools::list(
+        session,
+        &pools::ListPools {
+            loadbalancer_id: Some(lb_id.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut out = Children::default();
+    for l in ls {
+        out.listeners.push(ObservedListener {
+            id: l.id,
+            name: l.name,
+            protocol: l.protocol,
+            port: l.protocol_port,
+            allowed_cidrs: l.allowed_cidrs,
+            default_pool_id: l.default_pool_id,
+            provisioning: l.provisioning_status,
+        });
+    }
+    for p in ps {
+        if let Some(id) = &p.healthmonitor_id {
+            match health_monitors::get(session, id).await {
+                Ok(m) => out.monitors.push(ObservedMonitor {
+                    id: m.id,
+                    pool_id: Some(p.id.clone()),
+                    name: m.name,
+                    kind: m.kind,
+                    delay: m.delay,
+                    timeout: m.timeout,
+                    max_retries: m.max_retries,
+                    max_retries_down: m.max_retries_down.unwrap_or(3),
+                    url_path: m.url_path,
+                    expected_codes: m.expected_codes,
+                    provisioning: m.provisioning_status,
+                }),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.pools.push(ObservedPool {
+            id: p.id,
+            name: p.name,
+            protocol: p.protocol,
+            algorithm: p.lb_algorithm,
+            persistence: p.session_persistence.map(|s| s.kind),
+            monitor_id: p.healthmonitor_id,
+            provisioning: p.provisioning_status,
+        });
+    }
+    Ok(out)
+}
+
+/// The request's floating IPs (one call, by tags).
+pub async fn floating_ips(session: &Session, owner: &Owner) -> Result<Vec<ObservedFip>, Error> {
+    let filter = floating_ips::ListFloatingIps {
+        tags: request_filter(owner),
+        ..Default::default()
+    };
+    Ok(floating_ips::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(fip_of)
+        .collect())
+}
+
+/// Floating IPs bound to a port (one call): finds one whose tagging was cut short.
+pub async fn floating_ips_on_port(
+    session: &Session,
+    port_id: &str,
+) -> Result<Vec<ObservedFip>, Error> {
+    let filter = floating_ips::ListFloatingIps {
+        port_id: Some(port_id.to_string()),
+        ..Default::default()
+    };
+    Ok(floating_ips::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(fip_of)
+        .collect())
+}
+
+/// Translates a floating IP.
+pub fn fip_of(f: floating_ips::FloatingIp) -> ObservedFip {
+    ObservedFip {
+        id: f.id,
+        address: f.floating_ip_address,
+        network_id: f.floating_network_id,
+        port_id: f.port_id,
+        description: f.description,
+        tags: f.tags,
+    }
+}
+
+/// The request's security groups with their ingress rules (one call, by tags).
+pub async fn security_groups(session: &Session, owner: &Owner) -> Result<Vec<ObservedSg>, Error> {
+    let filter = security_groups::ListSecurityGroups {
+        tags: request_filter(owner),
+        ..Default::default()
+    };
+    Ok(security_groups::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(|g| ObservedSg {
+            id: g.id,
+            rules: g
+                .security_group_rules
+                .into_iter()
+                .filter(|r| r.direction == security_groups::Direction::Ingress)
+                .filter_map(|r| {
+                    Some(ObservedRule {
+                        rule: DesiredRule {
+                            protocol: r.protocol.clone()?,
+                            port: r.port_range_min?,
+                            remote_ip_prefix: r.remote_ip_prefix.clone()?,
+                            ethertype: r
+                                .ethertype
+                                .as_ref()
+                                .map(|e| e.as_str().to_string())
+                                .unwrap_or_else(|| "IPv4".into()),
+                        },
+                        id: r.id,
+                    })
+                })
+                .collect(),
+            port_ids: Vec::new(),
+        })
+        .collect())
+}
+
+/// Observes everything for one request. `deep` forces reading the children's full settings;
+/// otherwise they are read only when the quick check says something besides members may
+/// differ. Calls: 1 (nothing exists) or 3–6.
+pub async fn observe(
+    session: &Session,
+    owner: &Owner,
+    desired: Option<&DesiredLb>,
+    deep: bool,
+) -> Result<Observed, Error> {
+    let (lbs, deleting) = load_balancers(session, owner).await?;
+    let mut observed = Observed {
+        load_balancers: lbs,
+        deleting,
+        ..Default::default()
+    };
+    if let [lb] = observed.load_balancers.as_slice() {
+        if lb.provisioning == ProvisioningStatus::Active {
+            if let Some(d) = desired {
+                let t = tree(session, &lb.id).await?;
+                if deep || !super::plan::quick_path_ok(d, lb, &t) {
+                    observed.children = Some(children(session, &lb.id).await?);
+                }
+                observed.tree = Some(t);
+            }
+        }
+    }
+    observed.floating_ips = floating_ips(session, owner).await?;
+    if desired.is_some_and(|d| d.security_group.is_some()) {
+        observed.security_groups = Some(security_groups(session, owner).await?);
+    }
+    Ok(observed)
+}

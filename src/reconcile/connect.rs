@@ -1,0 +1,203 @@
+//! Connecting the reconciler: names in the settings resolved to ids once (VIP subnet, member
+//! subnet, floating network), and the provider's capabilities.
+
+use openstack::network::{networks, subnets};
+use openstack::{Error, Session};
+
+use crate::config::{LoadBalancerSettings, NameOrId};
+use crate::spec::terms::ProviderKind;
+use crate::spec::Site;
+
+/// Why the reconciler could not start: every message names the setting and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A setting names something the cloud does not have (or has twice).
+    #[error("setting `[load_balancer] {setting}` = `{value}`: {problem}")]
+    Setting {
+        /// The setting.
+        setting: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// The cloud could not be asked.
+    #[error("could not read `[load_balancer] {setting}` from the cloud: {source}")]
+    Cloud {
+        /// The setting being resolved.
+        setting: &'static str,
+        /// The cloud error.
+        #[source]
+        source: Error,
+    },
+}
+
+/// A resolved subnet.
+#[derive(Debug, Clone)]
+pub struct SubnetFacts {
+    /// Id.
+    pub id: String,
+    /// Network id.
+    pub network_id: String,
+    /// CIDR.
+    pub cidr: String,
+}
+
+async fn subnet(
+    session: &Session,
+    setting: &'static str,
+    value: &NameOrId,
+) -> Result<SubnetFacts, ConnectError> {
+    let cloud = |source| ConnectError::Cloud { setting, source };
+    if value.looks_like_id() {
+        match subnets::get(session, value.as_str()).await {
+            Ok(s) => {
+                return Ok(SubnetFacts {
+                    id: s.id,
+                    network_id: s.network_id,
+                    cidr: s.cidr,
+                })
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(cloud(e)),
+        }
+    }
+    let found = subnets::list(
+        session,
+        &subnets::ListSubnets {
+            name: Some(value.as_str().to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(cloud)?;
+    match found.as_slice() {
+        [s] => Ok(SubnetFacts {
+            id: s.id.clone(),
+            network_id: s.network_id.clone(),
+            cidr: s.cidr.clone(),
+        }),
+        [] => Err(ConnectError::Setting {
+            setting,
+            value: value.to_string(),
+            problem:
+                "no such subnet in this project; `openstack subnet list` shows the names and ids"
+                    .into(),
+        }),
+        many => Err(ConnectError::Setting {
+            setting,
+            value: value.to_string(),
+            problem: format!(
+                "{} subnets have this name; give the id instead ({})",
+                many.len(),
+                many.iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+async fn external_network(session: &Session, value: &NameOrId) -> Result<String, ConnectError> {
+    let setting = "floating_network";
+    let cloud = |source| ConnectError::Cloud { setting, source };
+    let candidates = if value.looks_like_id() {
+        match networks::get(session, value.as_str()).await {
+            Ok(n) => vec![n],
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(cloud(e)),
+        }
+    } else {
+        Vec::new()
+    };
+    let candidates = if candidates.is_empty() {
+        networks::list(
+            session,
+            &networks::ListNetworks {
+                name: Some(value.as_str().to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(cloud)?
+    } else {
+        candidates
+    };
+    match candidates.as_slice() {
+        [n] if n.router_external => Ok(n.id.clone()),
+        [n] => Err(ConnectError::Setting {
+            setting,
+            value: value.to_string(),
+            problem: format!(
+                "network {} is not external (router:external is false); floating IPs come from an external network — `openstack network list --external`",
+                n.id
+            ),
+        }),
+        [] => Err(ConnectError::Setting {
+            setting,
+            value: value.to_string(),
+            problem: "no such network; `openstack network list --external` shows the candidates".into(),
+        }),
+        many => Err(ConnectError::Setting {
+            setting,
+            value: value.to_string(),
+            problem: format!("{} networks have this name; give the id instead", many.len()),
+        }),
+    }
+}
+
+/// Resolves the site settings against the cloud (2–4 calls).
+///
+/// # Errors
+/// [`ConnectError`] naming the setting that does not resolve.
+pub async fn resolve_site(
+    session: &Session,
+    cluster_id: &str,
+    lb: &LoadBalancerSettings,
+) -> Result<Site, ConnectError> {
+    let vip = subnet(session, "vip_subnet", &lb.vip_subnet).await?;
+    let member = if lb.member_subnet == lb.vip_subnet {
+        vip.clone()
+    } else {
+        subnet(session, "member_subnet", &lb.member_subnet).await?
+    };
+    let floating_network_id = match &lb.floating_network {
+        Some(n) => Some(external_network(session, n).await?),
+        None => None,
+    };
+    let kind = ProviderKind::of(Some(lb.provider.as_str()));
+    let flavor_id = match (&lb.flavor, kind) {
+        (None, _) => None,
+        (Some(f), ProviderKind::Ovn) => {
+            tracing::warn!(flavor = %f, "the ovn provider has no flavors; ignoring `[load_balancer] flavor`");
+            None
+        }
+        (Some(f), _) if f.looks_like_id() => Some(f.as_str().to_string()),
+        (Some(f), _) => {
+            return Err(ConnectError::Setting {
+                setting: "flavor",
+                value: f.to_string(),
+                problem: "give the flavor's id (`openstack loadbalancer flavor list`); flavors are not looked up by name".into(),
+            })
+        }
+    };
+    let availability_zone = match kind {
+        ProviderKind::Ovn => None,
+        ProviderKind::Amphora => lb.availability_zone.clone(),
+    };
+    Ok(Site {
+        cluster_id: cluster_id.to_string(),
+        vip_subnet_id: vip.id,
+        vip_network_id: Some(vip.network_id),
+        member_subnet_id: member.id,
+        member_network_id: Some(member.network_id),
+        member_subnet_cidr: Some(member.cidr),
+        floating_network_id,
+        provider: Some(lb.provider.clone()),
+        flavor_id,
+        availability_zone,
+        manage_security_groups: lb.manage_security_groups,
+        preserves_client_ip: kind == ProviderKind::Ovn,
+    })
+}

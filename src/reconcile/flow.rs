@@ -1,0 +1,430 @@
+//! The reconcile of one request: read the request, build the desired graph, then loop
+//! observe → decide → act until the load balancer is as desired (or the budget is spent).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use openstack::load_balancer::load_balancers;
+use openstack::Error;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::act::{create_body, Exec};
+use super::cloud;
+use super::observed::{Observed, ObservedFip, ObservedLb};
+use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
+use super::plan::{decide, plan, plan_floating_ip_for_new, Decision, Step};
+use super::repair::{repair_action, RepairAction};
+use super::{Reconciler, RepairMemo};
+use crate::relation::meaning::meaning;
+use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
+use crate::spec::terms::{intent_of, ProviderKind};
+use crate::spec::{build, DesiredLb, Owner, RequestKey, SpecError};
+
+/// Observe/act rounds in one reconcile (create, repair, rebuild each take one).
+const MAX_ROUNDS: u32 = 6;
+
+/// A reconcile stops early with an outcome, or on a cloud error.
+enum Stop {
+    Outcome(Outcome),
+    Cloud(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Stop::Cloud(e)
+    }
+}
+
+/// What `plan` shows: the decision and the steps an apply would take now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// What would be done with the load balancer.
+    pub decision: Decision,
+    /// The changes (empty: nothing to do).
+    pub steps: Vec<Step>,
+    /// The desired graph.
+    pub desired: DesiredLb,
+}
+
+impl Reconciler {
+    /// Brings the request's load balancer to what `request` asks and answers it. Waits up to
+    /// the configured budget for Octavia; past it the outcome is [`Outcome::Converging`] and
+    /// a later call continues where this one stopped.
+    pub async fn apply(&self, key: &RequestKey, request: &Request) -> Outcome {
+        self.apply_with(key, request, self.options.wait.budget, false)
+            .await
+    }
+
+    /// As [`Reconciler::apply`], waiting at most `budget`.
+    pub async fn apply_within(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+        budget: Duration,
+    ) -> Outcome {
+        self.apply_with(key, request, budget, false).await
+    }
+
+    /// As [`Reconciler::apply`], reading every setting of listeners, pools and monitors
+    /// instead of trusting the fingerprint tag (a periodic deep resync).
+    pub async fn apply_deep(&self, key: &RequestKey, request: &Request) -> Outcome {
+        self.apply_with(key, request, self.options.wait.budget, true)
+            .await
+    }
+
+    async fn apply_with(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+        budget: Duration,
+        deep: bool,
+    ) -> Outcome {
+        let _guard = self.locks.acquire(key).await;
+        let span = tracing::info_span!("reconcile", app = %key.app, request = %key.name);
+        async {
+            let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+            let desired = match self.desired(&owner, request) {
+                Ok(d) => d,
+                Err(outcome) => return outcome,
+            };
+            let mut exec = Exec {
+                session: &self.session,
+                policy: self.options.wait.clone(),
+                deadline: Instant::now() + budget,
+                actions: Vec::new(),
+            };
+            let outcome = match self.converge(&mut exec, &owner, &desired, deep).await {
+                Ok(ready) => {
+                    self.repairs_mut(|m| {
+                        m.remove(key);
+                    });
+                    Outcome::Ready(ready)
+                }
+                Err(Stop::Outcome(o)) => o,
+                Err(Stop::Cloud(e)) => outcome_of_error(&e),
+            };
+            match &outcome {
+                Outcome::Ready(r) => tracing::info!(lb = %r.load_balancer_id, address = %r.address, changes = r.actions.len(), "ready"),
+                Outcome::Failed { failure, .. } => tracing::warn!(error = %failure, "answered with an error"),
+                Outcome::Converging { why, .. } => tracing::info!(why = %why, "still converging"),
+            }
+            outcome
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// What an apply would do now, without changing anything (reads only).
+    ///
+    /// # Errors
+    /// The request's error outcome (unsupported, no backends), or a cloud read error.
+    pub async fn plan(&self, key: &RequestKey, request: &Request) -> Result<Plan, Outcome> {
+        let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+        let desired = self.desired(&owner, request)?;
+        let observed = cloud::observe(&self.session, &owner, Some(&desired), true)
+            .await
+            .map_err(|e| outcome_of_error(&e))?;
+        let decision = decide(true, &observed);
+        let steps = match &decision {
+            Decision::Create => {
+                let mut s = vec![Step::CreateLoadBalancer];
+                s.extend(plan_floating_ip_for_new(&desired, &observed.floating_ips));
+                s
+            }
+            Decision::Adopt => plan(&desired, &observed.load_balancers[0], &observed),
+            _ => Vec::new(),
+        };
+        Ok(Plan {
+            decision,
+            steps,
+            desired,
+        })
+    }
+
+    /// The request's meaning, in Octavia terms, as a desired graph, or the error answer.
+    fn desired(&self, owner: &Owner, request: &Request) -> Result<DesiredLb, Outcome> {
+        let meant = meaning(request, &self.caps).map_err(|u| Outcome::Failed {
+            kind: ErrorKind::Unsupported,
+            failure: u.failure(),
+            retry_after: None,
+        })?;
+        let intent = intent_of(&meant, &self.default_algorithm);
+        build(owner, &intent, &self.site).map_err(|e| {
+            let field = match e {
+                SpecError::NoBackends | SpecError::BadBackend(_) => RequestField::Backends,
+                SpecError::NoPorts => RequestField::PortMapping,
+            };
+            Outcome::Failed {
+                kind: ErrorKind::Unsupported,
+                failure: Failure::field(field, e.to_string()),
+                retry_after: None,
+            }
+        })
+    }
+
+    fn repairs_mut<T>(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashMap<RequestKey, RepairMemo>) -> T,
+    ) -> T {
+        let mut map = self.repairs.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut map)
+    }
+
+    async fn converge(
+        &self,
+        exec: &mut Exec<'_>,
+        owner: &Owner,
+        desired: &DesiredLb,
+        deep: bool,
+    ) -> Result<Ready, Stop> {
+        let mut last_why = String::from("nothing observed yet");
+        for _ in 0..MAX_ROUNDS {
+            let observed = cloud::observe(&self.session, owner, Some(desired), deep).await?;
+            let step = match decide(true, &observed) {
+                Decision::Ambiguous(ids) => {
+                    return Err(Stop::Outcome(Outcome::provider_error(
+                        format!(
+                            "{} load balancers carry the tags of request {}: {}; delete all but one (or all of them: a new one is built)",
+                            ids.len(),
+                            owner.key(),
+                            ids.join(", ")
+                        ),
+                        Some(super::outcome::RETRY_LATER),
+                    )))
+                }
+                Decision::Create => self.create(exec, desired, &observed).await,
+                Decision::Adopt => self.adopt(exec, desired, &observed).await,
+                Decision::Wait => self.wait_pending(exec, &observed).await.map(|_| None),
+                Decision::Repair => self.repair(exec, owner, &observed.load_balancers[0]).await.map(|_| None),
+                Decision::Delete => unreachable!("decide(true, _) never deletes"),
+            };
+            match step {
+                Ok(Some(ready)) => return Ok(ready),
+                Ok(None) => {}
+                // ERROR while we waited: the next round repairs it.
+                Err(Stop::Cloud(Error::ProvisioningFailed { what, status })) => {
+                    last_why = format!("{what} went {status}");
+                    tracing::warn!(what = %what, status = %status, "provisioning failed; repairing");
+                }
+                Err(stop) => return Err(stop),
+            }
+        }
+        Err(Stop::Outcome(Outcome::Converging {
+            why: format!("not converged after {MAX_ROUNDS} rounds ({last_why})"),
+            retry_after: RETRY_SOON,
+        }))
+    }
+
+    async fn wait_pending(&self, exec: &mut Exec<'_>, observed: &Observed) -> Result<(), Stop> {
+        if let [lb] = observed.load_balancers.as_slice() {
+            tracing::info!(lb = %lb.id, status = %lb.provisioning, "load balancer busy; waiting");
+            exec.wait_active(&lb.id).await?;
+        } else {
+            for id in &observed.deleting {
+                tracing::info!(lb = %id, "previous load balancer still being deleted; waiting");
+                exec.wait_gone(id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn create(
+        &self,
+        exec: &mut Exec<'_>,
+        desired: &DesiredLb,
+        observed: &Observed,
+    ) -> Result<Option<Ready>, Stop> {
+        let full = self.fully_populated.load(Ordering::Relaxed);
+        let created = match load_balancers::create(exec.session, &create_body(desired, full)).await
+        {
+            Ok(lb) => lb,
+            Err(e) if full && e.is_not_implemented() => {
+                tracing::warn!(error = %e, "fully populated create refused; creating step by step from now on");
+                self.fully_populated.store(false, Ordering::Relaxed);
+                return Ok(None);
+            }
+            Err(e) if e.is_timeout() || e.is_retryable() && e.status().is_none() => {
+                // The cloud may have created it: the next round looks it up before any
+                // new POST.
+                tracing::warn!(error = %e, "no answer to the create; looking it up before trying again");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let lb = cloud::lb_of(created);
+        exec_record(
+            exec,
+            format!("created load balancer {} ({})", lb.id, lb.name),
+        );
+        // The VIP port exists already: bind the floating IP while Octavia builds.
+        let mut fip: Option<ObservedFip> = None;
+        for step in plan_floating_ip_for_new(desired, &observed.floating_ips) {
+            exec.step(&lb, &step, &mut fip).await?;
+        }
+        let lb = exec.wait_active(&lb.id).await?;
+        if !full {
+            for l in &desired.listeners {
+                exec.step(&lb, &Step::CreateListener(l.clone()), &mut fip)
+                    .await?;
+            }
+        }
+        ready(desired, &lb, fip, exec).map(Some)
+    }
+
+    async fn adopt(
+        &self,
+        exec: &mut Exec<'_>,
+        desired: &DesiredLb,
+        observed: &Observed,
+    ) -> Result<Option<Ready>, Stop> {
+        let lb = observed.load_balancers[0].clone();
+        let steps = plan(desired, &lb, observed);
+        let mut fip = current_fip(desired, &lb, &observed.floating_ips);
+        for step in &steps {
+            if let Step::Rebuild { reason } = step {
+                tracing::warn!(lb = %lb.id, reason = %reason, "rebuilding the load balancer");
+                self.delete_lb(exec, &lb.id).await?;
+                exec_record(
+                    exec,
+                    format!("deleted load balancer {} to rebuild it: {reason}", lb.id),
+                );
+                return Ok(None);
+            }
+            exec.step(&lb, step, &mut fip).await?;
+        }
+        ready(desired, &lb, fip, exec).map(Some)
+    }
+
+    /// Cascade-deletes a load balancer and waits until it is gone (404 = done; ERROR is
+    /// deletable; busy → wait and retry).
+    pub(super) async fn delete_lb(&self, exec: &mut Exec<'_>, id: &str) -> Result<(), Error> {
+        for attempt in 0..4 {
+            match load_balancers::delete(exec.session, id, true).await {
+                Ok(()) => break,
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) if e.is_conflict() && attempt < 3 => {
+                    // PENDING_* (or already PENDING_DELETE): wait for it to settle.
+                    match exec.wait_active(id).await {
+                        Ok(_) | Err(Error::ProvisioningFailed { .. }) => {}
+                        Err(e) if e.is_not_found() => return Ok(()),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        exec.wait_gone(id).await
+    }
+
+    async fn repair(
+        &self,
+        exec: &mut Exec<'_>,
+        owner: &Owner,
+        lb: &ObservedLb,
+    ) -> Result<(), Stop> {
+        let key = owner.key().clone();
+        let memo = self.repairs_mut(|m| *m.entry(key.clone()).or_default());
+        let since = memo.last.map(|t| t.elapsed());
+        let can_failover = self.kind == ProviderKind::Amphora;
+        let mut action = repair_action(&self.options.repair, can_failover, memo.attempts, since);
+        let bump = |this: &Self| {
+            this.repairs_mut(|m| {
+                let e = m.entry(key.clone()).or_default();
+                e.attempts += 1;
+                e.last = Some(Instant::now());
+            })
+        };
+        if action == RepairAction::Failover {
+            bump(self);
+            match load_balancers::failover(exec.session, &lb.id).await {
+                Ok(()) => {
+                    exec_record(
+                        exec,
+                        format!("repair 1: failover of load balancer {} (was ERROR)", lb.id),
+                    );
+                    exec.wait_active(&lb.id).await?;
+                    return Ok(());
+                }
+                Err(e) if matches!(e.status(), Some(403 | 409 | 501)) => {
+                    tracing::warn!(lb = %lb.id, error = %e, "failover unavailable; rebuilding instead");
+                    action = RepairAction::Rebuild;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match action {
+            RepairAction::Rebuild => {
+                bump(self);
+                let n = memo.attempts + 1;
+                exec_record(exec, format!("repair {n}: rebuilding load balancer {} (was ERROR)", lb.id));
+                self.delete_lb(exec, &lb.id).await?;
+                Ok(())
+            }
+            RepairAction::Later(after) => Err(Stop::Outcome(Outcome::Converging {
+                why: format!(
+                    "load balancer {} is in ERROR; repair attempt {} is due in {}s",
+                    lb.id,
+                    memo.attempts + 1,
+                    after.as_secs()
+                ),
+                retry_after: after,
+            })),
+            RepairAction::GiveUp(after) => Err(Stop::Outcome(Outcome::provider_error(
+                format!(
+                    "load balancer {} stays in ERROR after {} repair attempts; check the Octavia logs, then remove and re-apply the request",
+                    lb.id, memo.attempts
+                ),
+                Some(after),
+            ))),
+            RepairAction::Failover => Ok(()),
+        }
+    }
+}
+
+fn exec_record(exec: &mut Exec<'_>, action: String) {
+    tracing::info!(action = %action, "changed the cloud");
+    exec.actions.push(action);
+}
+
+/// The floating IP currently serving the load balancer: one bound to its VIP port on the
+/// desired network.
+fn current_fip(desired: &DesiredLb, lb: &ObservedLb, fips: &[ObservedFip]) -> Option<ObservedFip> {
+    let want = desired.floating_ip.as_ref()?;
+    fips.iter()
+        .find(|f| {
+            f.port_id.is_some() && f.port_id == lb.vip_port_id && f.network_id == want.network_id
+        })
+        .cloned()
+}
+
+fn ready(
+    desired: &DesiredLb,
+    lb: &ObservedLb,
+    fip: Option<ObservedFip>,
+    exec: &mut Exec<'_>,
+) -> Result<Ready, Stop> {
+    let vip = lb.vip_address.clone().ok_or_else(|| {
+        Stop::Outcome(Outcome::Converging {
+            why: format!("load balancer {} has no VIP address yet", lb.id),
+            retry_after: RETRY_SOON,
+        })
+    })?;
+    let floating = if desired.floating_ip.is_some() {
+        Some(fip.map(|f| f.address).ok_or_else(|| {
+            Stop::Outcome(Outcome::Converging {
+                why: format!("load balancer {} has no floating IP yet", lb.id),
+                retry_after: RETRY_SOON,
+            })
+        })?)
+    } else {
+        None
+    };
+    Ok(Ready {
+        address: floating.clone().unwrap_or_else(|| vip.clone()),
+        load_balancer_id: lb.id.clone(),
+        vip_address: vip,
+        floating_ip: floating,
+        actions: std::mem::take(&mut exec.actions),
+    })
+}

@@ -1,0 +1,322 @@
+//! What a reconcile ends with ([`Outcome`]), and the one pure function that maps a cloud error
+//! to it ([`outcome_of_error`]).
+
+use std::time::Duration;
+
+use crate::relation::v1::{Address, ErrorKind, Failure, Request, RequestField, Response};
+
+/// How a reconcile of one request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The load balancer is as desired and ACTIVE.
+    Ready(Ready),
+    /// The request cannot be served as asked, or the cloud refused: answer with this error.
+    Failed {
+        /// `unsupported` (fix the request) or `provider_error` (the cloud or its setup).
+        kind: ErrorKind,
+        /// Message and/or request fields at fault.
+        failure: Failure,
+        /// Whether trying again later (unchanged) may succeed; the caller requeues then.
+        retry_after: Option<Duration>,
+    },
+    /// Not done yet (still provisioning, a repair is due later, the cloud is unreachable):
+    /// no answer yet, look again later.
+    Converging {
+        /// Why, for logs and status.
+        why: String,
+        /// When to look again.
+        retry_after: Duration,
+    },
+}
+
+/// A served request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    /// The address to answer with: the floating IP of a public request, else the VIP.
+    pub address: String,
+    /// The load balancer.
+    pub load_balancer_id: String,
+    /// Its VIP.
+    pub vip_address: String,
+    /// Its floating IP, if any.
+    pub floating_ip: Option<String>,
+    /// What was changed in this reconcile (empty when nothing needed changing).
+    pub actions: Vec<String>,
+}
+
+impl Outcome {
+    /// The relation answer for `request`, or `None` while converging (the requirer waits).
+    pub fn response(&self, request: &Request) -> Option<Response> {
+        match self {
+            Outcome::Ready(r) => match Address::parse(&r.address) {
+                Ok(address) => Some(Response::success(request, address)),
+                Err(e) => Some(Response::provider_error(
+                    request,
+                    Failure::message(format!(
+                        "the cloud gave the load balancer an unusable address `{}`: {e:?}",
+                        r.address
+                    ))
+                    .unwrap_or_else(|_| Failure::field(RequestField::Name, "bad address")),
+                )),
+            },
+            Outcome::Failed { kind, failure, .. } => Some(match kind {
+                ErrorKind::Unsupported => Response::unsupported(request, failure.clone()),
+                ErrorKind::ProviderError => Response::provider_error(request, failure.clone()),
+            }),
+            Outcome::Converging { .. } => None,
+        }
+    }
+
+    /// A provider error with a message.
+    pub fn provider_error(message: impl Into<String>, retry_after: Option<Duration>) -> Outcome {
+        Outcome::Failed {
+            kind: ErrorKind::ProviderError,
+            failure: message_failure(message.into()),
+            retry_after,
+        }
+    }
+
+    /// When the caller should reconcile this request again (`None`: only when it changes).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Outcome::Ready(_) => None,
+            Outcome::Failed { retry_after, .. } => *retry_after,
+            Outcome::Converging { retry_after, .. } => Some(*retry_after),
+        }
+    }
+}
+
+fn message_failure(message: String) -> Failure {
+    Failure::message(message)
+        .unwrap_or_else(|_| Failure::field(RequestField::Name, "the cloud refused this request"))
+}
+
+/// How long to wait before retrying after a transient failure.
+pub const RETRY_SOON: Duration = Duration::from_secs(30);
+/// How long to wait before retrying after a failure that needs someone to act (quota,
+/// credentials): long, but never forever — the safety net.
+pub const RETRY_LATER: Duration = Duration::from_secs(300);
+
+/// Maps a cloud error met while serving a request to an outcome. Pure.
+///
+/// - quota → `provider_error` naming the exhausted resource (the service's message says
+///   which), retried later;
+/// - 501 provider refusal → `unsupported` with the request field at fault in `error_fields`
+///   when the message names one, else `provider_error`;
+/// - refused credentials / missing role → `provider_error` saying what to fix, retried later;
+/// - still provisioning past the budget, 5xx, timeouts, unreachable, busy → keep converging;
+/// - anything else → `provider_error` with the service's message.
+pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
+    use openstack::Error as E;
+    let text = error.to_string();
+    match error {
+        E::WaitTimedOut { .. } | E::Cancelled { .. } => Outcome::Converging {
+            why: text,
+            retry_after: RETRY_SOON,
+        },
+        e if e.is_retryable() => Outcome::Converging {
+            why: text,
+            retry_after: RETRY_SOON,
+        },
+        E::QuotaExceeded(_) => Outcome::Failed {
+            kind: ErrorKind::ProviderError,
+            failure: message_failure(format!("quota exceeded: {text}")),
+            retry_after: Some(RETRY_LATER),
+        },
+        E::NotImplemented(f) => {
+            let fields = fields_named_in(&f.message);
+            if fields.is_empty() {
+                Outcome::Failed {
+                    kind: ErrorKind::ProviderError,
+                    failure: message_failure(text),
+                    retry_after: Some(RETRY_LATER),
+                }
+            } else {
+                let mut failure = Failure::field(fields[0], f.message.clone());
+                for extra in &fields[1..] {
+                    failure = failure.and_field(*extra, f.message.clone());
+                }
+                Outcome::Failed {
+                    kind: ErrorKind::Unsupported,
+                    failure: failure.and_message(text),
+                    retry_after: None,
+                }
+            }
+        }
+        E::Unauthorized(_) | E::Forbidden(_) | E::Auth(_) | E::NoEndpoint { .. } | E::Config(_) => {
+            Outcome::Failed {
+                kind: ErrorKind::ProviderError,
+                failure: message_failure(format!("the cloud refused our credentials: {text}")),
+                retry_after: Some(RETRY_LATER),
+            }
+        }
+        E::BadRequest(f) => {
+            let fields = fields_named_in(&f.message);
+            let mut failure = message_failure(text);
+            for field in fields {
+                failure = failure.and_field(field, f.message.clone());
+            }
+            Outcome::Failed {
+                kind: ErrorKind::ProviderError,
+                failure,
+                retry_after: Some(RETRY_LATER),
+            }
+        }
+        _ => Outcome::Failed {
+            kind: ErrorKind::ProviderError,
+            failure: message_failure(text),
+            retry_after: Some(RETRY_LATER),
+        },
+    }
+}
+
+/// The request fields a provider's refusal is about, from the words Octavia uses.
+fn fields_named_in(message: &str) -> Vec<RequestField> {
+    let m = message.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut add = |f: RequestField| {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    };
+    if m.contains("algorithm")
+        || m.contains("source_ip_port")
+        || m.contains("round_robin")
+        || m.contains("least_connections")
+    {
+        add(RequestField::Algorithm);
+    }
+    if m.contains("protocol") || m.contains("http") || m.contains("udp") || m.contains("sctp") {
+        if m.contains("monitor") || m.contains("health") {
+            add(RequestField::HealthChecks);
+        } else {
+            add(RequestField::Protocol);
+        }
+    } else if m.contains("monitor") || m.contains("health") {
+        add(RequestField::HealthChecks);
+    }
+    if m.contains("persistence") {
+        add(RequestField::Sticky);
+    }
+    if m.contains("vip_address") || m.contains("vip address") {
+        add(RequestField::IngressAddress);
+    }
+    if m.contains("member") || m.contains("monitor_port") {
+        add(RequestField::Backends);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openstack::error::ServiceFailure;
+
+    fn err(status: u16, body: &str) -> openstack::Error {
+        openstack::Error::from_failure(ServiceFailure::from_response(
+            "load-balancer",
+            "POST",
+            "/v2/lbaas/loadbalancers",
+            status,
+            Some("req-1".into()),
+            body.as_bytes(),
+        ))
+    }
+
+    #[test]
+    fn quota_is_a_provider_error_naming_the_resource() {
+        let o = outcome_of_error(&err(
+            403,
+            r#"{"faultstring": "Quota has been met for resources: Load Balancer"}"#,
+        ));
+        match o {
+            Outcome::Failed {
+                kind,
+                failure,
+                retry_after,
+            } => {
+                assert_eq!(kind, ErrorKind::ProviderError);
+                assert!(failure.message_text().unwrap().contains("Load Balancer"));
+                assert!(retry_after.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn provider_refusal_names_the_request_field() {
+        let o = outcome_of_error(&err(
+            501,
+            r#"{"faultstring": "Provider 'ovn' does not support a requested option: OVN provider does not support HTTP protocol"}"#,
+        ));
+        match o {
+            Outcome::Failed { kind, failure, .. } => {
+                assert_eq!(kind, ErrorKind::Unsupported);
+                assert!(failure.fields().contains_key(&RequestField::Protocol));
+            }
+            other => panic!("{other:?}"),
+        }
+        let o = outcome_of_error(&err(
+            501,
+            r#"{"faultstring": "Provider 'amphora' does not support a requested option: lb_algorithm SOURCE_IP_PORT"}"#,
+        ));
+        assert!(
+            matches!(o, Outcome::Failed { failure, .. } if failure.fields().contains_key(&RequestField::Algorithm))
+        );
+    }
+
+    #[test]
+    fn credentials_and_busy_and_server_errors() {
+        let o = outcome_of_error(&err(401, r#"{"error": {"message": "bad", "code": 401}}"#));
+        assert!(
+            matches!(o, Outcome::Failed { kind: ErrorKind::ProviderError, ref failure, .. } if failure.message_text().unwrap().contains("credentials"))
+        );
+        assert!(matches!(
+            outcome_of_error(&err(503, "{}")),
+            Outcome::Converging { .. }
+        ));
+        assert!(matches!(
+            outcome_of_error(&err(
+                409,
+                r#"{"faultstring": "Load Balancer 1 is immutable and cannot be updated."}"#
+            )),
+            Outcome::Converging { .. }
+        ));
+        let timed_out = openstack::Error::WaitTimedOut {
+            what: "load balancer x".into(),
+            goal: "ACTIVE",
+            waited: Duration::from_secs(600),
+            last: "PENDING_CREATE".into(),
+        };
+        assert!(matches!(
+            outcome_of_error(&timed_out),
+            Outcome::Converging { .. }
+        ));
+    }
+
+    #[test]
+    fn converging_has_no_response_and_ready_answers_the_address() {
+        let req = Request::new(
+            "id",
+            "api",
+            crate::relation::v1::Protocol::Tcp,
+            [(443, 6443)].into_iter().collect(),
+        )
+        .sealed();
+        let converging = Outcome::Converging {
+            why: "x".into(),
+            retry_after: RETRY_SOON,
+        };
+        assert!(converging.response(&req).is_none());
+        let ready = Outcome::Ready(Ready {
+            address: "203.0.113.7".into(),
+            load_balancer_id: "lb".into(),
+            vip_address: "10.0.0.5".into(),
+            floating_ip: Some("203.0.113.7".into()),
+            actions: vec![],
+        });
+        let r = ready.response(&req).unwrap();
+        assert_eq!(r.address(), Some("203.0.113.7"));
+        assert_eq!(r.received_hash(), req.sent_hash.as_deref());
+    }
+}

@@ -1,0 +1,280 @@
+//! Deleting what was built for a request, garbage-collecting what no request owns, and the
+//! status of a request's load balancer.
+
+use std::collections::BTreeSet;
+
+use openstack::load_balancer::load_balancers::{self, ListLoadBalancers};
+use openstack::network::floating_ips::{self, ListFloatingIps};
+use openstack::network::ports::{self, ListPorts};
+use openstack::network::security_groups::{self, ListSecurityGroups};
+use openstack::Error;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::act::Exec;
+use super::cloud;
+use super::Reconciler;
+use crate::spec::{cluster_tag, request_tag, Owner, RequestKey, MANAGED_TAG, REQUEST_TAG_PREFIX};
+
+/// What a removal did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Removal {
+    /// What was deleted (empty when nothing was there).
+    pub deleted: Vec<String>,
+}
+
+/// A resource tagged with our cluster that no current request owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// `load balancer`, `floating IP` or `security group`.
+    pub kind: &'static str,
+    /// Id.
+    pub id: String,
+    /// Name or address, for humans.
+    pub label: String,
+    /// Whether it was deleted (false in a dry run).
+    pub deleted: bool,
+}
+
+/// One request's load balancer as it stands (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LbStatus {
+    /// Load balancer id.
+    pub load_balancer_id: String,
+    /// Its name.
+    pub name: String,
+    /// VIP address.
+    pub vip_address: Option<String>,
+    /// Floating IP address.
+    pub floating_ip: Option<String>,
+    /// Provisioning status.
+    pub provisioning_status: String,
+    /// Operating status.
+    pub operating_status: String,
+    /// Members reported ONLINE (or NO_MONITOR), over all pools.
+    pub members_up: usize,
+    /// Members, over all pools.
+    pub members_total: usize,
+}
+
+impl Reconciler {
+    /// Deletes everything built for `key`: our floating IPs first, then the load balancer
+    /// (cascade; 404 = done, ERROR deletable, PENDING waited for), then our security groups.
+    /// Idempotent: removing what is already gone does nothing.
+    ///
+    /// # Errors
+    /// The first cloud error (the removal can simply be run again), or a wait timing out.
+    pub async fn remove(&self, key: &RequestKey) -> Result<Removal, Error> {
+        let _guard = self.locks.acquire(key).await;
+        let span = tracing::info_span!("remove", app = %key.app, request = %key.name);
+        self.remove_locked(key).instrument(span).await
+    }
+
+    async fn remove_locked(&self, key: &RequestKey) -> Result<Removal, Error> {
+        let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+        let mut exec = Exec {
+            session: &self.session,
+            policy: self.options.wait.clone(),
+            deadline: Instant::now() + self.options.wait.budget,
+            actions: Vec::new(),
+        };
+        let (lbs, deleting) = cloud::load_balancers(&self.session, &owner).await?;
+        for f in cloud::floating_ips(&self.session, &owner).await? {
+            match floating_ips::delete(&self.session, &f.id).await {
+                Err(e) if !e.is_not_found() => return Err(e),
+                _ => exec
+                    .actions
+                    .push(format!("deleted floating IP {}", f.address)),
+            }
+        }
+        for lb in &lbs {
+            self.delete_lb(&mut exec, &lb.id).await?;
+            exec.actions
+                .push(format!("deleted load balancer {} ({})", lb.id, lb.name));
+        }
+        for id in &deleting {
+            exec.wait_gone(id).await?;
+        }
+        for g in cloud::security_groups(&self.session, &owner).await? {
+            self.delete_security_group(&g.id).await?;
+            exec.actions
+                .push(format!("deleted security group {}", g.id));
+        }
+        self.repairs_forget(key);
+        for a in &exec.actions {
+            tracing::info!(action = %a, "changed the cloud");
+        }
+        Ok(Removal {
+            deleted: exec.actions,
+        })
+    }
+
+    fn repairs_forget(&self, key: &RequestKey) {
+        self.repairs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    /// Deletes one of our security groups, first taking it off any port that still carries it.
+    async fn delete_security_group(&self, id: &str) -> Result<(), Error> {
+        match security_groups::delete(&self.session, id).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) if e.is_conflict() => {}
+            Err(e) => return Err(e),
+        }
+        // In use: detach it from the member ports, then delete.
+        let ports = ports::list(
+            &self.session,
+            &ListPorts {
+                network_id: self.site.member_network_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for p in ports
+            .iter()
+            .filter(|p| p.security_groups.iter().any(|g| g == id))
+        {
+            let keep: Vec<String> = p
+                .security_groups
+                .iter()
+                .filter(|g| *g != id)
+                .cloned()
+                .collect();
+            ports::set_security_groups(&self.session, &p.id, &keep).await?;
+        }
+        match security_groups::delete(&self.session, id).await {
+            Err(e) if !e.is_not_found() => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Finds resources tagged with our cluster that no request in `live` owns, and deletes
+    /// them unless `dry_run`. Three list calls, then one delete per orphan.
+    ///
+    /// # Errors
+    /// The first cloud error.
+    pub async fn gc(&self, live: &[RequestKey], dry_run: bool) -> Result<Vec<Orphan>, Error> {
+        let cluster = &self.site.cluster_id;
+        let owned: BTreeSet<String> = live.iter().map(|k| request_tag(cluster, k)).collect();
+        let ours = vec![MANAGED_TAG.to_string(), cluster_tag(cluster)];
+        let orphaned = |tags: &[String]| {
+            !tags
+                .iter()
+                .any(|t| t.starts_with(REQUEST_TAG_PREFIX) && owned.contains(t))
+        };
+        let mut out = Vec::new();
+        let mut exec = Exec {
+            session: &self.session,
+            policy: self.options.wait.clone(),
+            deadline: Instant::now() + self.options.wait.budget,
+            actions: Vec::new(),
+        };
+        let fips = floating_ips::list(
+            &self.session,
+            &ListFloatingIps {
+                tags: ours.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for f in fips.into_iter().filter(|f| orphaned(&f.tags)) {
+            if !dry_run {
+                match floating_ips::delete(&self.session, &f.id).await {
+                    Err(e) if !e.is_not_found() => return Err(e),
+                    _ => {}
+                }
+            }
+            out.push(Orphan {
+                kind: "floating IP",
+                id: f.id,
+                label: f.floating_ip_address,
+                deleted: !dry_run,
+            });
+        }
+        let lbs = load_balancers::list(
+            &self.session,
+            &ListLoadBalancers {
+                tags: ours.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for lb in lbs.into_iter().filter(|lb| orphaned(&lb.tags)) {
+            if !dry_run {
+                self.delete_lb(&mut exec, &lb.id).await?;
+            }
+            out.push(Orphan {
+                kind: "load balancer",
+                id: lb.id,
+                label: lb.name,
+                deleted: !dry_run,
+            });
+        }
+        let groups = security_groups::list(
+            &self.session,
+            &ListSecurityGroups {
+                tags: ours,
+                ..Default::default()
+            },
+        )
+        .await?;
+        for g in groups.into_iter().filter(|g| orphaned(&g.tags)) {
+            if !dry_run {
+                self.delete_security_group(&g.id).await?;
+            }
+            out.push(Orphan {
+                kind: "security group",
+                id: g.id,
+                label: g.name,
+                deleted: !dry_run,
+            });
+        }
+        for o in &out {
+            tracing::info!(kind = o.kind, id = %o.id, label = %o.label, deleted = o.deleted, "orphan");
+        }
+        Ok(out)
+    }
+
+    /// The request's load balancer as it stands (2–3 read calls), or `None` when there is
+    /// none.
+    ///
+    /// # Errors
+    /// The first cloud error.
+    pub async fn status(&self, key: &RequestKey) -> Result<Option<LbStatus>, Error> {
+        let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+        let (lbs, _) = cloud::load_balancers(&self.session, &owner).await?;
+        let Some(lb) = lbs.into_iter().next() else {
+            return Ok(None);
+        };
+        let (up, total) = match cloud::tree(&self.session, &lb.id).await {
+            Ok(t) => {
+                let members: Vec<_> = t.pools.iter().flat_map(|p| p.members.iter()).collect();
+                let up = members
+                    .iter()
+                    .filter(|m| m.operating == "ONLINE" || m.operating == "NO_MONITOR")
+                    .count();
+                (up, members.len())
+            }
+            Err(e) if e.is_not_found() => (0, 0),
+            Err(e) => return Err(e),
+        };
+        let fip = cloud::floating_ips(&self.session, &owner)
+            .await?
+            .into_iter()
+            .find(|f| f.port_id.is_some() && f.port_id == lb.vip_port_id)
+            .map(|f| f.address);
+        Ok(Some(LbStatus {
+            load_balancer_id: lb.id,
+            name: lb.name,
+            vip_address: lb.vip_address,
+            floating_ip: fip,
+            provisioning_status: lb.provisioning.as_str().to_string(),
+            operating_status: lb.operating,
+            members_up: up,
+            members_total: total,
+        }))
+    }
+}
