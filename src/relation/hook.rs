@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::answer::{Answerer, Interface, RequestKey};
+use super::answer::{AnswerError, Answerer, Interface, RequestKey};
 use super::databag::{self, HookInput, HookOutput};
 use super::public_address;
 use super::v1::Response;
@@ -17,6 +17,26 @@ pub struct HookResult {
     pub problems: Vec<String>,
     /// Notes that need no action (skipped relations, requests still converging).
     pub notes: Vec<String>,
+    /// Some problem was [`AnswerError::NoCloud`] (settings are missing, not the cloud failing).
+    pub no_cloud: bool,
+}
+
+/// Problems of one run, remembering whether any was a missing cloud.
+#[derive(Default)]
+struct Problems {
+    lines: Vec<String>,
+    no_cloud: bool,
+}
+
+impl Problems {
+    fn push(&mut self, line: String) {
+        self.lines.push(line);
+    }
+
+    fn failed(&mut self, line: String, error: &AnswerError) {
+        self.no_cloud |= matches!(error, AnswerError::NoCloud(_));
+        self.lines.push(line);
+    }
 }
 
 /// `lb-consumers`: answers every request; requests that do not load are answered
@@ -24,7 +44,7 @@ pub struct HookResult {
 pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookResult {
     let reading = databag::read(input);
     let mut answers: BTreeMap<RequestKey, Response> = BTreeMap::new();
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut notes = Vec::new();
     for rel in &reading.relations {
         if let Some(why) = &rel.skipped {
@@ -43,15 +63,16 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
                     Ok(None) => {
                         notes.push(format!("{}: still converging; no answer yet", incoming.key))
                     }
-                    Err(e) => problems.push(format!("{}: cannot answer: {e}", incoming.key)),
+                    Err(e) => problems.failed(format!("{}: cannot answer: {e}", incoming.key), &e),
                 },
             }
         }
         for key in &rel.gone {
             if let Err(e) = answerer.forget(key).await {
-                problems.push(format!(
-                    "{key}: request removed, but cannot remove what was built for it: {e}"
-                ));
+                problems.failed(
+                    format!("{key}: request removed, but cannot remove what was built for it: {e}"),
+                    &e,
+                );
             }
         }
     }
@@ -59,14 +80,16 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
         .retain(Interface::LoadBalancer, &reading.current_keys())
         .await
     {
-        problems.push(format!(
-            "cannot clean up requests that no longer exist: {e}"
-        ));
+        problems.failed(
+            format!("cannot clean up requests that no longer exist: {e}"),
+            &e,
+        );
     }
     HookResult {
         output: databag::write(&reading, &answers),
-        problems,
+        problems: problems.lines,
         notes,
+        no_cloud: problems.no_cloud,
     }
 }
 
@@ -78,7 +101,7 @@ pub async fn public_address<A: Answerer>(
 ) -> HookResult {
     let (requests, gone) = public_address::read(input, frontend_port);
     let mut answers = BTreeMap::new();
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut notes = Vec::new();
     let mut current = std::collections::BTreeSet::new();
     for legacy in &requests {
@@ -98,26 +121,29 @@ pub async fn public_address<A: Answerer>(
                     answers.insert(legacy.key.clone(), answer);
                 }
                 Ok(None) => notes.push(format!("{}: still converging; no address yet", legacy.key)),
-                Err(e) => problems.push(format!("{}: cannot answer: {e}", legacy.key)),
+                Err(e) => problems.failed(format!("{}: cannot answer: {e}", legacy.key), &e),
             },
         }
     }
     for key in &gone {
         if let Err(e) = answerer.forget(key).await {
-            problems.push(format!(
-                "{key}: no units left, but cannot remove what was built: {e}"
-            ));
+            problems.failed(
+                format!("{key}: no units left, but cannot remove what was built: {e}"),
+                &e,
+            );
         }
     }
     if let Err(e) = answerer.retain(Interface::PublicAddress, &current).await {
-        problems.push(format!(
-            "cannot clean up relations that no longer exist: {e}"
-        ));
+        problems.failed(
+            format!("cannot clean up relations that no longer exist: {e}"),
+            &e,
+        );
     }
     HookResult {
         output: public_address::write(input, &answers, &gone, frontend_port),
-        problems,
+        problems: problems.lines,
         notes,
+        no_cloud: problems.no_cloud,
     }
 }
 
@@ -277,6 +303,7 @@ mod tests {
             ["response_bad", "version"]
         );
         assert_eq!(result.problems.len(), 5); // four requests + one forget
+        assert!(result.no_cloud);
         assert!(result
             .problems
             .iter()

@@ -1,0 +1,50 @@
+//! `octavia-integrator [--config PATH] public-address [--port PORT] [--wait SECS]`: the legacy
+//! `loadbalancer` (interface `public-address`) hook.
+//!
+//! Same envelope as `lb-consumers` (stdin: relations with their units' data; stdout: keys to
+//! set and unset, for **our unit** databag on each relation), same exit codes; see
+//! [`crate::relation::public_address`].
+
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::exit;
+use crate::cli::lb_consumers::{answerer, block_on, emit, parse_input};
+use crate::relation::hook;
+use crate::relation::public_address::DEFAULT_FRONTEND_PORT;
+
+/// Arguments of `public-address`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The load balancer's frontend port published as `port` (the Python charm's `lb-port`).
+    #[arg(long, value_name = "PORT", default_value_t = DEFAULT_FRONTEND_PORT,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: u16,
+
+    /// Without a daemon, wait up to SECS in-process for load balancers to converge.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub wait: u64,
+}
+
+/// Runs the command on the process's stdin/stdout.
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    let answerer = answerer(config, Duration::from_secs(args.wait));
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("error: cannot read the relation data from standard input: {e}");
+        return ExitCode::from(exit::USAGE);
+    }
+    let input = match parse_input(&input) {
+        Ok(input) => input,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    match block_on(hook::public_address(&input, &answerer, args.port)) {
+        Ok(result) => emit(&result, &mut std::io::stdout()),
+        Err(code) => code,
+    }
+}
