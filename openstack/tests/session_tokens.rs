@@ -178,3 +178,51 @@ async fn invalidate_token_forces_a_new_one() {
     session.send(networks()).await.unwrap();
     assert_eq!(requests_with_token(&server, "tok-2").await, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_renewal_keeps_the_live_token_until_it_expires() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(token_reply(&server, "tok-1", 3600))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    mount_networks(&server, "tok-1", 200).await;
+    let session = paused_session(&server);
+    session.send(networks()).await.unwrap();
+
+    tokio::time::advance(Duration::from_secs(3500)).await; // renewal due, Keystone broken
+    session.send(networks()).await.unwrap();
+    assert_eq!(
+        auth_requests(&server).await,
+        2,
+        "one failed renewal (500 is final)"
+    );
+    session.send(networks()).await.unwrap();
+    assert_eq!(
+        auth_requests(&server).await,
+        2,
+        "no new attempt within 10 s"
+    );
+
+    tokio::time::advance(Duration::from_secs(11)).await;
+    session.send(networks()).await.unwrap();
+    assert_eq!(auth_requests(&server).await, 3, "tried again after 10 s");
+    assert_eq!(requests_with_token(&server, "tok-1").await, 4);
+
+    tokio::time::advance(Duration::from_secs(100)).await; // past expiry: no token left
+    let err = session.send(networks()).await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err}");
+    assert!(
+        err.to_string().contains("identity POST /v3/auth/tokens"),
+        "{err}"
+    );
+}

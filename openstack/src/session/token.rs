@@ -19,12 +19,19 @@ use crate::Error;
 /// `MIN_TOKEN_LIFE_SECONDS`).
 pub(crate) const MIN_TOKEN_LIFE: Duration = Duration::from_secs(120);
 
+/// When a proactive renewal fails while the token is still alive, try again after this long
+/// (meanwhile callers keep using the old token instead of each waiting on a failing Keystone).
+pub(crate) const RENEW_RETRY: Duration = Duration::from_secs(10);
+
 /// A token we hold, with what came with it.
+#[derive(Clone)]
 pub(crate) struct Token {
     pub secret: SecretString,
     /// Increases with every token issued to this session; tells a 401 on an old token from
     /// one on the current token.
     pub generation: u64,
+    /// Local time at which the token expires (receive time + Keystone's lifetime).
+    pub expires: Instant,
     /// When renewal is due: `expires − min(120 s, lifetime/2)`.
     pub renew_at: Instant,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -77,7 +84,26 @@ impl Session {
         if let Some(t) = cache.fresh() {
             return Ok(t);
         }
-        self.authenticate().await
+        match self.authenticate().await {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                let now = Instant::now();
+                let Some(old) = cache.current().filter(|t| now < t.expires) else {
+                    return Err(e);
+                };
+                tracing::warn!(
+                    error = %e,
+                    left_s = (old.expires - now).as_secs(),
+                    "could not renew the Keystone token; using the current one while it lasts"
+                );
+                let kept = Arc::new(Token {
+                    renew_at: (now + RENEW_RETRY).min(old.expires),
+                    ..(*old).clone()
+                });
+                cache.store(Some(kept.clone()));
+                Ok(kept)
+            }
+        }
     }
 
     /// After a 401 on the token of generation `stale`: re-authenticate, unless another caller
@@ -130,6 +156,7 @@ impl Session {
         let token = Arc::new(Token {
             secret: issued.token,
             generation: cache.generation.fetch_add(1, Ordering::SeqCst) + 1,
+            expires,
             renew_at: expires - margin,
             expires_at: issued.expires_at,
             project_id: issued.project_id,

@@ -230,11 +230,7 @@ impl Transport {
     ) -> Result<Result<(u16, HeaderMap, Vec<u8>), AttemptError>, Error> {
         let mut request = self.client.request(ex.method.clone(), ex.url.clone());
         if let Some(token) = ex.token {
-            let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                Error::Auth("the token holds characters not allowed in an HTTP header; check the configured token".into())
-            })?;
-            value.set_sensitive(true);
-            request = request.header("X-Auth-Token", value);
+            request = request.header("X-Auth-Token", token_header(token)?);
         }
         if let Some(body) = ex.body {
             request = request.json(body);
@@ -256,10 +252,57 @@ impl Transport {
     }
 }
 
+/// The `X-Auth-Token` value, marked sensitive so that `Debug` of the request hides it.
+fn token_header(token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+        Error::Auth(
+            "the token holds characters not allowed in an HTTP header; check the configured token"
+                .into(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-openstack-request-id", "x-compute-request-id"]
         .iter()
         .find_map(|h| headers.get(*h))
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_header_is_sensitive_and_validated() {
+        let value = token_header(&SecretString::from("gAAAA-secret")).unwrap();
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("gAAAA-secret"));
+        let err = token_header(&SecretString::from("bad\ntoken-secret")).unwrap_err();
+        assert!(matches!(err, Error::Auth(_)));
+        assert!(!err.to_string().contains("token-secret"));
+    }
+
+    #[test]
+    fn user_agent_names_the_product_and_version() {
+        assert_eq!(
+            USER_AGENT,
+            format!("octavia-integrator/{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn a_ca_bundle_without_certificates_is_refused() {
+        let mut cfg = SessionConfig::new(
+            "https://keystone.example/v3",
+            crate::Credentials::Token {
+                token: SecretString::from("t"),
+            },
+        );
+        cfg.ca_bundle_pem = Some(b"not a certificate".to_vec());
+        assert!(matches!(Transport::new(&cfg), Err(Error::Config(_))));
+    }
 }
