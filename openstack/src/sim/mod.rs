@@ -1,1 +1,595 @@
 //! A simulated OpenStack cloud (Keystone v3, Octavia v2, Neutron v2.0) on loopback.
+//!
+//! It speaks the real services' JSON shapes over real HTTP and shares no type with the client
+//! in this crate (its objects are plain JSON shaped like the upstream examples), so a mistake in
+//! one side cannot be mirrored by the other.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use openstack::sim::{Provider, Sim};
+//! let sim = Sim::builder().provider(Provider::Ovn).delay_scale(0.001).seed(7).build().start().await?;
+//! let creds = sim.credentials();
+//! println!("{} {}", sim.auth_url(), creds.username);
+//! let ids = sim.seed_ids();
+//! println!("VIP subnet {}", ids.vip_subnet_id);
+//! assert_eq!(sim.calls().auths(), 0);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout: [`server`](self) (HTTP, middleware), `keystone`, `octavia/`, `neutron/`, `listing`
+//! (filters and pagination), `faults`, `accounting`, `admin` (`/_sim/...`), `state`, `config`.
+
+mod accounting;
+mod admin;
+mod config;
+mod faults;
+mod http;
+mod keystone;
+mod listing;
+mod neutron;
+mod octavia;
+mod server;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use accounting::{CallRecord, Calls};
+pub use config::{Delays, Provider};
+pub use faults::{
+    CutOff, CutOffMode, DropRule, ErrorRule, FaultPlan, LatencyRule, LbErrorRule, RouteMatch,
+};
+
+use config::SimConfig;
+use neutron::Coll;
+use server::Shared;
+use state::World;
+
+/// Entry point: `Sim::builder()`.
+#[derive(Debug)]
+pub struct Sim {
+    config: SimConfig,
+    faults: FaultPlan,
+    listen: SocketAddr,
+}
+
+/// Configures a [`Sim`].
+#[derive(Debug)]
+pub struct SimBuilder {
+    config: SimConfig,
+    faults: FaultPlan,
+    listen: SocketAddr,
+}
+
+impl Sim {
+    /// A builder with defaults: amphora, delay scale 1.0, seed 0, 1 h tokens, `RegionOne`,
+    /// listening on `127.0.0.1:0`.
+    pub fn builder() -> SimBuilder {
+        SimBuilder {
+            config: SimConfig::new(0),
+            faults: FaultPlan::default(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// Bind, seed the cloud and serve in the background.
+    pub async fn start(self) -> std::io::Result<SimHandle> {
+        if !self.listen.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the simulator only listens on loopback, not {}",
+                    self.listen
+                ),
+            ));
+        }
+        let listener = TcpListener::bind(self.listen).await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let mounts = server::mounts(&self.config.regions);
+        let mut world = World::new(self.config, self.faults);
+        let seed_ids = seed(&mut world);
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            calls: Mutex::new(Calls::default()),
+            base,
+            mounts,
+        });
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let app = server::app(shared.clone());
+        let task = tokio::spawn(server::serve(listener, app, stop_rx));
+        Ok(SimHandle {
+            shared,
+            addr,
+            seed_ids,
+            stop: stop_tx,
+            task: Some(task),
+        })
+    }
+}
+
+impl SimBuilder {
+    /// The provider used when a create names none.
+    pub fn provider(mut self, p: Provider) -> Self {
+        self.config.default_provider = p;
+        self
+    }
+
+    /// Real seconds per simulated second (e.g. 0.001 in tests).
+    pub fn delay_scale(mut self, scale: f64) -> Self {
+        self.config.delay_scale = if scale.is_finite() && scale >= 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Seed for ids and fault draws (same seed + same calls = same answers).
+    pub fn seed(mut self, seed: u64) -> Self {
+        let keep = self.config.clone();
+        self.config = SimConfig::new(seed);
+        self.config.default_provider = keep.default_provider;
+        self.config.delay_scale = keep.delay_scale;
+        self.config.token_lifetime = keep.token_lifetime;
+        self.config.regions = keep.regions;
+        self.config.octavia_quota = keep.octavia_quota;
+        self.config.neutron_quota = keep.neutron_quota;
+        self
+    }
+
+    /// Token lifetime (real time).
+    pub fn token_lifetime(mut self, d: Duration) -> Self {
+        self.config.token_lifetime = d;
+        self
+    }
+
+    /// Regions in the catalog (the first one is served at the plain prefixes).
+    pub fn regions<I: IntoIterator<Item = S>, S: Into<String>>(mut self, regions: I) -> Self {
+        let r: Vec<String> = regions
+            .into_iter()
+            .map(Into::into)
+            .filter(|r: &String| !r.is_empty())
+            .collect();
+        if !r.is_empty() {
+            self.config.regions = r;
+        }
+        self
+    }
+
+    /// Octavia quota for `loadbalancer`, `listener`, `pool`, `member` or `healthmonitor` (-1 = unlimited).
+    pub fn octavia_quota(mut self, resource: &str, limit: i64) -> Self {
+        self.config
+            .octavia_quota
+            .insert(resource.to_string(), limit);
+        self
+    }
+
+    /// Neutron quota for `floatingip`, `port`, `security_group` or `security_group_rule`.
+    pub fn neutron_quota(mut self, resource: &str, limit: i64) -> Self {
+        self.config
+            .neutron_quota
+            .insert(resource.to_string(), limit);
+        self
+    }
+
+    /// Faults in force from the start.
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = plan;
+        self
+    }
+
+    /// Listen address (must be loopback; default `127.0.0.1:0`).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Finish configuring.
+    pub fn build(self) -> Sim {
+        Sim {
+            config: self.config,
+            faults: self.faults,
+            listen: self.listen,
+        }
+    }
+}
+
+/// Login material for the seeded user (plain strings: this is a test cloud).
+#[derive(Debug, Clone, Serialize)]
+pub struct Credentials {
+    /// Keystone URL including `/v3`.
+    pub auth_url: String,
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// User id.
+    pub user_id: String,
+    /// Domain name of user and project (`Default`).
+    pub domain_name: String,
+    /// Domain id (`default`).
+    pub domain_id: String,
+    /// Project name.
+    pub project_name: String,
+    /// Project id.
+    pub project_id: String,
+    /// Application credential id.
+    pub application_credential_id: String,
+    /// Application credential name.
+    pub application_credential_name: String,
+    /// Application credential secret.
+    pub application_credential_secret: String,
+    /// First region.
+    pub region: String,
+}
+
+/// Ids of what the simulator seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedIds {
+    /// The project.
+    pub project_id: String,
+    /// External network (`public`, `router:external`).
+    pub external_network_id: String,
+    /// Its subnet (floating IPs come from here).
+    pub external_subnet_id: String,
+    /// VIP network.
+    pub vip_network_id: String,
+    /// VIP subnet (10.5.0.0/24).
+    pub vip_subnet_id: String,
+    /// Member ports (10.5.0.10, .11, .12).
+    pub member_port_ids: Vec<String>,
+    /// Their addresses.
+    pub member_addresses: Vec<String>,
+    /// The project's `default` security group.
+    pub default_security_group_id: String,
+}
+
+/// Every resource the simulator holds, as the API would render it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Snapshot {
+    /// Octavia load balancers.
+    pub load_balancers: Vec<Value>,
+    /// Listeners.
+    pub listeners: Vec<Value>,
+    /// Pools.
+    pub pools: Vec<Value>,
+    /// Members (each with an extra `pool_id`).
+    pub members: Vec<Value>,
+    /// Health monitors.
+    pub health_monitors: Vec<Value>,
+    /// Neutron networks.
+    pub networks: Vec<Value>,
+    /// Subnets.
+    pub subnets: Vec<Value>,
+    /// Ports.
+    pub ports: Vec<Value>,
+    /// Floating IPs.
+    pub floating_ips: Vec<Value>,
+    /// Security groups (with rules).
+    pub security_groups: Vec<Value>,
+    /// Security group rules.
+    pub security_group_rules: Vec<Value>,
+}
+
+impl Snapshot {
+    fn of(w: &World) -> Snapshot {
+        let vals = |v: Vec<state::Obj>| v.into_iter().map(Value::Object).collect::<Vec<_>>();
+        Snapshot {
+            load_balancers: vals(w.loadbalancers.iter().map(|o| w.render_lb(o)).collect()),
+            listeners: vals(w.listeners.iter().cloned().collect()),
+            pools: vals(w.pools.iter().map(|o| w.render_pool(o)).collect()),
+            members: vals(
+                w.members
+                    .iter()
+                    .map(|m| {
+                        let mut m = m.clone();
+                        let pool = w.member_pool.get(state::str_of(&m, "id")).cloned();
+                        m.insert("pool_id".into(), Value::from(pool));
+                        m
+                    })
+                    .collect(),
+            ),
+            health_monitors: vals(w.healthmonitors.iter().cloned().collect()),
+            networks: vals(Coll::Networks.render_all(w)),
+            subnets: vals(Coll::Subnets.render_all(w)),
+            ports: vals(Coll::Ports.render_all(w)),
+            floating_ips: vals(Coll::FloatingIps.render_all(w)),
+            security_groups: vals(Coll::SecurityGroups.render_all(w)),
+            security_group_rules: vals(Coll::Rules.render_all(w)),
+        }
+    }
+
+    /// Resources of any kind carrying `tag`: (kind, id) pairs.
+    pub fn tagged(&self, tag: &str) -> Vec<(&'static str, String)> {
+        let kinds: [(&'static str, &Vec<Value>); 9] = [
+            ("loadbalancer", &self.load_balancers),
+            ("listener", &self.listeners),
+            ("pool", &self.pools),
+            ("member", &self.members),
+            ("healthmonitor", &self.health_monitors),
+            ("port", &self.ports),
+            ("floatingip", &self.floating_ips),
+            ("security_group", &self.security_groups),
+            ("security_group_rule", &self.security_group_rules),
+        ];
+        let mut out = Vec::new();
+        for (kind, items) in kinds {
+            for o in items {
+                let has = o["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)));
+                if has {
+                    out.push((kind, o["id"].as_str().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Changes faults while the simulator runs (`handle.faults()`).
+#[derive(Debug, Clone)]
+pub struct Faults {
+    shared: Arc<Shared>,
+}
+
+impl Faults {
+    fn edit(&self, f: impl FnOnce(&mut FaultPlan)) {
+        self.shared.with(|w| f(&mut w.faults.plan));
+    }
+
+    /// Replace the whole plan.
+    pub fn set(&self, plan: FaultPlan) {
+        self.edit(|p| *p = plan);
+    }
+
+    /// The plan in force (counters included).
+    pub fn plan(&self) -> FaultPlan {
+        self.shared.with(|w| w.faults.plan.clone())
+    }
+
+    /// Remove every fault.
+    pub fn clear(&self) {
+        self.set(FaultPlan::default());
+    }
+
+    /// Answer matching calls with `status` at `rate`, at most `times` times.
+    pub fn error(&self, on: RouteMatch, status: u16, rate: f64, times: Option<u32>) {
+        self.edit(|p| {
+            p.errors.push(ErrorRule {
+                on,
+                status,
+                rate,
+                times,
+            })
+        });
+    }
+
+    /// Drop the connection of matching calls at `rate`, at most `times` times.
+    pub fn drop_connections(&self, on: RouteMatch, rate: f64, times: Option<u32>) {
+        self.edit(|p| p.drops.push(DropRule { on, rate, times }));
+    }
+
+    /// Add latency (simulated seconds) to matching calls.
+    pub fn latency(&self, on: RouteMatch, seconds: f64) {
+        self.edit(|p| p.latency.push(LatencyRule { on, seconds }));
+    }
+
+    /// This load balancer (id or name) goes ERROR.
+    pub fn load_balancer_error(&self, id_or_name: &str, persistent: bool) {
+        self.edit(|p| {
+            p.lb_errors.push(LbErrorRule {
+                load_balancer: id_or_name.to_string(),
+                persistent,
+            })
+        });
+    }
+
+    /// Provisioning delays for a provider (simulated seconds).
+    pub fn delays(&self, provider: Provider, delays: Delays) {
+        self.edit(|p| {
+            p.delays.insert(provider, delays);
+        });
+    }
+
+    /// Whether a provider accepts fully populated creates (refused → 501).
+    pub fn fully_populated_create(&self, provider: Provider, supported: bool) {
+        self.edit(|p| {
+            p.no_fully_populated.retain(|x| *x != provider);
+            if !supported {
+                p.no_fully_populated.push(provider);
+            }
+        });
+    }
+
+    /// Serve `after` more calls, then apply `mode` to every later one.
+    pub fn cut_off_after(&self, after: u32, mode: CutOffMode) {
+        self.edit(|p| p.cut_off = Some(CutOff { after, mode }));
+    }
+
+    /// Revoke every token issued so far.
+    pub fn revoke_tokens(&self) {
+        self.shared.with(|w| w.revoke_all_tokens());
+    }
+
+    /// Change an Octavia quota at run time.
+    pub fn octavia_quota(&self, resource: &str, limit: i64) {
+        self.shared
+            .with(|w| w.octavia_quota.insert(resource.to_string(), limit));
+    }
+
+    /// Change a Neutron quota at run time.
+    pub fn neutron_quota(&self, resource: &str, limit: i64) {
+        self.shared
+            .with(|w| w.neutron_quota.insert(resource.to_string(), limit));
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    seed_ids: SeedIds,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    /// Keystone URL (`http://127.0.0.1:PORT/v3`).
+    pub fn auth_url(&self) -> String {
+        format!("{}/v3", self.shared.base)
+    }
+
+    /// Octavia public endpoint.
+    pub fn load_balancer_url(&self) -> String {
+        format!("{}/load-balancer", self.shared.base)
+    }
+
+    /// Neutron public endpoint.
+    pub fn network_url(&self) -> String {
+        format!("{}/networking", self.shared.base)
+    }
+
+    /// Login material.
+    pub fn credentials(&self) -> Credentials {
+        self.shared.with(|w| {
+            let i = &w.config.identity;
+            Credentials {
+                auth_url: format!("{}/v3", self.shared.base),
+                username: i.username.clone(),
+                password: i.password.clone(),
+                user_id: w.user_id.clone(),
+                domain_name: i.domain_name.clone(),
+                domain_id: i.domain_id.clone(),
+                project_name: i.project_name.clone(),
+                project_id: w.project_id.clone(),
+                application_credential_id: w.app_cred_id.clone(),
+                application_credential_name: i.app_cred_name.clone(),
+                application_credential_secret: i.app_cred_secret.clone(),
+                region: w.config.regions.first().cloned().unwrap_or_default(),
+            }
+        })
+    }
+
+    /// Ids of the seeded resources.
+    pub fn seed_ids(&self) -> SeedIds {
+        self.seed_ids.clone()
+    }
+
+    /// Change faults at run time.
+    pub fn faults(&self) -> Faults {
+        Faults {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Calls so far.
+    pub fn calls(&self) -> Calls {
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Forget the calls so far.
+    pub fn reset_calls(&self) {
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .records
+            .clear();
+    }
+
+    /// Every resource now (pending transitions that are due are applied first).
+    pub fn snapshot(&self) -> Snapshot {
+        self.shared.with(|w| Snapshot::of(w))
+    }
+
+    /// Stop serving and wait for the server task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Seed: default security group, external network, VIP network, three member ports.
+fn seed(w: &mut World) -> SeedIds {
+    let default_sg = w.insert_sg("default", "Default security group", true, None);
+    let default_sg_id = state::str_of(&default_sg, "id").to_string();
+    let (ext_net, ext_subnet) = w.seed_network(
+        "public",
+        "203.0.113.0/24",
+        true,
+        ("203.0.113.10", "203.0.113.250"),
+        "203.0.113.1",
+    );
+    let (vip_net, vip_subnet) = w.seed_network(
+        "private",
+        "10.5.0.0/24",
+        false,
+        ("10.5.0.100", "10.5.0.250"),
+        "10.5.0.1",
+    );
+    let mut member_port_ids = Vec::new();
+    let mut member_addresses = Vec::new();
+    for i in 0..3 {
+        let ip = format!("10.5.0.{}", 10 + i);
+        let device = w.ids.uuid();
+        let port = w.create_port(neutron::NewPort {
+            network_id: &vip_net,
+            subnet_id: &vip_subnet,
+            ip: Some(&ip),
+            name: format!("kubernetes-control-plane-{i}"),
+            device_owner: "compute:nova",
+            device_id: device,
+            security_groups: vec![default_sg_id.clone()],
+        });
+        if let Ok(p) = port {
+            member_port_ids.push(state::str_of(&p, "id").to_string());
+            member_addresses.push(ip);
+        }
+    }
+    SeedIds {
+        project_id: w.project_id.clone(),
+        external_network_id: ext_net,
+        external_subnet_id: ext_subnet,
+        vip_network_id: vip_net,
+        vip_subnet_id: vip_subnet,
+        member_port_ids,
+        member_addresses,
+        default_security_group_id: default_sg_id,
+    }
+}

@@ -1,0 +1,571 @@
+//! Simulated Neutron v2.0: networks, subnets, ports, floating IPs, security groups and rules,
+//! tags, quotas. Errors in the `NeutronError` shape.
+
+mod floatingips;
+mod net;
+mod ports;
+mod security_groups;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde_json::{json, Value};
+
+pub(crate) use net::in_cidr;
+pub(crate) use ports::NewPort;
+
+use super::http::{neutron_bad, neutron_err, query_pairs, respond, wrapped, ApiError, ApiResult};
+use super::listing::{Dialect, ListRequest};
+use super::server::{Ctx, Shared};
+use super::state::{stamp, Obj, Table, World};
+
+/// A Neutron collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coll {
+    Networks,
+    Subnets,
+    Ports,
+    FloatingIps,
+    SecurityGroups,
+    Rules,
+}
+
+impl Coll {
+    fn from_path(s: &str) -> Option<Coll> {
+        Some(match s {
+            "networks" => Coll::Networks,
+            "subnets" => Coll::Subnets,
+            "ports" => Coll::Ports,
+            "floatingips" => Coll::FloatingIps,
+            "security-groups" => Coll::SecurityGroups,
+            "security-group-rules" => Coll::Rules,
+            _ => return None,
+        })
+    }
+
+    /// Collection key in bodies.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Coll::Networks => "networks",
+            Coll::Subnets => "subnets",
+            Coll::Ports => "ports",
+            Coll::FloatingIps => "floatingips",
+            Coll::SecurityGroups => "security_groups",
+            Coll::Rules => "security_group_rules",
+        }
+    }
+
+    fn singular(self) -> &'static str {
+        match self {
+            Coll::Networks => "network",
+            Coll::Subnets => "subnet",
+            Coll::Ports => "port",
+            Coll::FloatingIps => "floatingip",
+            Coll::SecurityGroups => "security_group",
+            Coll::Rules => "security_group_rule",
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Coll::Networks => net::NETWORK_FIELDS,
+            Coll::Subnets => net::SUBNET_FIELDS,
+            Coll::Ports => ports::PORT_FIELDS,
+            Coll::FloatingIps => floatingips::FIP_FIELDS,
+            Coll::SecurityGroups => security_groups::SG_FIELDS,
+            Coll::Rules => security_groups::RULE_FIELDS,
+        }
+    }
+
+    fn not_found(self, id: &str) -> ApiError {
+        match self {
+            Coll::Networks => neutron_err(
+                404,
+                "NetworkNotFound",
+                format!("Network {id} could not be found."),
+            ),
+            Coll::Subnets => neutron_err(
+                404,
+                "SubnetNotFound",
+                format!("Subnet {id} could not be found."),
+            ),
+            Coll::Ports => neutron_err(
+                404,
+                "PortNotFound",
+                format!("Port {id} could not be found."),
+            ),
+            Coll::FloatingIps => neutron_err(
+                404,
+                "FloatingIPNotFound",
+                format!("Floating IP {id} could not be found"),
+            ),
+            Coll::SecurityGroups => neutron_err(
+                404,
+                "SecurityGroupNotFound",
+                format!("Security group {id} does not exist"),
+            ),
+            Coll::Rules => neutron_err(
+                404,
+                "SecurityGroupRuleNotFound",
+                format!("Security group rule {id} does not exist"),
+            ),
+        }
+    }
+
+    fn table(self, w: &World) -> &Table {
+        match self {
+            Coll::Networks => &w.networks,
+            Coll::Subnets => &w.subnets,
+            Coll::Ports => &w.ports,
+            Coll::FloatingIps => &w.floatingips,
+            Coll::SecurityGroups => &w.security_groups,
+            Coll::Rules => &w.security_group_rules,
+        }
+    }
+
+    fn table_mut(self, w: &mut World) -> &mut Table {
+        match self {
+            Coll::Networks => &mut w.networks,
+            Coll::Subnets => &mut w.subnets,
+            Coll::Ports => &mut w.ports,
+            Coll::FloatingIps => &mut w.floatingips,
+            Coll::SecurityGroups => &mut w.security_groups,
+            Coll::Rules => &mut w.security_group_rules,
+        }
+    }
+
+    /// Every object, rendered.
+    pub(crate) fn render_all(self, w: &World) -> Vec<Obj> {
+        self.table(w).iter().map(|o| render(w, self, o)).collect()
+    }
+}
+
+fn render(w: &World, coll: Coll, o: &Obj) -> Obj {
+    match coll {
+        Coll::SecurityGroups => w.render_sg(o),
+        _ => o.clone(),
+    }
+}
+
+impl World {
+    /// 409 `OverQuota` when one more `kind` would exceed the quota.
+    pub(crate) fn neutron_quota_check(&self, kind: &str, current: usize) -> Result<(), ApiError> {
+        let limit = self.neutron_quota.get(kind).copied().unwrap_or(-1);
+        if limit >= 0 && current as i64 + 1 > limit {
+            return Err(neutron_err(
+                409,
+                "OverQuota",
+                format!("Quota exceeded for resources: ['{kind}']."),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The Neutron routes (mounted under `/networking` and its internal/region aliases).
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/", get(versions))
+        .route("/v2.0", get(versions))
+        .route("/v2.0/extensions", get(extensions))
+        .route("/v2.0/quotas/{project_id}", get(quotas))
+        .route("/v2.0/{coll}", get(list).post(create))
+        .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
+        .route(
+            "/v2.0/{coll}/{id}/tags",
+            get(tags_get).put(tags_put).delete(tags_delete_all),
+        )
+        .route(
+            "/v2.0/{coll}/{id}/tags/{tag}",
+            get(tag_get).put(tag_put).delete(tag_delete),
+        )
+}
+
+async fn versions(State(s): State<Arc<Shared>>, Extension(ctx): Extension<Ctx>) -> Response {
+    let href = format!("{}{}/v2.0/", s.base, ctx.mount);
+    respond(Ok((
+        200,
+        Some(
+            json!({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"href": href, "rel": "self"}]}]}),
+        ),
+    )))
+}
+
+async fn extensions() -> Response {
+    let ext: Vec<Value> = [
+        ("external-net", "Neutron external network"),
+        ("router", "Neutron L3 Router"),
+        ("security-group", "security-group"),
+        ("standard-attr-tag", "Tag support for resources with standard attribute"),
+        ("standard-attr-description", "standard-attr-description"),
+        ("standard-attr-revisions", "Resource revision numbers"),
+        ("standard-attr-timestamp", "Resource timestamps"),
+        ("filter-validation", "Filter parameters validation"),
+        ("fip-port-details", "Floating IP Port Details Extension"),
+        ("port-security", "Port Security"),
+        ("quotas", "Quota management support"),
+        ("project-id", "project_id field enabled"),
+        ("pagination", "Pagination support"),
+        ("sorting", "Sorting support"),
+    ]
+    .iter()
+    .map(|(alias, name)| json!({"alias": alias, "name": name, "description": name, "links": [], "updated": "2016-01-01T00:00:00-00:00"}))
+    .collect();
+    respond(Ok((200, Some(json!({"extensions": ext})))))
+}
+
+async fn quotas(State(s): State<Arc<Shared>>) -> Response {
+    let q = s.with(|w| w.neutron_quota.clone());
+    respond(Ok((200, Some(json!({"quota": q})))))
+}
+
+fn coll_of(name: &str) -> Result<Coll, ApiError> {
+    Coll::from_path(name).ok_or_else(|| {
+        neutron_err(
+            404,
+            "HTTPNotFound",
+            format!("The resource could not be found: {name}"),
+        )
+    })
+}
+
+async fn list(
+    State(s): State<Arc<Shared>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(coll): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let query = query_pairs(q.as_deref());
+    respond(s.with(|w| {
+        let coll = coll_of(&coll)?;
+        let req = ListRequest {
+            dialect: Dialect::Neutron,
+            collection: coll.key(),
+            fields: coll.fields(),
+            url: format!("{}{}", s.base, ctx.path),
+            query: &query,
+            page_max: usize::MAX,
+        };
+        Ok((200, Some(req.run(coll.render_all(w))?)))
+    }))
+}
+
+async fn show(State(s): State<Arc<Shared>>, Path((coll, id)): Path<(String, String)>) -> Response {
+    respond(s.with(|w| {
+        let coll = coll_of(&coll)?;
+        let o = coll.table(w).get(&id).ok_or_else(|| coll.not_found(&id))?;
+        Ok((200, Some(json!({ coll.singular(): render(w, coll, o) }))))
+    }))
+}
+
+async fn create(State(s): State<Arc<Shared>>, Path(coll): Path<String>, body: Bytes) -> Response {
+    respond(s.with(|w| -> ApiResult {
+        let coll = coll_of(&coll)?;
+        // Bulk rule create: {"security_group_rules": [...]}, atomic.
+        if coll == Coll::Rules {
+            if let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(&body) {
+                if let Some(Value::Array(items)) = top.get("security_group_rules") {
+                    let mut made = Vec::new();
+                    for item in items {
+                        let input = item.as_object().cloned().unwrap_or_default();
+                        match w.create_rule(&input) {
+                            Ok(r) => made.push(r),
+                            Err(e) => {
+                                for r in &made {
+                                    w.security_group_rules.remove(super::state::str_of(r, "id"));
+                                }
+                                return Err(e);
+                            }
+                        }
+                    }
+                    let made: Vec<Value> = made.into_iter().map(Value::Object).collect();
+                    return Ok((201, Some(json!({"security_group_rules": made}))));
+                }
+            }
+        }
+        let input = wrapped(&body, coll.singular(), neutron_bad)?;
+        let created = match coll {
+            Coll::FloatingIps => w.create_floatingip(&input)?,
+            Coll::SecurityGroups => w.create_sg(&input)?,
+            Coll::Rules => w.create_rule(&input)?,
+            Coll::Ports => create_port(w, &input)?,
+            Coll::Networks | Coll::Subnets => {
+                return Err(neutron_err(
+                    403,
+                    "PolicyNotAuthorized",
+                    format!("rule:create_{} is disallowed by policy", coll.singular()),
+                ))
+            }
+        };
+        Ok((201, Some(json!({ coll.singular(): created }))))
+    }))
+}
+
+fn create_port(w: &mut World, input: &Obj) -> Result<Obj, ApiError> {
+    let network_id = input
+        .get("network_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            neutron_bad(
+                "Failed to parse request. Required attribute 'network_id' not specified".into(),
+            )
+        })?
+        .to_string();
+    if !w.networks.contains(&network_id) {
+        return Err(Coll::Networks.not_found(&network_id));
+    }
+    let first = input
+        .get("fixed_ips")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let subnet_id = match first.get("subnet_id").and_then(Value::as_str) {
+        Some(s) => s.to_string(),
+        None => w.first_subnet(&network_id).ok_or_else(|| {
+            neutron_err(
+                400,
+                "BadRequest",
+                format!("Network {network_id} has no subnet."),
+            )
+        })?,
+    };
+    let groups: Vec<String> = input
+        .get("security_groups")
+        .and_then(Value::as_array)
+        .map(|g| {
+            g.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut port = w.create_port(NewPort {
+        network_id: &network_id,
+        subnet_id: &subnet_id,
+        ip: first.get("ip_address").and_then(Value::as_str),
+        name: input
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        device_owner: input
+            .get("device_owner")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+        device_id: input
+            .get("device_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        security_groups: groups,
+    })?;
+    if let Some(d) = input.get("description") {
+        port.insert("description".into(), d.clone());
+        w.ports.insert(port.clone());
+    }
+    Ok(port)
+}
+
+async fn update(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    respond(s.with(|w| {
+        let coll = coll_of(&coll)?;
+        let input = wrapped(&body, coll.singular(), neutron_bad)?;
+        let updated = match coll {
+            Coll::FloatingIps => w.update_floatingip(&id, &input)?,
+            Coll::SecurityGroups => w.update_sg(&id, &input)?,
+            Coll::Ports => w.update_port(&id, &input)?,
+            Coll::Networks | Coll::Subnets => {
+                let o = coll
+                    .table_mut(w)
+                    .get_mut(&id)
+                    .ok_or_else(|| coll.not_found(&id))?;
+                for (k, v) in &input {
+                    if !matches!(k.as_str(), "name" | "description") {
+                        return Err(neutron_err(
+                            400,
+                            "HTTPBadRequest",
+                            format!("Cannot update read-only attribute {k}"),
+                        ));
+                    }
+                    o.insert(k.clone(), v.clone());
+                }
+                ports::bump(o);
+                o.clone()
+            }
+            Coll::Rules => {
+                return Err(neutron_err(
+                    400,
+                    "HTTPBadRequest",
+                    "Security group rules cannot be updated.",
+                ))
+            }
+        };
+        Ok((200, Some(json!({ coll.singular(): updated }))))
+    }))
+}
+
+async fn delete(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id)): Path<(String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        let coll = coll_of(&coll)?;
+        match coll {
+            Coll::FloatingIps => w.delete_floatingip(&id)?,
+            Coll::SecurityGroups => w.delete_sg(&id)?,
+            Coll::Rules => w.delete_rule(&id)?,
+            Coll::Ports => {
+                if !w.ports.contains(&id) {
+                    return Err(coll.not_found(&id));
+                }
+                let owner = w.ports.get(&id).map(|p| super::state::str_of(p, "device_owner").to_string()).unwrap_or_default();
+                if owner == "Octavia" || owner == "ovn-lb:vip" {
+                    return Err(neutron_err(409, "PortInUse", format!("Port {id} is in use by a load balancer.")));
+                }
+                w.release_port(&id);
+            }
+            Coll::Networks | Coll::Subnets => {
+                return Err(neutron_err(409, "NetworkInUse", format!("Unable to complete operation on {id}: one or more ports have an IP allocation from it.")))
+            }
+        }
+        Ok((204, None))
+    }))
+}
+
+fn tags_of(w: &World, coll: Coll, id: &str) -> Result<Vec<String>, ApiError> {
+    let o = coll.table(w).get(id).ok_or_else(|| coll.not_found(id))?;
+    Ok(o.get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn set_tags(w: &mut World, coll: Coll, id: &str, tags: Vec<String>) -> Result<(), ApiError> {
+    let o = coll
+        .table_mut(w)
+        .get_mut(id)
+        .ok_or_else(|| coll.not_found(id))?;
+    o.insert("tags".into(), json!(tags));
+    o.insert("updated_at".into(), json!(stamp::neutron()));
+    ports::bump(o);
+    Ok(())
+}
+
+async fn tags_get(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id)): Path<(String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        let tags = tags_of(w, coll_of(&coll)?, &id)?;
+        Ok((200, Some(json!({"tags": tags}))))
+    }))
+}
+
+async fn tags_put(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    respond(s.with(|w| {
+        let coll = coll_of(&coll)?;
+        let v: Value =
+            serde_json::from_slice(&body).map_err(|e| neutron_bad(format!("Invalid JSON: {e}")))?;
+        let tags: Vec<String> = v
+            .get("tags")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                neutron_bad("Invalid input: the body must be {\"tags\": [...]}.".into())
+            })?
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .filter(|s| s.len() <= 255 && !s.contains(','))
+                    .map(str::to_string)
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                neutron_err(
+                    400,
+                    "InvalidInput",
+                    "Invalid input: tags must be strings of at most 255 characters without commas.",
+                )
+            })?;
+        set_tags(w, coll, &id, tags.clone())?;
+        Ok((200, Some(json!({"tags": tags}))))
+    }))
+}
+
+async fn tags_delete_all(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id)): Path<(String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        set_tags(w, coll_of(&coll)?, &id, Vec::new())?;
+        Ok((204, None))
+    }))
+}
+
+async fn tag_get(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        if tags_of(w, coll_of(&coll)?, &id)?.contains(&tag) {
+            Ok((204, None))
+        } else {
+            Err(neutron_err(
+                404,
+                "TagNotFound",
+                format!("Tag {tag} could not be found for {coll} {id}."),
+            ))
+        }
+    }))
+}
+
+async fn tag_put(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        let c = coll_of(&coll)?;
+        let mut tags = tags_of(w, c, &id)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+        set_tags(w, c, &id, tags)?;
+        Ok((201, None))
+    }))
+}
+
+async fn tag_delete(
+    State(s): State<Arc<Shared>>,
+    Path((coll, id, tag)): Path<(String, String, String)>,
+) -> Response {
+    respond(s.with(|w| {
+        let c = coll_of(&coll)?;
+        let mut tags = tags_of(w, c, &id)?;
+        let before = tags.len();
+        tags.retain(|t| *t != tag);
+        if tags.len() == before {
+            return Err(neutron_err(
+                404,
+                "TagNotFound",
+                format!("Tag {tag} could not be found for {coll} {id}."),
+            ));
+        }
+        set_tags(w, c, &id, tags)?;
+        Ok((204, None))
+    }))
+}

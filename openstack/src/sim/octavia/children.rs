@@ -1,0 +1,551 @@
+//! Listeners, pools, members (incl. batch update) and health monitors: create, update, delete.
+//! Every change puts the parent load balancer in PENDING_UPDATE until the provider is done.
+
+use serde_json::{json, Value};
+
+use super::build::{HM_KEYS, MEMBER_KEYS, POOL_KEYS};
+use super::input::*;
+use crate::sim::http::{octavia_err, ApiError};
+use crate::sim::state::{stamp, str_of, Obj, OpKind, Table, World};
+
+/// Which kind of child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Listener,
+    Pool,
+    Member,
+    Monitor,
+}
+
+impl Kind {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Kind::Listener => "Listener",
+            Kind::Pool => "Pool",
+            Kind::Member => "Member",
+            Kind::Monitor => "Health Monitor",
+        }
+    }
+
+    pub(crate) fn table(self, w: &World) -> &Table {
+        match self {
+            Kind::Listener => &w.listeners,
+            Kind::Pool => &w.pools,
+            Kind::Member => &w.members,
+            Kind::Monitor => &w.healthmonitors,
+        }
+    }
+
+    fn table_mut(self, w: &mut World) -> &mut Table {
+        match self {
+            Kind::Listener => &mut w.listeners,
+            Kind::Pool => &mut w.pools,
+            Kind::Member => &mut w.members,
+            Kind::Monitor => &mut w.healthmonitors,
+        }
+    }
+}
+
+/// 404 for a child.
+pub(crate) fn not_found(kind: Kind, id: &str) -> ApiError {
+    octavia_err(404, format!("{} {id} not found.", kind.label()))
+}
+
+fn mark(o: &mut Obj, status: &str) {
+    o.insert("provisioning_status".into(), json!(status));
+}
+
+impl World {
+    /// The load balancer and (for members/monitors) the pool a child hangs off.
+    pub(crate) fn owner(&self, kind: Kind, id: &str) -> Result<(String, Option<String>), ApiError> {
+        let o = kind
+            .table(self)
+            .get(id)
+            .ok_or_else(|| not_found(kind, id))?;
+        Ok(match kind {
+            Kind::Listener | Kind::Pool => (World::lb_of(o), None),
+            Kind::Member => {
+                let pool = self.member_pool.get(id).cloned().unwrap_or_default();
+                let lb = self.pools.get(&pool).map(World::lb_of).unwrap_or_default();
+                (lb, Some(pool))
+            }
+            Kind::Monitor => {
+                let pool = World::pool_of_hm(o);
+                let lb = self.pools.get(&pool).map(World::lb_of).unwrap_or_default();
+                (lb, Some(pool))
+            }
+        })
+    }
+
+    /// Put the parents of a changing child in PENDING_UPDATE and start the change.
+    fn touch(&mut self, lb: &str, pool: Option<&str>) {
+        if let Some(p) = pool.and_then(|p| self.pools.get_mut(p)) {
+            mark(p, "PENDING_UPDATE");
+        }
+        self.begin(lb, OpKind::Update);
+    }
+
+    /// `POST /listeners`.
+    pub(crate) fn create_listener(&mut self, input: &Obj) -> Result<Obj, ApiError> {
+        let lb = req_str(input, "loadbalancer_id")?;
+        if !self.loadbalancers.contains(&lb) {
+            return Err(validation(format!("Load Balancer {lb} not found.")));
+        }
+        self.lb_mutable(&lb)?;
+        self.octavia_quota_check("listener", 1)?;
+        let p = self.provider_of(&lb);
+        let mut plain = input.clone();
+        plain.remove("loadbalancer_id");
+        let dp_in = plain.remove("default_pool");
+        let dp_id = opt_str(&plain, "default_pool_id")?;
+        plain.remove("default_pool_id");
+        let mut l = self.build_listener(&plain, &lb, p)?;
+        let lid = str_of(&l, "id").to_string();
+        if let Some(pid) = dp_id {
+            self.check_default_pool(&pid, &lb, str_of(&l, "protocol"))?;
+            l.insert("default_pool_id".into(), json!(pid));
+        }
+        let mut new_pool = None;
+        if let Some(Value::Object(dp)) = dp_in {
+            let pool = self.build_pool(&dp, &lb, Some(str_of(&l, "protocol")), p)?;
+            l.insert("default_pool_id".into(), pool["id"].clone());
+            new_pool = Some(pool);
+        }
+        self.listeners.insert(l);
+        if let Some(pool) = new_pool {
+            self.pools.insert(pool);
+        }
+        self.touch(&lb, None);
+        Ok(self.listeners.get(&lid).cloned().unwrap_or_default())
+    }
+
+    fn check_default_pool(
+        &self,
+        pid: &str,
+        lb: &str,
+        listener_protocol: &str,
+    ) -> Result<(), ApiError> {
+        let pool = self
+            .pools
+            .get(pid)
+            .ok_or_else(|| validation(format!("Pool {pid} not found.")))?;
+        if World::lb_of(pool) != lb {
+            return Err(validation(format!(
+                "Pool {pid} is on another load balancer."
+            )));
+        }
+        if !listener_accepts_pool(listener_protocol, str_of(pool, "protocol")) {
+            return Err(validation(format!(
+                "The pool protocol '{}' is invalid while the listener protocol is '{listener_protocol}'.",
+                str_of(pool, "protocol")
+            )));
+        }
+        Ok(())
+    }
+
+    /// `POST /pools`.
+    pub(crate) fn create_pool(&mut self, input: &Obj) -> Result<Obj, ApiError> {
+        only(input, "pool", POOL_KEYS)?;
+        let listener = opt_str(input, "listener_id")?;
+        let lb_in = opt_str(input, "loadbalancer_id")?;
+        let (lb, lproto) = match (&listener, &lb_in) {
+            (Some(l), _) => {
+                let lo = self
+                    .listeners
+                    .get(l)
+                    .ok_or_else(|| validation(format!("Listener {l} not found.")))?;
+                if !str_of(lo, "default_pool_id").is_empty() {
+                    return Err(octavia_err(409, "This listener already has a default pool"));
+                }
+                (World::lb_of(lo), Some(str_of(lo, "protocol").to_string()))
+            }
+            (None, Some(lb)) => {
+                if !self.loadbalancers.contains(lb) {
+                    return Err(validation(format!("Load Balancer {lb} not found.")));
+                }
+                (lb.clone(), None)
+            }
+            (None, None) => {
+                return Err(validation(
+                    "Either listener_id or loadbalancer_id must be specified.",
+                ))
+            }
+        };
+        self.lb_mutable(&lb)?;
+        self.octavia_quota_check("pool", 1)?;
+        let p = self.provider_of(&lb);
+        let mut plain = input.clone();
+        for k in ["listener_id", "loadbalancer_id", "healthmonitor", "members"] {
+            plain.remove(k);
+        }
+        let pool = self.build_pool(&plain, &lb, lproto.as_deref(), p)?;
+        let pid = str_of(&pool, "id").to_string();
+        self.pools.insert(pool);
+        if let Some(l) = listener.and_then(|l| self.listeners.get_mut(&l)) {
+            l.insert("default_pool_id".into(), json!(pid));
+            mark(l, "PENDING_UPDATE");
+        }
+        self.touch(&lb, None);
+        let pool = self.pools.get(&pid).cloned().unwrap_or_default();
+        Ok(self.render_pool(&pool))
+    }
+
+    /// `POST /pools/{pool}/members`.
+    pub(crate) fn create_member(&mut self, pool: &str, input: &Obj) -> Result<Obj, ApiError> {
+        if !self.pools.contains(pool) {
+            return Err(not_found(Kind::Pool, pool));
+        }
+        self.pool_mutable(pool)?;
+        self.octavia_quota_check("member", 1)?;
+        let lb = self.pools.get(pool).map(World::lb_of).unwrap_or_default();
+        let p = self.provider_of(&lb);
+        let has_hm = self.hm_of_pool(pool).is_some();
+        let m = self.build_member(input, &lb, has_hm, p)?;
+        self.check_member_unique(pool, &m, None)?;
+        let id = str_of(&m, "id").to_string();
+        self.member_pool.insert(id.clone(), pool.to_string());
+        self.members.insert(m);
+        self.touch(&lb, Some(pool));
+        Ok(self.members.get(&id).cloned().unwrap_or_default())
+    }
+
+    fn check_member_unique(
+        &self,
+        pool: &str,
+        m: &Obj,
+        except: Option<&str>,
+    ) -> Result<(), ApiError> {
+        for other in self.members_of_pool(pool) {
+            if Some(other.as_str()) == except {
+                continue;
+            }
+            if let Some(o) = self.members.get(&other) {
+                if o["address"] == m["address"] && o["protocol_port"] == m["protocol_port"] {
+                    return Err(octavia_err(
+                        409,
+                        format!(
+                        "Another member on this pool is already using ip {} on protocol_port {}",
+                        str_of(m, "address"), m["protocol_port"]
+                    ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `PUT /pools/{pool}/members`: the whole member set at once (202).
+    pub(crate) fn batch_members(
+        &mut self,
+        pool: &str,
+        body: &Value,
+        additive_only: bool,
+    ) -> Result<(), ApiError> {
+        if !self.pools.contains(pool) {
+            return Err(not_found(Kind::Pool, pool));
+        }
+        let items = body
+            .get("members")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid("members", body, "Mandatory field missing."))?;
+        self.pool_mutable(pool)?;
+        let lb = self.pools.get(pool).map(World::lb_of).unwrap_or_default();
+        let p = self.provider_of(&lb);
+        let has_hm = self.hm_of_pool(pool).is_some();
+        let existing = self.members_of_pool(pool);
+        let mut seen: Vec<(String, i64)> = Vec::new();
+        let mut updates: Vec<(String, Obj)> = Vec::new();
+        let mut creates: Vec<Obj> = Vec::new();
+        for item in items {
+            let input = item
+                .as_object()
+                .cloned()
+                .ok_or_else(|| invalid("members", item, "Value should be a list of objects."))?;
+            only(&input, "member", MEMBER_KEYS)?;
+            let address = req_str(&input, "address")?;
+            let port = req_int(&input, "protocol_port", 1, 65535)?;
+            if seen.contains(&(address.clone(), port)) {
+                return Err(validation(
+                    "Member must be updated only once in the same request.",
+                ));
+            }
+            seen.push((address.clone(), port));
+            let matched = existing.iter().find(|id| {
+                self.members.get(*id).is_some_and(|m| {
+                    str_of(m, "address") == address && m["protocol_port"].as_i64() == Some(port)
+                })
+            });
+            match matched {
+                Some(id) => updates.push((id.clone(), input)),
+                None => creates.push(self.build_member(&input, &lb, has_hm, p)?),
+            }
+        }
+        let deletes: Vec<String> = if additive_only {
+            Vec::new()
+        } else {
+            existing
+                .iter()
+                .filter(|id| !updates.iter().any(|(u, _)| u == *id))
+                .cloned()
+                .collect()
+        };
+        let net_new = creates.len().saturating_sub(deletes.len());
+        self.octavia_quota_check("member", net_new)?;
+        for (id, input) in &updates {
+            let changes = member_changes(input)?;
+            if let Some(m) = self.members.get_mut(id) {
+                for (k, v) in changes {
+                    m.insert(k, v);
+                }
+                m.insert("updated_at".into(), json!(stamp::octavia()));
+                mark(m, "PENDING_UPDATE");
+            }
+        }
+        for id in &deletes {
+            if let Some(m) = self.members.get_mut(id) {
+                mark(m, "PENDING_DELETE");
+            }
+        }
+        for m in creates {
+            self.member_pool
+                .insert(str_of(&m, "id").to_string(), pool.to_string());
+            self.members.insert(m);
+        }
+        self.touch(&lb, Some(pool));
+        Ok(())
+    }
+
+    /// `POST /healthmonitors`.
+    pub(crate) fn create_hm(&mut self, input: &Obj) -> Result<Obj, ApiError> {
+        only(input, "healthmonitor", HM_KEYS)?;
+        let pool = req_str(input, "pool_id")?;
+        let po = self
+            .pools
+            .get(&pool)
+            .ok_or_else(|| validation(format!("Pool {pool} not found.")))?;
+        let proto = str_of(po, "protocol").to_string();
+        self.pool_mutable(&pool)?;
+        if self.hm_of_pool(&pool).is_some() {
+            return Err(octavia_err(409, "This pool already has a health monitor"));
+        }
+        self.octavia_quota_check("healthmonitor", 1)?;
+        let lb = self.pools.get(&pool).map(World::lb_of).unwrap_or_default();
+        let p = self.provider_of(&lb);
+        let mut plain = input.clone();
+        plain.remove("pool_id");
+        let hm = self.build_hm(&plain, &pool, &proto, p)?;
+        let id = str_of(&hm, "id").to_string();
+        self.healthmonitors.insert(hm);
+        self.touch(&lb, Some(&pool));
+        Ok(self.healthmonitors.get(&id).cloned().unwrap_or_default())
+    }
+
+    /// `PUT` on a child: only updatable fields; parent must be ACTIVE.
+    pub(crate) fn update_child(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        input: &Obj,
+    ) -> Result<Obj, ApiError> {
+        let (lb, pool) = self.owner(kind, id)?;
+        match &pool {
+            Some(p) => self.pool_mutable(p)?,
+            None => self.lb_mutable(&lb)?,
+        }
+        let p = self.provider_of(&lb);
+        let changes: Vec<(String, Value)> = match kind {
+            Kind::Member => {
+                if p == crate::sim::config::Provider::Ovn
+                    && (input.contains_key("monitor_address") || input.contains_key("monitor_port"))
+                {
+                    return Err(unsupported(
+                        p,
+                        "OVN provider does not support monitor options",
+                    ));
+                }
+                member_changes(input)?
+            }
+            Kind::Listener => {
+                only(
+                    input,
+                    "listener",
+                    &[
+                        "name",
+                        "description",
+                        "admin_state_up",
+                        "connection_limit",
+                        "default_pool_id",
+                        "insert_headers",
+                        "timeout_client_data",
+                        "timeout_member_connect",
+                        "timeout_member_data",
+                        "timeout_tcp_inspect",
+                        "tags",
+                        "default_tls_container_ref",
+                        "sni_container_refs",
+                        "client_authentication",
+                        "client_ca_tls_container_ref",
+                        "client_crl_container_ref",
+                        "allowed_cidrs",
+                        "tls_ciphers",
+                        "tls_versions",
+                        "alpn_protocols",
+                        "hsts_max_age",
+                        "hsts_include_subdomains",
+                        "hsts_preload",
+                    ],
+                )?;
+                if input.get("allowed_cidrs").is_some_and(|v| !v.is_null())
+                    && p == crate::sim::config::Provider::Ovn
+                {
+                    return Err(unsupported(
+                        p,
+                        "OVN provider does not support allowed_cidrs option",
+                    ));
+                }
+                if let Some(pid) = input.get("default_pool_id").and_then(Value::as_str) {
+                    let proto = self
+                        .listeners
+                        .get(id)
+                        .map(|l| str_of(l, "protocol").to_string())
+                        .unwrap_or_default();
+                    self.check_default_pool(pid, &lb, &proto)?;
+                }
+                for k in [
+                    "connection_limit",
+                    "timeout_client_data",
+                    "timeout_member_connect",
+                    "timeout_member_data",
+                    "timeout_tcp_inspect",
+                ] {
+                    opt_int(input, k, -1, 2_073_600_000)?;
+                }
+                input.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+            Kind::Pool => {
+                only(
+                    input,
+                    "pool",
+                    &[
+                        "name",
+                        "description",
+                        "admin_state_up",
+                        "lb_algorithm",
+                        "session_persistence",
+                        "tags",
+                        "tls_enabled",
+                        "tls_container_ref",
+                        "ca_tls_container_ref",
+                        "crl_container_ref",
+                        "tls_ciphers",
+                        "tls_versions",
+                        "alpn_protocols",
+                    ],
+                )?;
+                if let Some(a) = enum_of(input, "lb_algorithm", ALGORITHMS)? {
+                    provider_algorithm(p, &a)?;
+                }
+                if let Some(Value::Object(sp)) = input.get("session_persistence") {
+                    if let Some(t) = enum_of(sp, "type", PERSISTENCE)? {
+                        provider_persistence(p, &t)?;
+                    }
+                }
+                input.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+            }
+            Kind::Monitor => {
+                only(
+                    input,
+                    "healthmonitor",
+                    &[
+                        "name",
+                        "delay",
+                        "timeout",
+                        "max_retries",
+                        "max_retries_down",
+                        "http_method",
+                        "url_path",
+                        "expected_codes",
+                        "http_version",
+                        "domain_name",
+                        "admin_state_up",
+                        "tags",
+                    ],
+                )?;
+                let mut out = Vec::new();
+                for (k, v) in input {
+                    let v = match k.as_str() {
+                        "delay" | "timeout" => json!(opt_int(input, k, 0, i64::from(i32::MAX))?),
+                        "max_retries" | "max_retries_down" => json!(opt_int(input, k, 1, 10)?),
+                        "admin_state_up" => json!(opt_bool(input, k)?),
+                        _ => v.clone(),
+                    };
+                    out.push((k.clone(), v));
+                }
+                out
+            }
+        };
+        let o = kind
+            .table_mut(self)
+            .get_mut(id)
+            .ok_or_else(|| not_found(kind, id))?;
+        for (k, v) in changes {
+            o.insert(k, v);
+        }
+        o.insert("updated_at".into(), json!(stamp::octavia()));
+        mark(o, "PENDING_UPDATE");
+        self.touch(&lb, pool.as_deref());
+        let o = kind.table(self).get(id).cloned().unwrap_or_default();
+        Ok(if kind == Kind::Pool {
+            self.render_pool(&o)
+        } else {
+            o
+        })
+    }
+
+    /// `DELETE` on a child: PENDING_DELETE until the provider is done.
+    pub(crate) fn delete_child(&mut self, kind: Kind, id: &str) -> Result<(), ApiError> {
+        let (lb, pool) = self.owner(kind, id)?;
+        match &pool {
+            Some(p) => self.pool_mutable(p)?,
+            None => self.lb_mutable(&lb)?,
+        }
+        if kind == Kind::Pool {
+            let members = self.members_of_pool(id);
+            for m in members {
+                if let Some(o) = self.members.get_mut(&m) {
+                    mark(o, "PENDING_DELETE");
+                }
+            }
+        }
+        if let Some(o) = kind.table_mut(self).get_mut(id) {
+            mark(o, "PENDING_DELETE");
+        }
+        self.touch(&lb, pool.as_deref());
+        Ok(())
+    }
+}
+
+/// Validated member update fields.
+fn member_changes(input: &Obj) -> Result<Vec<(String, Value)>, ApiError> {
+    let mut out = Vec::new();
+    for (k, v) in input {
+        let v = match k.as_str() {
+            "address" | "protocol_port" | "subnet_id" | "request_sriov" | "project_id"
+            | "tenant_id" => continue,
+            "weight" => json!(opt_int(input, k, 0, 256)?),
+            "monitor_port" => json!(opt_int(input, k, 1, 65535)?),
+            "admin_state_up" | "backup" => json!(opt_bool(input, k)?),
+            "name" | "monitor_address" => json!(opt_str(input, k)?),
+            "tags" => json!(opt_str_list(input, k)?.unwrap_or_default()),
+            other => {
+                return Err(invalid(
+                    "member",
+                    v,
+                    &format!("Unknown attribute for argument member: {other}"),
+                ))
+            }
+        };
+        out.push((k.clone(), v));
+    }
+    Ok(out)
+}
