@@ -185,6 +185,9 @@ pub struct UpdateListener {
     /// Replaces the allowed CIDRs (`Some(vec![])` allows everyone again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_cidrs: Option<Vec<String>>,
+    /// Replaces the inserted HTTP headers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insert_headers: Option<BTreeMap<String, String>>,
     /// Client inactivity timeout, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_client_data: Option<u64>,
