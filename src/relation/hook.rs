@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::answer::{AnswerError, Answerer, Interface, RequestKey};
 use super::databag::{self, HookInput, HookOutput};
+use super::meaning::precheck;
 use super::public_address;
 use super::v1::Response;
 
@@ -56,14 +57,26 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
                     notes.push(format!("{}: answered unsupported: {invalid}", incoming.key));
                     answers.insert(incoming.key.clone(), Response::rejected(invalid));
                 }
-                Ok(request) => match answerer.answer(&incoming.key, request).await {
-                    Ok(Some(answer)) => {
+                Ok(request) => match precheck(request) {
+                    Err(unsupported) => {
+                        notes.push(format!(
+                            "{}: answered unsupported: {unsupported}",
+                            incoming.key
+                        ));
+                        let answer = Response::unsupported(request, unsupported.failure());
                         answers.insert(incoming.key.clone(), answer);
                     }
-                    Ok(None) => {
-                        notes.push(format!("{}: still converging; no answer yet", incoming.key))
-                    }
-                    Err(e) => problems.failed(format!("{}: cannot answer: {e}", incoming.key), &e),
+                    Ok(()) => match answerer.answer(&incoming.key, request).await {
+                        Ok(Some(answer)) => {
+                            answers.insert(incoming.key.clone(), answer);
+                        }
+                        Ok(None) => {
+                            notes.push(format!("{}: still converging; no answer yet", incoming.key))
+                        }
+                        Err(e) => {
+                            problems.failed(format!("{}: cannot answer: {e}", incoming.key), &e)
+                        }
+                    },
                 },
             }
         }
@@ -108,20 +121,27 @@ pub async fn public_address<A: Answerer>(
         current.insert(legacy.key.clone());
         match &legacy.request {
             Err(why) => problems.push(format!("{}: {why}", legacy.key)),
-            Ok(request) => match answerer.answer(&legacy.key, request).await {
-                Ok(Some(answer)) => {
-                    if let Some(kind) = answer.error() {
-                        // The legacy interface has no error field: say it here.
-                        problems.push(format!(
-                            "{}: {kind}: {}",
-                            legacy.key,
-                            answer.error_message().unwrap_or("see error fields")
-                        ));
-                    }
-                    answers.insert(legacy.key.clone(), answer);
+            Ok(request) => match precheck(request) {
+                Err(unsupported) => {
+                    problems.push(format!("{}: cannot be served: {unsupported}", legacy.key))
                 }
-                Ok(None) => notes.push(format!("{}: still converging; no address yet", legacy.key)),
-                Err(e) => problems.failed(format!("{}: cannot answer: {e}", legacy.key), &e),
+                Ok(()) => match answerer.answer(&legacy.key, request).await {
+                    Ok(Some(answer)) => {
+                        if let Some(kind) = answer.error() {
+                            // The legacy interface has no error field: say it here.
+                            problems.push(format!(
+                                "{}: {kind}: {}",
+                                legacy.key,
+                                answer.error_message().unwrap_or("see error fields")
+                            ));
+                        }
+                        answers.insert(legacy.key.clone(), answer);
+                    }
+                    Ok(None) => {
+                        notes.push(format!("{}: still converging; no address yet", legacy.key))
+                    }
+                    Err(e) => problems.failed(format!("{}: cannot answer: {e}", legacy.key), &e),
+                },
             },
         }
     }
@@ -243,6 +263,11 @@ mod tests {
                 r.sealed().canonical_json()
             }),
             ("request_slow", request("slow", 443, true)),
+            ("request_tls", {
+                let mut r = Request::new("t", "tls", Protocol::Tcp, [(443, 443)].into());
+                r.tls_termination = true;
+                r.sealed().canonical_json()
+            }),
             ("request_bad", "[]".to_string()),
         ];
         HookInput {
@@ -291,7 +316,7 @@ mod tests {
         );
         let retained = standin.retained.lock().unwrap();
         assert_eq!(retained[0].0, Interface::LoadBalancer);
-        assert_eq!(retained[0].1.len(), 5); // bad requests are current requests too
+        assert_eq!(retained[0].1.len(), 6); // bad requests are current requests too
     }
 
     #[tokio::test]
@@ -300,7 +325,13 @@ mod tests {
         let rel = &result.output.relations[0];
         assert_eq!(
             rel.set.keys().collect::<Vec<_>>(),
-            ["response_bad", "version"]
+            ["response_bad", "response_tls", "version"]
+        );
+        let tls = Response::parse(&rel.set["response_tls"]).unwrap();
+        assert_eq!(tls.error(), Some(ErrorKind::Unsupported));
+        assert_eq!(
+            tls.error_fields().keys().collect::<Vec<_>>(),
+            ["tls_termination"]
         );
         assert_eq!(result.problems.len(), 5); // four requests + one forget
         assert!(result.no_cloud);

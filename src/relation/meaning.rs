@@ -137,16 +137,31 @@ impl std::error::Error for Unsupported {}
 /// Reads a request against the provider's capabilities. Every field that cannot be honoured is
 /// named, not just the first.
 pub fn meaning(request: &Request, caps: &ProviderCaps) -> Result<LbIntent, Unsupported> {
+    read(request, Some(caps))
+}
+
+/// The checks that do not depend on the provider (ports, backends, health-check shape,
+/// `tls_termination`, the form of `ingress_address`): a request that fails them is
+/// unsupported everywhere, so it can be answered without a cloud.
+pub fn precheck(request: &Request) -> Result<(), Unsupported> {
+    read(request, None).map(|_| ())
+}
+
+/// [`meaning`]; with `caps` `None`, every capability check passes.
+fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsupported> {
     let mut why: BTreeMap<RequestField, String> = BTreeMap::new();
     use RequestField as F;
 
-    if !caps.protocols.contains(&request.protocol) {
+    if !caps.is_none_or(|c| c.protocols.contains(&request.protocol)) {
         why.insert(
             F::Protocol,
             format!(
                 "protocol {} is not supported by this provider (supported: {})",
                 request.protocol,
-                join(caps.protocols.iter().map(|p| p.as_str()))
+                join(
+                    caps.iter()
+                        .flat_map(|c| c.protocols.iter().map(|p| p.as_str()))
+                )
             ),
         );
     }
@@ -156,26 +171,32 @@ pub fn meaning(request: &Request, caps: &ProviderCaps) -> Result<LbIntent, Unsup
     let algorithm = if request.algorithm.is_empty() {
         None
     } else {
-        let chosen = request.algorithm.iter().find_map(|wanted| {
-            caps.algorithms
-                .iter()
-                .find(|have| have.eq_ignore_ascii_case(wanted))
-                .cloned()
-        });
+        let chosen = match caps {
+            None => request.algorithm.first().cloned(),
+            Some(caps) => request.algorithm.iter().find_map(|wanted| {
+                caps.algorithms
+                    .iter()
+                    .find(|have| have.eq_ignore_ascii_case(wanted))
+                    .cloned()
+            }),
+        };
         if chosen.is_none() {
             why.insert(
                 F::Algorithm,
                 format!(
                     "none of {} is supported by this provider (supported: {})",
                     join(request.algorithm.iter().map(String::as_str)),
-                    join(caps.algorithms.iter().map(String::as_str))
+                    join(
+                        caps.iter()
+                            .flat_map(|c| c.algorithms.iter().map(String::as_str))
+                    )
                 ),
             );
         }
         chosen
     };
 
-    let persistence = match (request.sticky, caps.source_ip_persistence) {
+    let persistence = match (request.sticky, caps.is_none_or(|c| c.source_ip_persistence)) {
         (false, _) => None,
         (true, true) => Some(Persistence::SourceIp),
         (true, false) => {
@@ -199,7 +220,7 @@ pub fn meaning(request: &Request, caps: &ProviderCaps) -> Result<LbIntent, Unsup
     let vip_address = match &request.ingress_address {
         None => None,
         Some(text) => match text.trim().parse::<IpAddr>() {
-            Ok(_) if !caps.vip_address => {
+            Ok(_) if !caps.is_none_or(|c| c.vip_address) => {
                 why.insert(
                     F::IngressAddress,
                     "this provider cannot take a requested address".into(),
@@ -284,7 +305,7 @@ fn listeners(request: &Request, why: &mut BTreeMap<RequestField, String>) -> Vec
 
 fn check(
     request: &Request,
-    caps: &ProviderCaps,
+    caps: Option<&ProviderCaps>,
     listeners: &[PortIntent],
     why: &mut BTreeMap<RequestField, String>,
 ) -> Option<CheckIntent> {
@@ -309,7 +330,7 @@ fn check(
         Protocol::Http => MonitorKind::Http,
         Protocol::Https => MonitorKind::Https,
     };
-    if !caps.monitor_kinds.contains(&kind) {
+    if !caps.is_none_or(|c| c.monitor_kinds.contains(&kind)) {
         problems.push(format!(
             "{} health checks are not supported by this provider",
             hc.protocol
@@ -566,6 +587,23 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn precheck_refuses_only_what_no_provider_can_do() {
+        let mut r = external();
+        r.protocol = Protocol::Https;
+        r.sticky = true;
+        r.algorithm = vec!["MAGLEV".into()];
+        r.ingress_address = Some("192.0.2.1".into());
+        assert_eq!(precheck(&r), Ok(()));
+        r.tls_termination = true;
+        r.port_mapping.clear();
+        let err = precheck(&r).unwrap_err();
+        assert_eq!(
+            err.fields.keys().copied().collect::<Vec<_>>(),
+            [RequestField::PortMapping, RequestField::TlsTermination]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod v1;
 
 pub use answer::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
 pub use databag::{HookInput, HookOutput};
-pub use meaning::{meaning, LbIntent, ProviderCaps, Unsupported};
+pub use meaning::{meaning, precheck, LbIntent, ProviderCaps, Unsupported};
 pub use v1::{
     Address, ErrorKind, Failure, HealthCheck, InvalidRequest, Protocol, Request, RequestField,
     Response,
