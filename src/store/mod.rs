@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// Every entry, in key order.
-    pub fn entries(&self) -> impl Iterator<Item = (&StoredKey, &StoredEntry)> {
+    pub fn entries(&self) -> std::collections::btree_map::Iter<'_, StoredKey, StoredEntry> {
         self.doc.entries.iter()
     }
 
