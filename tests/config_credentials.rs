@@ -121,6 +121,16 @@ fn inline_overrides_apply_on_top_of_the_entry() {
     assert_eq!(s.cloud.region.as_deref(), Some("RegionNine"));
     assert_eq!(s.cloud.interface, Interface::Public);
     assert_eq!(s.cloud.ca, Some(CaBundle::File(dir.path().join("ca.pem"))));
+
+    // auth_url beside another source overrides its URL (it is not a second source).
+    let s = load_in(
+        dir.path(),
+        "cloud = \"password-cloud\"\nauth_url = \"https://other.example.test/v3\"",
+        &e,
+    )
+    .unwrap();
+    assert_eq!(s.cloud.auth_url, "https://other.example.test/v3");
+    assert_eq!(password(&s.cloud.auth), "fixture-password-1");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `[cloud]`: picks exactly one credential source (inline, clouds.yaml, `OS_*`, Juju file),
 //! resolves it, then applies the inline region / interface / CA / insecure overrides.
+//! `auth_url` is both: part of inline credentials, and an override of any other source's URL.
 
 use std::path::Path;
 
@@ -40,9 +41,13 @@ pub(crate) fn resolve(
     let insecure = raw.insecure;
 
     let inline = inline_fields(&raw);
+    let url_override = AuthFields {
+        auth_url: non_empty(raw.auth_url.clone()),
+        ..Default::default()
+    };
     let mut chosen: Vec<&str> = Vec::new();
     if inline.has_identity() {
-        chosen.push("inline credentials (auth_url, username, password, ...)");
+        chosen.push("inline credentials (username, password, ...)");
     }
     if raw.cloud.is_some() {
         chosen.push("cloud");
@@ -85,10 +90,14 @@ pub(crate) fn resolve(
             &setting("cloud"),
             origin,
         )?;
-        fields.resolve(&source, &clouds_yaml::key_name, true)?
+        fields
+            .overlay(url_override)
+            .resolve(&source, &clouds_yaml::key_name, true)?
     } else if let Some(file) = &raw.juju_credentials_file {
         let (fields, shape, source) = juju::read(&path(file))?;
-        fields.resolve(&source, &|k| juju::key_name(shape, k), false)?
+        fields
+            .overlay(url_override)
+            .resolve(&source, &|k| juju::key_name(shape, k), false)?
     } else if raw.from_env == Some(true) {
         let from_env = env_vars::read(env)?;
         match env.get("OS_CLOUD") {
@@ -104,20 +113,27 @@ pub(crate) fn resolve(
                         clouds_yaml::key_name(k)
                     )
                 };
-                fields.overlay(from_env).resolve(&source, &namer, true)?
+                fields
+                    .overlay(from_env)
+                    .overlay(url_override)
+                    .resolve(&source, &namer, true)?
             }
-            None => from_env.resolve(
+            None => from_env.overlay(url_override).resolve(
                 "OS_* environment variables ([cloud] from_env = true)",
                 &|k| env_vars::var_name(k),
                 true,
             )?,
         }
     } else if inline.has_identity() {
-        inline.resolve(origin, &|k| setting(k), false)?
+        inline
+            .overlay(url_override)
+            .resolve(origin, &|k| setting(k), false)?
     } else if let Some(name) = env.get("OS_CLOUD") {
         let (fields, source) =
             clouds_yaml::read(env, name, clouds_file.as_deref(), "OS_CLOUD", origin)?;
-        fields.resolve(&source, &clouds_yaml::key_name, true)?
+        fields
+            .overlay(url_override)
+            .resolve(&source, &clouds_yaml::key_name, true)?
     } else {
         return Err(ConfigError::invalid(
             origin,
@@ -147,10 +163,10 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-/// The inline credential attributes (overrides are applied after resolving, not here).
+/// The inline credential attributes, without `auth_url` (it may override another source) and
+/// the overrides applied after resolving.
 fn inline_fields(raw: &RawCloud) -> AuthFields {
     AuthFields {
-        auth_url: non_empty(raw.auth_url.clone()),
         username: non_empty(raw.username.clone()),
         user_id: non_empty(raw.user_id.clone()),
         user_domain_name: non_empty(raw.user_domain_name.clone()),
