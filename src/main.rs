@@ -3,24 +3,67 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use octavia_integrator::cli;
+use octavia_integrator::cli::logging::LogFormat;
 
 /// Highly available API addresses on OpenStack Octavia for Juju-driven clusters.
 #[derive(Debug, Parser)]
-#[command(name = "octavia-integrator", version, about)]
+#[command(name = "octavia-integrator", version, about, after_help = cli::exit::EXIT_CODES_HELP)]
 struct Cli {
     /// Settings file (TOML). Also read from OCTAVIA_INTEGRATOR_CONFIG.
     #[arg(long, global = true, env = "OCTAVIA_INTEGRATOR_CONFIG")]
     config: Option<PathBuf>,
+
+    /// Log format on standard error: human-readable text or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "OCTAVIA_INTEGRATOR_LOG_FORMAT")]
+    log_format: LogFormat,
+
+    /// More log detail: -v info, -vv debug, -vvv trace (OCTAVIA_INTEGRATOR_LOG overrides).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// The `lb-consumers` hook: relation data on stdin, databag changes on stdout.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    LbConsumers(cli::lb_consumers::Args),
+    /// The legacy `loadbalancer` (public-address) hook: same envelope as lb-consumers.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    PublicAddress(cli::public_address::Args),
+    /// Run the simulated OpenStack cloud (Keystone, Octavia, Neutron) on loopback until Ctrl-C.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Sim(cli::sim::Args),
+    /// Build or update the load balancer of one request in this process; print the Response JSON.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Apply(cli::apply::Args),
+    /// Delete everything built for one request (floating IP, load balancer, security groups).
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Remove(cli::remove::Args),
+    /// Show what `apply` would change for a request, without changing anything.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Plan(cli::plan::Args),
+    /// List (or with --yes delete) resources of this cluster that no current request owns.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Gc(cli::gc::Args),
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _ = &cli.config;
-    match cli.command {}
+    // The daemon reports progress at info; commands run from hooks stay quiet unless asked.
+    let base = tracing::Level::WARN;
+    cli::logging::init(cli.log_format, cli.verbose, base);
+    match &cli.command {
+        Command::LbConsumers(args) => cli::lb_consumers::run(cli.config.as_deref(), args),
+        Command::PublicAddress(args) => cli::public_address::run(cli.config.as_deref(), args),
+        Command::Sim(args) => cli::sim::run(args),
+        Command::Apply(args) => cli::apply::run(cli.config.as_deref(), args),
+        Command::Remove(args) => cli::remove::run(cli.config.as_deref(), args),
+        Command::Plan(args) => cli::plan::run(cli.config.as_deref(), args),
+        Command::Gc(args) => cli::gc::run(cli.config.as_deref(), args),
+    }
 }

@@ -527,6 +527,18 @@ impl SimHandle {
         self.shared.with(|w| Snapshot::of(w))
     }
 
+    /// Complete every change in flight now (as if its provisioning delay had passed), so tests
+    /// can move the status machine forward without waiting.
+    pub fn settle(&self) {
+        self.shared.with(|w| {
+            let now = tokio::time::Instant::now();
+            for op in w.ops.values_mut() {
+                op.due = now;
+            }
+            w.tick();
+        });
+    }
+
     /// Stop serving and wait for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);

@@ -60,24 +60,25 @@ impl World {
                             .map(str::to_string)
                     })
                     .collect();
-                let ip =
-                    match fixed {
-                        Some(f) if ips.iter().any(|i| i == f) => f.to_string(),
-                        Some(f) => return Err(neutron_err(
+                let ip = match fixed {
+                    Some(f) if ips.iter().any(|i| i == f) => f.to_string(),
+                    Some(f) => {
+                        return Err(neutron_err(
                             400,
                             "BadRequest",
                             format!(
                                 "Bad floatingip request: Port {pid} does not have fixed ip {f}."
                             ),
-                        )),
-                        None => ips.first().cloned().ok_or_else(|| {
-                            neutron_err(
-                                400,
-                                "BadRequest",
-                                format!("Bad floatingip request: Port {pid} has no fixed IP."),
-                            )
-                        })?,
-                    };
+                        ))
+                    }
+                    None => ips.first().cloned().ok_or_else(|| {
+                        neutron_err(
+                            400,
+                            "BadRequest",
+                            format!("Bad floatingip request: Port {pid} has no fixed IP."),
+                        )
+                    })?,
+                };
                 let details = json!({
                     "name": port.get("name"), "network_id": port.get("network_id"),
                     "mac_address": port.get("mac_address"), "admin_state_up": port.get("admin_state_up"),

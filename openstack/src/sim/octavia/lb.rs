@@ -425,13 +425,15 @@ impl World {
                 let mut built = self.build_listener(&plain, lb, p)?;
                 if let Some(Value::Object(dp)) = dp {
                     let name = opt_str(&dp, "name")?.unwrap_or_default();
-                    let (_, pid, proto) = pool_ids.iter().find(|(n, _, _)| *n == name).ok_or_else(
-                        || {
-                            validation(format!(
+                    let (_, pid, proto) =
+                        pool_ids
+                            .iter()
+                            .find(|(n, _, _)| *n == name)
+                            .ok_or_else(|| {
+                                validation(format!(
                                 "Pool '{name}' was referenced but no full definition was found."
                             ))
-                        },
-                    )?;
+                            })?;
                     if !listener_accepts_pool(str_of(&built, "protocol"), proto) {
                         return Err(validation(format!("The pool protocol '{proto}' is invalid while the listener protocol is '{}'.", str_of(&built, "protocol"))));
                     }
