@@ -392,3 +392,30 @@ fn the_example_settings_file_is_valid() {
         );
     }
 }
+
+#[test]
+fn damaged_settings_never_panic() {
+    // Every prefix of the example, and the example with each line replaced by junk, gives
+    // settings or an error — never a panic.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/settings.example.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let env = no_env();
+    let base = Path::new("/etc/oi");
+    for (i, _) in text.char_indices().step_by(7) {
+        let _ = Settings::from_toml_str(&text[..i], base, &env);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    for junk in [
+        "= 1",
+        "[cloud]",
+        "[[x]]",
+        "password = [1, {a = 2}]",
+        "\"\\u0000\" = 1",
+    ] {
+        for i in 0..lines.len() {
+            let mut copy = lines.clone();
+            copy[i] = junk;
+            let _ = Settings::from_toml_str(&copy.join("\n"), base, &env);
+        }
+    }
+}

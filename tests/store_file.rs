@@ -162,7 +162,11 @@ fn files_are_0600_and_created_folders_0700() {
     assert_eq!(mode(&dir.path().join("var/lib/oi")), 0o700);
     assert_eq!(mode(&dir.path().join("var")), 0o700);
 
-    // A save after someone loosened the mode puts it back to 0600.
+    // Opening, or saving, after someone loosened the mode puts it back to 0600.
+    drop(store);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     store.set_request(StoredKey::new(None, "a", "b"), "{}");
     store.save().unwrap();

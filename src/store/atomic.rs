@@ -28,6 +28,21 @@ pub(crate) fn ensure_parent(path: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io("create the store folder", parent, e))
 }
 
+/// Puts an existing store file back to mode 0600 if someone loosened it.
+pub(crate) fn tighten_mode(path: &Path) -> Result<(), StoreError> {
+    let mode = std::fs::metadata(path)
+        .map_err(|e| StoreError::io("read the mode of", path, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode != FILE_MODE {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:04o}"), "store file mode set back to 0600");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(FILE_MODE))
+            .map_err(|e| StoreError::io("set the mode of", path, e))?;
+    }
+    Ok(())
+}
+
 /// The temporary file `path` is written through first.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path

@@ -77,6 +77,7 @@ impl Store {
             }
             Err(e) => return Err(StoreError::io("read the store", &path, e)),
         };
+        atomic::tighten_mode(&path)?;
         Ok(Store {
             path,
             lock_path,
