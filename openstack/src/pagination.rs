@@ -54,7 +54,8 @@ pub(crate) fn next_link(links: &[Link]) -> Option<&str> {
 /// Sends `first`, then follows `next` links, and returns every item of every page.
 ///
 /// # Errors
-/// The first error of any page (nothing partial is returned).
+/// The first error of any page (nothing partial is returned); [`Error::Decode`] when a
+/// next-page link repeats.
 pub(crate) async fn collect<P: Page>(
     session: &Session,
     first: Call,
@@ -69,7 +70,17 @@ pub(crate) async fn collect<P: Page>(
         let empty = page_items.is_empty();
         items.extend(page_items);
         match next_link(&links) {
-            Some(href) if !empty && seen.insert(href.to_string()) => {
+            Some(href) if !empty => {
+                if !seen.insert(href.to_string()) {
+                    return Err(Error::Decode {
+                        service: call.service.catalog_type(),
+                        method: call.method.to_string(),
+                        path: href.to_string(),
+                        detail: "the service handed out the same next-page link twice; the list \
+                                 would never end (check the service's pagination settings)"
+                            .into(),
+                    });
+                }
                 // The link carries the filters and the marker itself.
                 call.target = Target::Url(href.to_string());
                 call.query.clear();

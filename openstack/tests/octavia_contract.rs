@@ -662,3 +662,29 @@ async fn providers_list() {
     assert_eq!(names, ["amphora", "ovn"]);
     assert_eq!(got[1].description, "");
 }
+
+#[tokio::test]
+async fn a_repeated_next_link_is_an_error_not_an_endless_walk() {
+    let c = cloud().await;
+    let next = format!(
+        "{}/load-balancer/v2/lbaas/loadbalancers?marker=lb1",
+        c.server.uri()
+    );
+    let page = json!({"loadbalancers": [lb("lb1")], "loadbalancers_links": [{"rel": "next", "href": next}]});
+    c.once(
+        c.octavia("GET", "lbaas/loadbalancers", &[]),
+        200,
+        Some(page.clone()),
+    )
+    .await;
+    c.once(
+        c.octavia("GET", "lbaas/loadbalancers", &[("marker", "lb1")]),
+        200,
+        Some(page),
+    )
+    .await;
+    let err = load_balancers::list(&c.session, &ListLoadBalancers::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("same next-page link"), "{err}");
+}

@@ -196,6 +196,13 @@ pub async fn batch_update(
     members: &[CreateMember],
     additive_only: bool,
 ) -> Result<(), Error> {
+    session
+        .send(batch_call(pool_id, members, additive_only)?)
+        .await?;
+    Ok(())
+}
+
+fn batch_call(pool_id: &str, members: &[CreateMember], additive_only: bool) -> Result<Call, Error> {
     let mut call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
@@ -206,9 +213,7 @@ pub async fn batch_update(
     if additive_only {
         call = call.query("additive_only", "true");
     }
-    let call = with_raw_body(call, "members", &Batch { members })?;
-    session.send(call).await?;
-    Ok(())
+    with_raw_body(call, "members", &Batch { members })
 }
 
 #[cfg(test)]
@@ -245,6 +250,23 @@ mod tests {
                    "backup": true, "subnet_id": "s", "monitor_address": "10.0.0.6",
                    "monitor_port": 8080, "admin_state_up": false, "tags": ["t"]})
         );
+    }
+
+    #[test]
+    fn batch_update_is_a_long_put_expecting_202() {
+        let call = batch_call("p", &[CreateMember::new("10.0.0.5", 80)], true).unwrap();
+        assert_eq!(call.class, CallClass::LongWrite);
+        assert_eq!(call.ok, &[202]);
+        assert_eq!(call.method, Method::PUT);
+        assert_eq!(
+            call.query,
+            vec![("additive_only".to_string(), "true".to_string())]
+        );
+        assert_eq!(
+            call.body,
+            Some(json!({"members": [{"address": "10.0.0.5", "protocol_port": 80}]}))
+        );
+        assert!(batch_call("p", &[], false).unwrap().query.is_empty());
     }
 
     #[test]

@@ -19,4 +19,4 @@ pub use enums::{
     HttpMethod, LbAlgorithm, MonitorType, OperatingStatus, Protocol, ProvisioningStatus,
     SessionPersistenceType,
 };
-pub use wire::{IdRef, Link};
+pub use wire::{parse_time, IdRef, Link};

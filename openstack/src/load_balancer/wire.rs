@@ -152,6 +152,20 @@ fn encode<T: Serialize>(call: &Call, what: &str, value: &T) -> Result<Value, Err
     })
 }
 
+/// Parses an OpenStack timestamp leniently: Octavia's naive UTC (`2017-02-28T00:41:44`,
+/// fractional seconds allowed), Neutron's `...Z`, or any RFC 3339 offset. `None` when it is
+/// none of these (the read types keep the text, so a strange value never fails decoding).
+pub fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc())
+}
+
 /// True for a `Vec` that is empty (serde `skip_serializing_if` helper).
 pub(crate) fn is_empty<T>(v: &[T]) -> bool {
     v.is_empty()
@@ -202,6 +216,20 @@ mod tests {
         let c: Lenient = serde_json::from_str(r#"{"tags": ["x"], "up": false}"#).unwrap();
         assert_eq!(c.tags, vec!["x"]);
         assert!(!c.up);
+    }
+
+    #[test]
+    fn timestamps_of_all_three_services_parse() {
+        let naive = parse_time("2017-02-28T00:41:44").unwrap();
+        assert_eq!(naive.to_rfc3339(), "2017-02-28T00:41:44+00:00");
+        assert!(parse_time("2017-02-28T00:41:44.123456").is_some());
+        assert_eq!(
+            parse_time("2016-12-21T01:36:04Z").unwrap().timestamp(),
+            1482284164
+        );
+        assert_eq!(parse_time("2017-02-28T02:41:44+02:00").unwrap(), naive);
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time(""), None);
     }
 
     #[test]

@@ -79,6 +79,12 @@ pub async fn get(session: &Session, id: &str) -> Result<LoadBalancer, Error> {
 /// 400 for invalid input, 403 quota, 501 provider limits. A timeout may still have created
 /// the load balancer: look it up by name before creating again.
 pub async fn create(session: &Session, lb: &CreateLoadBalancer) -> Result<LoadBalancer, Error> {
+    let reply = session.send(create_call(lb)?).await?;
+    Ok(reply.json::<One>()?.loadbalancer)
+}
+
+/// The create call: a fully populated create gets the long timeout class.
+fn create_call(lb: &CreateLoadBalancer) -> Result<Call, Error> {
     let class = if lb.is_fully_populated() {
         CallClass::LongWrite
     } else {
@@ -91,8 +97,7 @@ pub async fn create(session: &Session, lb: &CreateLoadBalancer) -> Result<LoadBa
         &[201, 202],
     )
     .class(class);
-    let reply = session.send(with_body(call, "loadbalancer", lb)?).await?;
-    Ok(reply.json::<One>()?.loadbalancer)
+    with_body(call, "loadbalancer", lb)
 }
 
 /// `PUT /lbaas/loadbalancers/{id}` → 200 (api-ref: 202; both accepted).

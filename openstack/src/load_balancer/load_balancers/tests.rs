@@ -64,6 +64,27 @@ fn fully_populated_create_nests_listener_pool_monitor_members() {
 }
 
 #[test]
+fn fully_populated_create_uses_the_long_timeout_class() {
+    let plain = CreateLoadBalancer {
+        vip_subnet_id: Some("s".into()),
+        ..Default::default()
+    };
+    let call = create_call(&plain).unwrap();
+    assert_eq!(call.class, crate::session::CallClass::Write);
+    assert_eq!(call.ok, &[201, 202]);
+    let full = CreateLoadBalancer {
+        listeners: vec![CreateListener::new(Protocol::Tcp, 443)],
+        ..plain
+    };
+    let call = create_call(&full).unwrap();
+    assert_eq!(call.class, crate::session::CallClass::LongWrite);
+    assert_eq!(
+        call.body.unwrap()["loadbalancer"]["listeners"][0]["protocol_port"],
+        443
+    );
+}
+
+#[test]
 fn update_distinguishes_leave_alone_clear_and_set() {
     assert_eq!(
         serde_json::to_value(UpdateLoadBalancer::default()).unwrap(),
