@@ -124,8 +124,8 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// One finished reconcile: `operation` is `apply`, `remove` or `resync`; `result` is
-    /// `ready`, `pending`, `error` or `skipped`.
+    /// One finished reconcile: `operation` is `apply`, `resync` or `remove`; `result` is
+    /// `ready`, `pending`, `error`, `removed` or `skipped` (not the leader).
     pub fn observe_reconcile(&self, operation: &str, result: &str, seconds: f64) {
         let key = vec![
             ("operation", operation.to_string()),
@@ -294,6 +294,22 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+impl openstack::session::CallObserver for Metrics {
+    fn on_call(&self, record: &openstack::session::CallRecord) {
+        let route = format!("{} {}", record.method, record.route);
+        let status = record
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "no_answer".to_string());
+        self.observe_api_call(
+            record.service,
+            &route,
+            &status,
+            record.elapsed.as_secs_f64(),
+        );
     }
 }
 

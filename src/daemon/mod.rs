@@ -1,19 +1,37 @@
 //! The long-running service: local API on a unix socket, work queue, resync, metrics.
 //!
 //! # Layout
-//! - [`shutdown`]: one "stop now" signal fanned out to every task.
-//! - [`queue`]: the work queue (deduplicated, never two leases for one key, bounded workers).
-//! - [`metrics`]: Prometheus counters and histograms, rendered by hand.
-//! - [`notify`]: runs the notify command once per changed answer.
+//! - [`service`]: [`run`] / [`run_with`]: workers, resync, leadership, reload, shutdown.
+//! - [`engine`]: one reconcile pass for one request, store bookkeeping, notify, status.
+//! - [`routes`] and [`api`]: the local API (HTTP/JSON over the unix socket) and its types.
+//! - [`answerer`]: the hook commands' answerers (through the daemon, or in-process).
 //! - [`client`]: the CLI side of the local API (HTTP/1.1 + JSON over the unix socket).
+//! - [`queue`]: the work queue (deduplicated, never two leases for one key, bounded workers).
+//! - [`shutdown`]: one "stop now" signal fanned out to every task.
+//! - [`metrics`]: Prometheus counters and histograms, rendered by hand; [`http`] serves them
+//!   with `/healthz` on loopback TCP.
+//! - [`notify`]: runs the notify command once per changed answer.
+//! - [`socket`]: binding the unix socket (0600, never stolen from a running daemon).
+//! - [`stored`]: how requests are kept in the store.
 
+pub mod answerer;
+pub mod api;
 pub mod client;
+pub mod engine;
+pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod queue;
+mod routes;
+pub mod service;
 pub mod shutdown;
+pub mod socket;
+pub mod stored;
 
+pub use answerer::{DaemonAnswerer, HookAnswerer, LocalAnswerer};
 pub use client::{ClientError, DaemonClient};
 pub use metrics::Metrics;
 pub use queue::{Lease, WorkQueue};
+pub use service::{run, run_with, DaemonError, Options};
 pub use shutdown::Shutdown;
+pub use socket::bind_socket;

@@ -39,9 +39,9 @@ impl Notifier {
         Notifier { tx: None }
     }
 
-    /// Starts the runner for `command` (run with `/bin/sh -c`); it stops when `shutdown`
-    /// fires, after the run in progress.
-    pub fn start(command: String, metrics: Arc<Metrics>, shutdown: Shutdown) -> Self {
+    /// Starts the runner for `command` (program and arguments, no shell); it stops when
+    /// `shutdown` fires, after the run in progress.
+    pub fn start(command: Vec<String>, metrics: Arc<Metrics>, shutdown: Shutdown) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(command, rx, metrics, shutdown, NOTIFY_TIMEOUT));
         Notifier { tx: Some(tx) }
@@ -58,7 +58,7 @@ impl Notifier {
 }
 
 async fn run(
-    command: String,
+    command: Vec<String>,
     mut rx: mpsc::UnboundedReceiver<Change>,
     metrics: Arc<Metrics>,
     shutdown: Shutdown,
@@ -81,10 +81,17 @@ async fn run(
 }
 
 /// Runs the command once for `change`; returns `ok`, `failed` or `timeout`.
-pub(crate) async fn run_once(command: &str, change: &Change, timeout: Duration) -> &'static str {
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c")
-        .arg(command)
+pub(crate) async fn run_once(
+    command: &[String],
+    change: &Change,
+    timeout: Duration,
+) -> &'static str {
+    let Some((program, args)) = command.split_first() else {
+        tracing::warn!("the notify_command setting is empty; nothing to run");
+        return "failed";
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .env("OCTAVIA_INTEGRATOR_REQUEST", &change.request)
         .env(
             "OCTAVIA_INTEGRATOR_ADDRESS",
@@ -131,6 +138,10 @@ pub(crate) async fn run_once(command: &str, change: &Change, timeout: Duration) 
 mod tests {
     use super::*;
 
+    fn sh(script: impl Into<String>) -> Vec<String> {
+        vec!["/bin/sh".into(), "-c".into(), script.into()]
+    }
+
     fn change(name: &str) -> Change {
         Change {
             request: name.to_string(),
@@ -147,7 +158,10 @@ mod tests {
             "printf '%s %s %s\\n' \"$OCTAVIA_INTEGRATOR_REQUEST\" \"$OCTAVIA_INTEGRATOR_ADDRESS\" \"[$OCTAVIA_INTEGRATOR_ERROR]\" >> {}",
             out.display()
         );
-        assert_eq!(run_once(&cmd, &change("app/x"), NOTIFY_TIMEOUT).await, "ok");
+        assert_eq!(
+            run_once(&sh(cmd), &change("app/x"), NOTIFY_TIMEOUT).await,
+            "ok"
+        );
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "app/x 192.0.2.10 []\n"
@@ -157,14 +171,14 @@ mod tests {
     #[tokio::test]
     async fn a_failing_command_is_reported_as_failed() {
         assert_eq!(
-            run_once("exit 3", &change("a"), NOTIFY_TIMEOUT).await,
+            run_once(&sh("exit 3"), &change("a"), NOTIFY_TIMEOUT).await,
             "failed"
         );
     }
 
     #[tokio::test]
     async fn a_hanging_command_is_killed_at_the_timeout() {
-        let result = run_once("sleep 30", &change("a"), Duration::from_millis(50)).await;
+        let result = run_once(&sh("sleep 30"), &change("a"), Duration::from_millis(50)).await;
         assert_eq!(result, "timeout");
     }
 
@@ -175,7 +189,10 @@ mod tests {
         let metrics = Arc::new(Metrics::new());
         let shutdown = Shutdown::new();
         let notifier = Notifier::start(
-            format!("echo \"$OCTAVIA_INTEGRATOR_REQUEST\" >> {}", out.display()),
+            sh(format!(
+                "echo \"$OCTAVIA_INTEGRATOR_REQUEST\" >> {}",
+                out.display()
+            )),
             metrics.clone(),
             shutdown.clone(),
         );

@@ -1,0 +1,70 @@
+//! Log setup for every subcommand: `tracing` to standard error (standard output is for data),
+//! human-readable by default, JSON lines with `--log-format json`.
+
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for journald/log shippers).
+    Json,
+}
+
+/// The environment variable that overrides the level filter (`tracing` filter syntax, e.g.
+/// `octavia_integrator=debug,openstack=trace`).
+pub const LOG_FILTER_ENV: &str = "OCTAVIA_INTEGRATOR_LOG";
+
+/// The level filter for `verbose` (`-v` count) on top of the subcommand's default level:
+/// 0 → `base`, 1 → info, 2 → debug, 3+ → trace (never quieter than `base`).
+pub fn level_for(base: tracing::Level, verbose: u8) -> tracing::Level {
+    let wanted = match verbose {
+        0 => base,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    // `Level` orders TRACE as the greatest (most verbose).
+    wanted.max(base)
+}
+
+/// Installs the global subscriber. `base` is the subcommand's default level (the daemon logs
+/// at info, hook commands only warn). `OCTAVIA_INTEGRATOR_LOG` overrides the level.
+pub fn init(format: LogFormat, verbose: u8, base: tracing::Level) {
+    let level = level_for(base, verbose);
+    let filter = std::env::var(LOG_FILTER_ENV)
+        .ok()
+        .and_then(|text| EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| EnvFilter::new(level.as_str().to_ascii_lowercase()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests calling several commands in one process) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn verbosity_raises_but_never_lowers_the_level() {
+        assert_eq!(level_for(Level::WARN, 0), Level::WARN);
+        assert_eq!(level_for(Level::WARN, 1), Level::INFO);
+        assert_eq!(level_for(Level::WARN, 2), Level::DEBUG);
+        assert_eq!(level_for(Level::WARN, 9), Level::TRACE);
+        assert_eq!(level_for(Level::INFO, 0), Level::INFO);
+        assert_eq!(level_for(Level::DEBUG, 1), Level::DEBUG);
+    }
+}

@@ -1,0 +1,253 @@
+//! The two [`Answerer`]s behind the hook commands (`lb-consumers`, `public-address`):
+//! - [`DaemonAnswerer`]: the daemon runs; hand it the requests over its socket and return at
+//!   once with every answer that is ready;
+//! - [`LocalAnswerer`]: no daemon; open the store and the cloud in this process and converge
+//!   each request for at most `--wait` before answering what is ready.
+//!
+//! [`HookAnswerer::for_settings`] picks one.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::api::{self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RetainCall};
+use super::client::{ClientError, DaemonClient};
+use super::engine::Engine;
+use super::metrics::Metrics;
+use super::service;
+use crate::config::Settings;
+use crate::relation::answer::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
+use crate::relation::v1::{Request, Response};
+use crate::store::Store;
+
+/// Answers through a running daemon.
+#[derive(Debug, Clone)]
+pub struct DaemonAnswerer {
+    client: DaemonClient,
+    interface: Interface,
+}
+
+impl DaemonAnswerer {
+    /// Answers `interface`'s requests through the daemon behind `client`.
+    pub fn new(client: DaemonClient, interface: Interface) -> Self {
+        DaemonAnswerer { client, interface }
+    }
+}
+
+fn failed(e: ClientError) -> AnswerError {
+    AnswerError::Failed(e.to_string())
+}
+
+impl Answerer for DaemonAnswerer {
+    async fn answer(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Result<Option<Response>, AnswerError> {
+        let call = AnswerCall {
+            interface: self.interface.into(),
+            key: key.clone(),
+            request: request.canonical_json(),
+        };
+        let reply: AnswerReply = self.client.post(api::ANSWER, &call).await.map_err(failed)?;
+        reply
+            .answer
+            .map(|text| {
+                Response::parse(&text).map_err(|e| {
+                    AnswerError::Failed(format!(
+                        "the daemon's answer for {key} does not load ({e}); restart the daemon after an upgrade"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
+        let _: Forgotten = self
+            .client
+            .post(api::FORGET, &ForgetCall { key: key.clone() })
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn retain(
+        &self,
+        interface: Interface,
+        current: &BTreeSet<RequestKey>,
+    ) -> Result<(), AnswerError> {
+        let call = RetainCall {
+            interface: interface.into(),
+            keys: current.iter().cloned().collect(),
+        };
+        let _: Forgotten = self.client.post(api::RETAIN, &call).await.map_err(failed)?;
+        Ok(())
+    }
+}
+
+/// Answers in this process: store and cloud opened here, each request converged for at most
+/// `wait`.
+#[derive(Debug, Clone)]
+pub struct LocalAnswerer {
+    engine: Arc<Engine>,
+    interface: Interface,
+    wait: Duration,
+}
+
+impl LocalAnswerer {
+    /// Opens the store and connects to the cloud, all within `wait` (at least 1 s for the
+    /// connection).
+    ///
+    /// # Errors
+    /// The store is held by a daemon or unreadable; the cloud cannot be reached or the
+    /// settings do not resolve.
+    pub async fn open(
+        settings: &Settings,
+        interface: Interface,
+        wait: Duration,
+    ) -> Result<LocalAnswerer, AnswerError> {
+        let store = Store::open(&settings.daemon.state_file)
+            .map_err(|e| AnswerError::Failed(e.to_string()))?;
+        let metrics = Arc::new(Metrics::new());
+        let budget = wait.max(Duration::from_secs(1));
+        let reconciler = tokio::time::timeout(budget, service::connect(settings, &metrics, None))
+            .await
+            .map_err(|_| {
+                AnswerError::Failed(format!(
+                    "the cloud did not answer within {}s; check auth_url and the network, or raise --wait",
+                    budget.as_secs()
+                ))
+            })?
+            .map_err(AnswerError::Failed)?;
+        Ok(LocalAnswerer {
+            engine: Arc::new(Engine::new(store, Some(reconciler), metrics)),
+            interface,
+            wait,
+        })
+    }
+
+    /// One bounded pass for `key` (abandoned safely when `wait` runs out).
+    async fn pass(&self, key: &RequestKey) {
+        if tokio::time::timeout(self.wait, self.engine.reconcile(key, false))
+            .await
+            .is_err()
+        {
+            tracing::info!(request = %key, wait_secs = self.wait.as_secs(),
+                "not converged within --wait; a later hook (or the daemon) continues");
+        }
+    }
+}
+
+impl Answerer for LocalAnswerer {
+    async fn answer(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Result<Option<Response>, AnswerError> {
+        let store_err = |e: crate::store::StoreError| AnswerError::Failed(e.to_string());
+        self.engine
+            .record(self.interface, key, request)
+            .await
+            .map_err(store_err)?;
+        self.pass(key).await;
+        let (answer, _) = self
+            .engine
+            .record(self.interface, key, request)
+            .await
+            .map_err(store_err)?;
+        Ok(answer)
+    }
+
+    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
+        self.engine
+            .forget(key)
+            .await
+            .map_err(|e| AnswerError::Failed(e.to_string()))?;
+        self.pass(key).await;
+        Ok(())
+    }
+
+    async fn retain(
+        &self,
+        interface: Interface,
+        current: &BTreeSet<RequestKey>,
+    ) -> Result<(), AnswerError> {
+        let gone = self
+            .engine
+            .retain(interface, current)
+            .await
+            .map_err(|e| AnswerError::Failed(e.to_string()))?;
+        for key in &gone {
+            self.pass(key).await;
+        }
+        Ok(())
+    }
+}
+
+/// Whichever answerer fits: the daemon when it runs, else in-process, else a clear refusal.
+#[derive(Debug, Clone)]
+pub enum HookAnswerer {
+    /// A daemon answers on its socket.
+    Daemon(DaemonAnswerer),
+    /// No daemon: work in this process.
+    Local(LocalAnswerer),
+    /// Nothing can answer (no settings): say why.
+    NoCloud(NoCloud),
+}
+
+impl HookAnswerer {
+    /// The daemon's answerer when one answers on the settings' socket; otherwise an
+    /// in-process one (store + cloud opened here, `wait` per request).
+    ///
+    /// # Errors
+    /// The daemon's socket exists but the daemon fails, or the in-process path cannot open
+    /// the store or reach the cloud.
+    pub async fn for_settings(
+        settings: &Settings,
+        interface: Interface,
+        wait: Duration,
+    ) -> Result<HookAnswerer, AnswerError> {
+        let client = DaemonClient::new(&settings.daemon.socket);
+        match client.get::<Health>(api::HEALTH).await {
+            Ok(_) => Ok(HookAnswerer::Daemon(DaemonAnswerer::new(client, interface))),
+            Err(ClientError::NotRunning { .. }) => Ok(HookAnswerer::Local(
+                LocalAnswerer::open(settings, interface, wait).await?,
+            )),
+            Err(e) => Err(AnswerError::Failed(e.to_string())),
+        }
+    }
+}
+
+impl Answerer for HookAnswerer {
+    async fn answer(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Result<Option<Response>, AnswerError> {
+        match self {
+            HookAnswerer::Daemon(a) => a.answer(key, request).await,
+            HookAnswerer::Local(a) => a.answer(key, request).await,
+            HookAnswerer::NoCloud(a) => a.answer(key, request).await,
+        }
+    }
+
+    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
+        match self {
+            HookAnswerer::Daemon(a) => a.forget(key).await,
+            HookAnswerer::Local(a) => a.forget(key).await,
+            HookAnswerer::NoCloud(a) => a.forget(key).await,
+        }
+    }
+
+    async fn retain(
+        &self,
+        interface: Interface,
+        current: &BTreeSet<RequestKey>,
+    ) -> Result<(), AnswerError> {
+        match self {
+            HookAnswerer::Daemon(a) => a.retain(interface, current).await,
+            HookAnswerer::Local(a) => a.retain(interface, current).await,
+            HookAnswerer::NoCloud(a) => a.retain(interface, current).await,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The local API's wire types (JSON over the unix socket), shared by the daemon and the CLI.
+//!
+//! Routes (all JSON; errors are `{"error": "..."}` with a 4xx/5xx status):
+//! - `GET  /v1/health` → [`Health`]
+//! - `GET  /v1/status` → [`StatusReport`]
+//! - `POST /v1/leader` [`LeaderChange`] → [`Health`]
+//! - `POST /v1/reload` → [`Health`] (re-read settings, as SIGHUP does)
+//! - `POST /v1/lb-consumers`, `POST /v1/public-address`: the hook commands' requests (see
+//!   [`super::answerer`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Route of [`Health`].
+pub const HEALTH: &str = "/v1/health";
+/// Route of [`StatusReport`].
+pub const STATUS: &str = "/v1/status";
+/// Route of [`LeaderChange`].
+pub const LEADER: &str = "/v1/leader";
+/// Route of the settings reload.
+pub const RELOAD: &str = "/v1/reload";
+
+/// Whether the daemon is up and what it is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// The daemon's version (the binary's).
+    pub version: String,
+    /// Whether it acts on the cloud (Juju leader).
+    pub leader: bool,
+    /// Requests waiting for a reconcile.
+    pub queued: usize,
+    /// Reconciles running now.
+    pub running: usize,
+}
+
+/// Tells the daemon whether this unit is the Juju leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderChange {
+    /// `true`: act on the cloud; `false`: stop creating, deleting and resyncing.
+    pub leader: bool,
+}
+
+/// One line of `octavia-integrator status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRow {
+    /// `app/name` of the request.
+    pub request: String,
+    /// The Juju relation it came over, if any.
+    #[serde(default)]
+    pub relation_id: Option<u64>,
+    /// The load balancer's name.
+    #[serde(default)]
+    pub load_balancer: Option<String>,
+    /// The load balancer's id.
+    #[serde(default)]
+    pub load_balancer_id: Option<String>,
+    /// The VIP address.
+    #[serde(default)]
+    pub vip: Option<String>,
+    /// The floating IP, for public requests.
+    #[serde(default)]
+    pub floating_ip: Option<String>,
+    /// Octavia provisioning status (ACTIVE, PENDING_CREATE, ERROR…).
+    #[serde(default)]
+    pub provisioning_status: Option<String>,
+    /// Octavia operating status (ONLINE, DEGRADED, OFFLINE…).
+    #[serde(default)]
+    pub operating_status: Option<String>,
+    /// Members whose operating status is ONLINE.
+    #[serde(default)]
+    pub members_up: Option<u32>,
+    /// All members.
+    #[serde(default)]
+    pub members_total: Option<u32>,
+    /// What the relation was last answered: the address, `error: <kind>`, or none yet.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// Why it is not ready, or what was last done.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The whole `status` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// Whether the daemon acts on the cloud.
+    pub leader: bool,
+    /// One row per known request, in request order.
+    pub requests: Vec<StatusRow>,
+}
+
+/// Route of [`AnswerCall`].
+pub const ANSWER: &str = "/v1/answer";
+/// Route of [`ForgetCall`].
+pub const FORGET: &str = "/v1/forget";
+/// Route of [`RetainCall`].
+pub const RETAIN: &str = "/v1/retain";
+
+/// The relation interface a request came over, as the local API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WireInterface {
+    /// `loadbalancer` (our `lb-consumers` endpoint).
+    Loadbalancer,
+    /// `public-address` (our legacy `loadbalancer` endpoint).
+    PublicAddress,
+}
+
+impl From<crate::relation::answer::Interface> for WireInterface {
+    fn from(i: crate::relation::answer::Interface) -> Self {
+        match i {
+            crate::relation::answer::Interface::LoadBalancer => WireInterface::Loadbalancer,
+            crate::relation::answer::Interface::PublicAddress => WireInterface::PublicAddress,
+        }
+    }
+}
+
+impl From<WireInterface> for crate::relation::answer::Interface {
+    fn from(i: WireInterface) -> Self {
+        match i {
+            WireInterface::Loadbalancer => crate::relation::answer::Interface::LoadBalancer,
+            WireInterface::PublicAddress => crate::relation::answer::Interface::PublicAddress,
+        }
+    }
+}
+
+/// "Here is a current request; what is its answer?"
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerCall {
+    /// The interface it came over.
+    pub interface: WireInterface,
+    /// Which request.
+    pub key: crate::relation::answer::RequestKey,
+    /// The request's canonical JSON (backends filled).
+    pub request: String,
+}
+
+/// The answer to an [`AnswerCall`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerReply {
+    /// The response's canonical JSON, or `None` while still converging.
+    pub answer: Option<String>,
+}
+
+/// "This request is gone."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetCall {
+    /// Which request.
+    pub key: crate::relation::answer::RequestKey,
+}
+
+/// "These are all the requests of this interface now."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetainCall {
+    /// The interface.
+    pub interface: WireInterface,
+    /// Every current request of it.
+    pub keys: Vec<crate::relation::answer::RequestKey>,
+}
+
+/// What a [`ForgetCall`] or [`RetainCall`] dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forgotten {
+    /// Requests that were known and are now being removed.
+    pub removed: Vec<crate::relation::answer::RequestKey>,
+}

@@ -1,0 +1,435 @@
+//! The work shared by the daemon and the in-process hook path: record requests in the store,
+//! reconcile one request, record its answer, remove what is no longer wanted.
+//!
+//! The daemon calls [`Engine::reconcile`] from its queue workers; the in-process answerer
+//! calls it inline with a bounded wait. Either way every pass starts from the cloud (the
+//! reconciler observes by tags), so a pass can be abandoned at any point and re-run.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, RwLock};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::api::{StatusReport, StatusRow};
+use super::metrics::Metrics;
+use super::notify::{Change, Notifier};
+use super::stored;
+use crate::reconcile::{Outcome, Reconciler};
+use crate::relation::answer::{Interface, RequestKey};
+use crate::relation::v1::{Request, Response};
+use crate::spec;
+use crate::store::{Store, StoreError};
+
+/// How soon to look again when no cloud connection exists yet.
+pub const RETRY_UNCONNECTED: Duration = Duration::from_secs(15);
+/// How soon to retry a removal that failed.
+pub const RETRY_REMOVAL: Duration = Duration::from_secs(30);
+
+/// What one reconcile pass ended with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pass {
+    /// The request is answered (address or error) and needs nothing until it changes.
+    Answered,
+    /// Not done yet; look again after the delay.
+    Again(Duration),
+    /// The request was removed and everything built for it is gone.
+    Removed,
+}
+
+/// Store, cloud connection, metrics and notifier, shared by every worker.
+#[derive(Debug)]
+pub struct Engine {
+    store: Mutex<Store>,
+    cloud: RwLock<Option<Arc<Reconciler>>>,
+    metrics: Arc<Metrics>,
+    notifier: StdMutex<Notifier>,
+    first_seen: StdMutex<HashMap<RequestKey, Instant>>,
+    notes: StdMutex<HashMap<RequestKey, String>>,
+}
+
+impl Engine {
+    /// An engine over an open store; `cloud` may be set later ([`Engine::set_cloud`]).
+    pub fn new(store: Store, cloud: Option<Reconciler>, metrics: Arc<Metrics>) -> Self {
+        Engine {
+            store: Mutex::new(store),
+            cloud: RwLock::new(cloud.map(Arc::new)),
+            metrics,
+            notifier: StdMutex::new(Notifier::disabled()),
+            first_seen: StdMutex::new(HashMap::new()),
+            notes: StdMutex::new(HashMap::new()),
+        }
+    }
+
+    /// Replaces the cloud connection (after connecting, or a settings reload).
+    pub async fn set_cloud(&self, reconciler: Reconciler) {
+        *self.cloud.write().await = Some(Arc::new(reconciler));
+    }
+
+    /// The current cloud connection, if any.
+    pub async fn cloud(&self) -> Option<Arc<Reconciler>> {
+        self.cloud.read().await.clone()
+    }
+
+    /// Replaces the notifier (after a settings reload).
+    pub fn set_notifier(&self, notifier: Notifier) {
+        *lock(&self.notifier) = notifier;
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Records `request` as wanted. Returns the stored answer if it answers this very request
+    /// (else `None`), and whether the request is new or changed (so it needs a reconcile).
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn record(
+        &self,
+        interface: Interface,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Result<(Option<Response>, bool), StoreError> {
+        let skey = stored::stored_key(key);
+        let mut store = self.store.lock().await;
+        let changed = store.set_request(skey.clone(), stored::encode(interface, request));
+        if changed {
+            store.save()?;
+            lock(&self.first_seen)
+                .entry(key.clone())
+                .or_insert_with(Instant::now);
+        }
+        let answer = store
+            .get(&skey)
+            .and_then(|entry| stored::current_answer(entry, request));
+        Ok((answer, changed))
+    }
+
+    /// Forgets `key` (the request was removed). Returns whether it was known; the cloud side
+    /// is removed by the next [`Engine::reconcile`] of the key.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn forget(&self, key: &RequestKey) -> Result<bool, StoreError> {
+        let mut store = self.store.lock().await;
+        let known = store.remove(&stored::stored_key(key)).is_some();
+        if known {
+            store.save()?;
+        }
+        Ok(known)
+    }
+
+    /// Forgets every request of `interface` not in `current`; returns the keys forgotten.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn retain(
+        &self,
+        interface: Interface,
+        current: &BTreeSet<RequestKey>,
+    ) -> Result<Vec<RequestKey>, StoreError> {
+        let mut store = self.store.lock().await;
+        let gone: Vec<_> = store
+            .entries()
+            .filter(|(_, entry)| stored::interface_of(entry) == Some(interface))
+            .map(|(k, _)| stored::relation_key(k))
+            .filter(|k| !current.contains(k))
+            .collect();
+        for key in &gone {
+            store.remove(&stored::stored_key(key));
+        }
+        if !gone.is_empty() {
+            store.save()?;
+        }
+        Ok(gone)
+    }
+
+    /// Every request in the store.
+    pub async fn keys(&self) -> Vec<RequestKey> {
+        let store = self.store.lock().await;
+        store
+            .entries()
+            .map(|(k, _)| stored::relation_key(k))
+            .collect()
+    }
+
+    /// The leader flag last persisted (`None`: never told).
+    pub async fn stored_leader(&self) -> Option<bool> {
+        self.store.lock().await.leader()
+    }
+
+    /// Persists the leader flag.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn store_leader(&self, leader: bool) -> Result<(), StoreError> {
+        let mut store = self.store.lock().await;
+        if store.leader() != Some(leader) {
+            store.set_leader(leader);
+            store.save()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the store (shutdown).
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn persist(&self) -> Result<(), StoreError> {
+        self.store.lock().await.save()
+    }
+
+    /// One pass for `key`: apply it if it is wanted, remove what was built for it if not.
+    /// `deep` reads every listener/pool/monitor setting (periodic resync).
+    pub async fn reconcile(&self, key: &RequestKey, deep: bool) -> Pass {
+        let Some(cloud) = self.cloud().await else {
+            self.note(key, "waiting for a connection to the cloud");
+            return Pass::Again(RETRY_UNCONNECTED);
+        };
+        let entry = {
+            let store = self.store.lock().await;
+            store.get(&stored::stored_key(key)).cloned()
+        };
+        let span = tracing::info_span!(
+            "work",
+            request = %key,
+            lb_id = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let (operation, pass, result) = match entry {
+            Some(entry) => {
+                let operation = if deep { "resync" } else { "apply" };
+                let (pass, result) = match stored::decode(&entry.request) {
+                    Ok((_, request)) => {
+                        self.apply(&cloud, key, &request, deep)
+                            .instrument(span.clone())
+                            .await
+                    }
+                    Err(why) => {
+                        tracing::error!(parent: &span, %why, "the stored request cannot be read; it is left alone");
+                        self.note(key, &format!("stored request unreadable: {why}"));
+                        (Pass::Answered, "error")
+                    }
+                };
+                (operation, pass, result)
+            }
+            None => {
+                let pass = self.remove(&cloud, key).instrument(span.clone()).await;
+                let result = if pass == Pass::Removed {
+                    "removed"
+                } else {
+                    "error"
+                };
+                ("remove", pass, result)
+            }
+        };
+        self.metrics
+            .observe_reconcile(operation, result, started.elapsed().as_secs_f64());
+        pass
+    }
+
+    /// Applies `request`; returns the pass and its metric result (`ready`, `error`,
+    /// `pending`).
+    async fn apply(
+        &self,
+        cloud: &Reconciler,
+        key: &RequestKey,
+        request: &Request,
+        deep: bool,
+    ) -> (Pass, &'static str) {
+        let cloud_key = stored::cloud_key(key);
+        let outcome = if deep {
+            cloud.apply_deep(&cloud_key, request).await
+        } else {
+            cloud.apply(&cloud_key, request).await
+        };
+        if let Outcome::Ready(ready) = &outcome {
+            tracing::Span::current().record("lb_id", ready.load_balancer_id.as_str());
+            if let Some(since) = lock(&self.first_seen).remove(key) {
+                self.metrics
+                    .observe_provisioning(since.elapsed().as_secs_f64());
+            }
+        }
+        match &outcome {
+            Outcome::Ready(ready) if ready.actions.is_empty() => self.note(key, "up to date"),
+            Outcome::Ready(ready) => {
+                self.note(key, &format!("changed: {}", ready.actions.join("; ")))
+            }
+            Outcome::Failed { failure, .. } => self.note(key, &failure.to_string()),
+            Outcome::Converging { why, .. } => self.note(key, why),
+        }
+        if let Some(response) = outcome.response(request) {
+            self.answered(key, &response).await;
+        }
+        let result = match &outcome {
+            Outcome::Ready(_) => "ready",
+            Outcome::Failed { .. } => "error",
+            Outcome::Converging { .. } => "pending",
+        };
+        match outcome.retry_after() {
+            Some(after) => (Pass::Again(after), result),
+            None => (Pass::Answered, result),
+        }
+    }
+
+    /// Stores an answer; runs the notify command if it changed.
+    async fn answered(&self, key: &RequestKey, response: &Response) {
+        let skey = stored::stored_key(key);
+        let changed = {
+            let mut store = self.store.lock().await;
+            // The request may have been removed while we worked: nothing to answer then.
+            if store.get(&skey).is_none() {
+                return;
+            }
+            match store.set_answer(&skey, response.canonical_json()) {
+                Ok(true) => match store.save() {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the answer could not be saved; it is sent again on the next pass");
+                        false
+                    }
+                },
+                Ok(false) => false,
+                Err(e) => {
+                    tracing::error!(error = %e, "the answer could not be recorded");
+                    false
+                }
+            }
+        };
+        if changed {
+            tracing::info!(
+                address = response.address().unwrap_or("-"),
+                error = response.error().map(|e| e.as_str()).unwrap_or("-"),
+                "answer changed"
+            );
+            lock(&self.notifier).changed(Change {
+                request: key.to_string(),
+                address: response.address().map(str::to_string),
+                error: response.error().map(|e| e.as_str().to_string()),
+            });
+        }
+    }
+
+    async fn remove(&self, cloud: &Reconciler, key: &RequestKey) -> Pass {
+        let cloud_key = stored::cloud_key(key);
+        // Another relation from the same application may still want a request of this name.
+        let shared = {
+            let store = self.store.lock().await;
+            let shared = store
+                .entries()
+                .any(|(k, _)| stored::cloud_key(&stored::relation_key(k)) == cloud_key);
+            shared
+        };
+        if shared {
+            tracing::info!("still wanted over another relation; nothing removed");
+            return Pass::Removed;
+        }
+        match cloud.remove(&cloud_key).await {
+            Ok(removal) => {
+                if !removal.deleted.is_empty() {
+                    tracing::info!(deleted = ?removal.deleted, "removed");
+                }
+                lock(&self.notes).remove(key);
+                lock(&self.first_seen).remove(key);
+                Pass::Removed
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "removal failed; retrying");
+                self.note(key, &format!("removal failed: {e}"));
+                Pass::Again(RETRY_REMOVAL)
+            }
+        }
+    }
+
+    /// Deletes resources tagged with our cluster that no stored request owns.
+    ///
+    /// # Errors
+    /// The cloud error, as text.
+    pub async fn collect_garbage(&self) -> Result<usize, String> {
+        let Some(cloud) = self.cloud().await else {
+            return Err("not connected to the cloud yet".into());
+        };
+        let live: Vec<spec::RequestKey> = self.keys().await.iter().map(stored::cloud_key).collect();
+        match cloud.gc(&live, false).await {
+            Ok(orphans) => {
+                for o in &orphans {
+                    tracing::info!(kind = o.kind, id = %o.id, label = %o.label, "deleted an orphan");
+                }
+                Ok(orphans.len())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// One row per stored request, with the load balancer as it stands (read calls only).
+    pub async fn status(&self, leader: bool) -> StatusReport {
+        let entries: Vec<_> = {
+            let store = self.store.lock().await;
+            store
+                .entries()
+                .map(|(k, e)| (stored::relation_key(k), e.clone()))
+                .collect()
+        };
+        let cloud = self.cloud().await;
+        let mut requests = Vec::with_capacity(entries.len());
+        let mut statuses = Vec::new();
+        for (key, entry) in entries {
+            let mut row = StatusRow {
+                request: format!("{}/{}", key.app, key.name),
+                relation_id: (key.relation_id != 0).then_some(key.relation_id),
+                answer: entry.answer.as_deref().map(answer_summary),
+                note: lock(&self.notes).get(&key).cloned(),
+                ..StatusRow::default()
+            };
+            match &cloud {
+                None => row.note = Some("not connected to the cloud yet".into()),
+                Some(cloud) => match cloud.status(&stored::cloud_key(&key)).await {
+                    Ok(Some(lb)) => {
+                        statuses.push(lb.provisioning_status.clone());
+                        row.load_balancer = Some(lb.name);
+                        row.load_balancer_id = Some(lb.load_balancer_id);
+                        row.vip = lb.vip_address;
+                        row.floating_ip = lb.floating_ip;
+                        row.provisioning_status = Some(lb.provisioning_status);
+                        row.operating_status = Some(lb.operating_status);
+                        row.members_up = u32::try_from(lb.members_up).ok();
+                        row.members_total = u32::try_from(lb.members_total).ok();
+                    }
+                    Ok(None) => {}
+                    Err(e) => row.note = Some(format!("cannot read the load balancer: {e}")),
+                },
+            }
+            requests.push(row);
+        }
+        if cloud.is_some() {
+            self.metrics
+                .set_load_balancers(statuses.iter().map(String::as_str));
+        }
+        StatusReport { leader, requests }
+    }
+
+    fn note(&self, key: &RequestKey, text: &str) {
+        lock(&self.notes).insert(key.clone(), text.to_string());
+    }
+}
+
+/// `address` or `error: kind` from a stored answer's JSON.
+fn answer_summary(text: &str) -> String {
+    match Response::parse(text) {
+        Ok(r) => match (r.address(), r.error()) {
+            (_, Some(kind)) => format!("error: {}", kind.as_str()),
+            (Some(address), None) => address.to_string(),
+            (None, None) => "-".to_string(),
+        },
+        Err(_) => "unreadable".to_string(),
+    }
+}
+
+fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Never held across an await; the data stays consistent if a holder panicked.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

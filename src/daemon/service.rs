@@ -1,0 +1,444 @@
+//! The daemon's main loop: workers pulling from the queue, periodic resync, leadership,
+//! settings reload, graceful shutdown. [`run`] is the entry point.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use tokio::net::UnixListener;
+use tokio::sync::watch;
+
+use super::engine::{Engine, Pass};
+use super::http;
+use super::metrics::Metrics;
+use super::notify::Notifier;
+use super::queue::WorkQueue;
+use super::routes;
+use super::shutdown::Shutdown;
+use crate::config::Settings;
+use crate::reconcile::{self, Reconciler};
+use crate::relation::answer::RequestKey;
+use crate::store::{Store, StoreError};
+
+/// Tunables of [`run_with`] (defaults fit production; tests scale them down).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Reconciles at once (queue workers).
+    pub workers: usize,
+    /// How long in-flight reconciles may run after a shutdown signal before they are
+    /// abandoned (safe: every pass starts again from what the cloud has).
+    pub shutdown_grace: Duration,
+    /// Reconciler tunables (poll timing, repair pacing); `None`: from the settings.
+    pub reconciler: Option<reconcile::Options>,
+    /// Whether SIGHUP reloads the settings (the `serve` command; tests use `/v1/reload`).
+    pub reload_on_sighup: bool,
+    /// First delay between failed attempts to connect to the cloud (doubles up to 5 min).
+    pub connect_retry: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: 8,
+            shutdown_grace: Duration::from_secs(20),
+            reconciler: None,
+            reload_on_sighup: false,
+            connect_retry: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store could not be opened (another daemon holds it, or it is unreadable/corrupt).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The metrics address could not be used.
+    #[error(transparent)]
+    Metrics(#[from] http::MetricsListenError),
+}
+
+/// State shared by the workers, the API handlers and the background loops.
+#[derive(Debug)]
+pub(crate) struct Daemon {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) queue: WorkQueue<RequestKey>,
+    pub(crate) leader: watch::Sender<bool>,
+    deep: StdMutex<HashSet<RequestKey>>,
+    settings: StdMutex<Settings>,
+    options: Options,
+    pub(crate) stop: Shutdown,
+    abandon: Shutdown,
+    reconnect: tokio::sync::Notify,
+}
+
+/// Runs the daemon on an already bound `listener` until `shutdown` resolves, with default
+/// [`Options`].
+///
+/// # Errors
+/// [`DaemonError`] when it cannot start; once running it only stops on `shutdown`.
+pub async fn run<F>(
+    listener: UnixListener,
+    settings: Settings,
+    shutdown: F,
+) -> Result<(), DaemonError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    run_with(listener, settings, Options::default(), shutdown).await
+}
+
+/// [`run`] with explicit [`Options`].
+///
+/// Startup: open (and lock) the store, bind the metrics address, start the workers and the
+/// API, then connect to the cloud in the background (retrying), so hooks get answers from the
+/// store even while the cloud is unreachable. Shutdown: stop accepting calls and work, give
+/// in-flight reconciles `shutdown_grace` to finish, abandon the rest, persist, remove the
+/// socket file.
+///
+/// # Errors
+/// [`DaemonError`] when it cannot start.
+pub async fn run_with<F>(
+    listener: UnixListener,
+    settings: Settings,
+    options: Options,
+    shutdown: F,
+) -> Result<(), DaemonError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let socket_path = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(|p| p.to_path_buf()));
+    let result = serve(listener, settings, options, shutdown).await;
+    if let Some(path) = socket_path {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+async fn serve<F>(
+    listener: UnixListener,
+    settings: Settings,
+    options: Options,
+    shutdown: F,
+) -> Result<(), DaemonError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let metrics = Arc::new(Metrics::new());
+    let store = Store::open(&settings.daemon.state_file)?;
+    let leader = store.leader().unwrap_or(settings.daemon.leader);
+    let metrics_listener = match settings.daemon.metrics_address {
+        Some(address) => Some(http::bind_metrics(address).await?),
+        None => None,
+    };
+    let engine = Arc::new(Engine::new(store, None, metrics.clone()));
+    let stop = Shutdown::new();
+    stop.trigger_on(shutdown);
+    engine.set_notifier(notifier_for(&settings, &metrics, &stop));
+    metrics.set_leader(leader);
+    let (leader_tx, _) = watch::channel(leader);
+    let daemon = Arc::new(Daemon {
+        engine,
+        queue: WorkQueue::new(),
+        leader: leader_tx,
+        deep: StdMutex::new(HashSet::new()),
+        settings: StdMutex::new(settings),
+        options,
+        stop: stop.clone(),
+        abandon: Shutdown::new(),
+        reconnect: tokio::sync::Notify::new(),
+    });
+    tracing::info!(
+        socket = ?listener.local_addr().ok(),
+        leader,
+        "daemon started"
+    );
+
+    if let Some(l) = metrics_listener {
+        tokio::spawn(http::serve_metrics(l, metrics.clone(), stop.clone()));
+    }
+    let mut workers = Vec::new();
+    for _ in 0..daemon.options.workers.max(1) {
+        workers.push(tokio::spawn(worker(daemon.clone())));
+    }
+    tokio::spawn(connect_loop(daemon.clone()));
+    tokio::spawn(resync_loop(daemon.clone()));
+    if daemon.options.reload_on_sighup {
+        tokio::spawn(sighup_loop(daemon.clone()));
+    }
+    let api = tokio::spawn(routes::serve(listener, daemon.clone()));
+
+    stop.wait().await;
+    tracing::info!("stopping: no new work; letting in-flight reconciles finish");
+    daemon.queue.close();
+    let grace = daemon.options.shutdown_grace;
+    let all = futures::future::join_all(workers);
+    tokio::pin!(all);
+    if tokio::time::timeout(grace, &mut all).await.is_err() {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "in-flight reconciles did not finish in time; abandoning them (they resume on the next start)"
+        );
+        daemon.abandon.trigger();
+        all.await;
+    }
+    let _ = api.await;
+    if let Err(e) = daemon.engine.persist().await {
+        tracing::error!(error = %e, "could not persist the store on shutdown");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+impl Daemon {
+    /// Whether this daemon acts on the cloud.
+    pub(crate) fn is_leader(&self) -> bool {
+        *self.leader.borrow()
+    }
+
+    /// Changes leadership: persists it; on gaining it, re-reads every request (adopting what
+    /// exists by tags) and collects garbage; on losing it, in-flight reconciles are abandoned.
+    pub(crate) async fn set_leader(self: &Arc<Self>, leader: bool) -> Result<(), StoreError> {
+        self.engine.store_leader(leader).await?;
+        let was = self.leader.send_replace(leader);
+        self.engine.metrics().set_leader(leader);
+        if was != leader {
+            tracing::info!(leader, "leadership changed");
+            if leader {
+                self.enqueue_all(false).await;
+                let me = self.clone();
+                tokio::spawn(async move { me.collect_garbage().await });
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues `key` if this daemon is the leader.
+    pub(crate) fn enqueue(&self, key: RequestKey) {
+        if self.is_leader() {
+            self.queue.push(key);
+        }
+    }
+
+    async fn enqueue_all(&self, deep: bool) {
+        let keys = self.engine.keys().await;
+        if deep {
+            lock(&self.deep).extend(keys.iter().cloned());
+        }
+        for key in keys {
+            self.enqueue(key);
+        }
+    }
+
+    async fn collect_garbage(&self) {
+        if !self.is_leader() {
+            return;
+        }
+        if let Err(e) = self.engine.collect_garbage().await {
+            tracing::warn!(error = %e, "garbage collection failed; retried at the next resync");
+        }
+    }
+
+    /// Re-reads the settings file and reconnects; keeps the old settings on error.
+    pub(crate) async fn reload(&self) -> Result<(), String> {
+        let path = lock(&self.settings).path.clone().ok_or_else(|| {
+            "these settings were not read from a file, so there is nothing to reload".to_string()
+        })?;
+        let fresh = Settings::load(&path).map_err(|e| e.to_string())?;
+        {
+            let old = lock(&self.settings);
+            for (what, changed) in [
+                ("socket", old.daemon.socket != fresh.daemon.socket),
+                (
+                    "state_file",
+                    old.daemon.state_file != fresh.daemon.state_file,
+                ),
+                (
+                    "metrics_address",
+                    old.daemon.metrics_address != fresh.daemon.metrics_address,
+                ),
+            ] {
+                if changed {
+                    tracing::warn!(setting = what, "this setting changes only after a restart");
+                }
+            }
+        }
+        let notifier = notifier_for(&fresh, self.engine.metrics(), &self.stop);
+        self.engine.set_notifier(notifier);
+        *lock(&self.settings) = fresh;
+        self.reconnect.notify_one();
+        tracing::info!(path = %path.display(), "settings reloaded");
+        Ok(())
+    }
+
+    fn take_deep(&self, key: &RequestKey) -> bool {
+        lock(&self.deep).remove(key)
+    }
+
+    fn resync_period(&self) -> Duration {
+        lock(&self.settings)
+            .daemon
+            .resync
+            .max(Duration::from_secs(1))
+    }
+}
+
+fn notifier_for(settings: &Settings, metrics: &Arc<Metrics>, stop: &Shutdown) -> Notifier {
+    match &settings.daemon.notify_command {
+        Some(command) if !command.is_empty() => {
+            Notifier::start(command.clone(), metrics.clone(), stop.clone())
+        }
+        _ => Notifier::disabled(),
+    }
+}
+
+/// One queue worker: reconcile keys until the queue closes.
+async fn worker(daemon: Arc<Daemon>) {
+    while let Some(lease) = daemon.queue.next().await {
+        let key = lease.key().clone();
+        let metrics = daemon.engine.metrics().clone();
+        metrics.set_queue(daemon.queue.waiting(), daemon.queue.running());
+        if !daemon.is_leader() {
+            metrics.observe_reconcile("apply", "skipped", 0.0);
+            continue;
+        }
+        let deep = daemon.take_deep(&key);
+        let mut leader_rx = daemon.leader.subscribe();
+        let lost = async move {
+            let _ = leader_rx.wait_for(|leader| !*leader).await;
+        };
+        let pass = tokio::select! {
+            pass = daemon.engine.reconcile(&key, deep) => Some(pass),
+            () = lost => {
+                tracing::info!(request = %key, "no longer the leader: abandoning this reconcile");
+                None
+            }
+            () = daemon.abandon.wait() => {
+                tracing::warn!(request = %key, "shutting down: abandoning this reconcile");
+                None
+            }
+        };
+        if let Some(Pass::Again(after)) = pass {
+            daemon.queue.push_after(key, after);
+        }
+        drop(lease);
+        metrics.set_queue(daemon.queue.waiting(), daemon.queue.running());
+    }
+}
+
+/// Connects to the cloud (retrying with backoff), and again after each settings reload.
+async fn connect_loop(daemon: Arc<Daemon>) {
+    let stopped = daemon.stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        let mut delay = daemon.options.connect_retry;
+        loop {
+            let settings = lock(&daemon.settings).clone();
+            let attempt = connect(
+                &settings,
+                daemon.engine.metrics(),
+                daemon.options.reconciler.clone(),
+            );
+            let result = tokio::select! {
+                r = attempt => r,
+                () = &mut stopped => return,
+            };
+            match result {
+                Ok(reconciler) => {
+                    daemon.engine.set_cloud(reconciler).await;
+                    tracing::info!("connected to the cloud");
+                    daemon.enqueue_all(false).await;
+                    daemon.collect_garbage().await;
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, retry_secs = delay.as_secs(), "cannot connect to the cloud; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = daemon.reconnect.notified() => {}
+                        () = &mut stopped => return,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(300));
+                }
+            }
+        }
+        tokio::select! {
+            () = daemon.reconnect.notified() => {}
+            () = &mut stopped => return,
+        }
+    }
+}
+
+/// Builds a session (reporting every call to `metrics`) and a reconciler for `settings`.
+///
+/// # Errors
+/// What failed, with the fix (bad credentials, unknown subnet…).
+pub async fn connect(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+    options: Option<reconcile::Options>,
+) -> Result<Reconciler, String> {
+    let config = settings.session_config().map_err(|e| e.to_string())?;
+    let session = openstack::Session::new(config)
+        .map_err(|e| e.to_string())?
+        .with_observer(metrics.clone());
+    let reconciler = Reconciler::connect(session, settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(match options {
+        Some(options) => reconciler.with_options(options),
+        None => reconciler,
+    })
+}
+
+/// Every resync period: re-check every request deeply (drift, deleted load balancers,
+/// ERROR) and collect garbage — only while leader.
+async fn resync_loop(daemon: Arc<Daemon>) {
+    let stopped = daemon.stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        let period = daemon.resync_period();
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = &mut stopped => return,
+        }
+        if !daemon.is_leader() || daemon.engine.cloud().await.is_none() {
+            continue;
+        }
+        tracing::debug!("periodic resync");
+        daemon.enqueue_all(true).await;
+        daemon.collect_garbage().await;
+    }
+}
+
+async fn sighup_loop(daemon: Arc<Daemon>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; use `octavia-integrator reload` instead");
+        return;
+    };
+    let stopped = daemon.stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            got = hup.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                if let Err(e) = daemon.reload().await {
+                    tracing::error!(error = %e, "settings reload failed; keeping the old settings");
+                }
+            }
+            () = &mut stopped => return,
+        }
+    }
+}
+
+fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,164 @@
+//! How the daemon keeps a request in the store: which interface it came over and the request
+//! itself (canonical JSON, secrets removed), and how the store's, the relation's and the
+//! reconciler's keys map onto each other.
+
+use serde::{Deserialize, Serialize};
+
+use crate::relation::answer::{Interface, RequestKey};
+use crate::relation::v1::{Request, Response};
+use crate::spec;
+use crate::store::{StoredEntry, StoredKey};
+
+/// The JSON text the daemon stores as a request (opaque to the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    /// `loadbalancer` or `public-address`.
+    interface: String,
+    /// The request's canonical JSON (backends filled, `tls_key` removed).
+    request: String,
+}
+
+/// The store text for `request` received over `interface`. A TLS key never reaches the
+/// store (TLS termination is refused anyway; the key is not needed to say so).
+pub fn encode(interface: Interface, request: &Request) -> String {
+    let mut request = request.clone();
+    request.tls_key = None;
+    let envelope = Envelope {
+        interface: interface_name(interface).to_string(),
+        request: request.canonical_json(),
+    };
+    serde_json::to_string(&envelope).expect("plain strings always serialize")
+}
+
+/// The interface and request of a stored entry.
+///
+/// # Errors
+/// A message naming what is wrong (the store was edited by hand, or by another program).
+pub fn decode(text: &str) -> Result<(Interface, Request), String> {
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| format!("not a stored request: {e}"))?;
+    let interface = match envelope.interface.as_str() {
+        "loadbalancer" => Interface::LoadBalancer,
+        "public-address" => Interface::PublicAddress,
+        other => return Err(format!("unknown interface {other:?}")),
+    };
+    let request = Request::parse(&envelope.request).map_err(|e| e.describe())?;
+    Ok((interface, request))
+}
+
+/// The interface a stored entry came over, if it can be read.
+pub fn interface_of(entry: &StoredEntry) -> Option<Interface> {
+    decode(&entry.request).ok().map(|(i, _)| i)
+}
+
+fn interface_name(interface: Interface) -> &'static str {
+    match interface {
+        Interface::LoadBalancer => "loadbalancer",
+        Interface::PublicAddress => "public-address",
+    }
+}
+
+/// The store key of a relation request.
+pub fn stored_key(key: &RequestKey) -> StoredKey {
+    StoredKey::new(Some(key.relation_id), key.app.clone(), key.name.clone())
+}
+
+/// The relation key of a store key (requests given outside a relation use relation 0).
+pub fn relation_key(key: &StoredKey) -> RequestKey {
+    RequestKey::new(
+        key.relation_id.unwrap_or(0),
+        key.app.clone(),
+        key.name.clone(),
+    )
+}
+
+/// The reconciler's key: what the cloud resources are named and tagged after.
+pub fn cloud_key(key: &RequestKey) -> spec::RequestKey {
+    spec::RequestKey::new(key.app.clone(), key.name.clone())
+}
+
+/// The stored answer, if it answers the request as it is now: made after the request was
+/// last changed, and echoing its `sent_hash`.
+pub fn current_answer(entry: &StoredEntry, request: &Request) -> Option<Response> {
+    let answered_at = entry.answered_at?;
+    if answered_at < entry.request_at {
+        return None;
+    }
+    let response = Response::parse(entry.answer.as_deref()?).ok()?;
+    (response.received_hash() == request.sent_hash.as_deref()).then_some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relation::v1::{Address, Protocol};
+    use std::collections::BTreeMap;
+
+    fn request() -> Request {
+        let mut r = Request::new(
+            "id-1",
+            "api-server-external",
+            Protocol::Tcp,
+            BTreeMap::from([(443, 6443)]),
+        );
+        r.backends = vec!["10.0.0.1".into()];
+        r.sealed()
+    }
+
+    #[test]
+    fn round_trip_keeps_the_request_and_interface() {
+        let r = request();
+        let text = encode(Interface::PublicAddress, &r);
+        let (interface, back) = decode(&text).unwrap();
+        assert_eq!(interface, Interface::PublicAddress);
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_tls_key_never_reaches_the_store() {
+        let mut r = request();
+        r.tls_key = Some(crate::relation::v1::TlsKey::new(
+            "-----BEGIN PRIVATE KEY----- s3cret",
+        ));
+        let text = encode(Interface::LoadBalancer, &r);
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        assert!(decode("{}").unwrap_err().contains("not a stored request"));
+        let odd = r#"{"interface": "x", "request": "{}"}"#;
+        assert!(decode(odd).unwrap_err().contains("unknown interface"));
+    }
+
+    #[test]
+    fn an_answer_counts_only_for_the_request_it_answered() {
+        let r = request();
+        let answer = Response::success(&r, Address::parse("192.0.2.1").unwrap());
+        let t0 = "2026-01-01T00:00:00Z".parse().unwrap();
+        let t1 = "2026-01-01T00:01:00Z".parse().unwrap();
+        let mut entry = StoredEntry {
+            request: encode(Interface::LoadBalancer, &r),
+            request_at: t0,
+            answer: Some(answer.canonical_json()),
+            answered_at: Some(t1),
+        };
+        assert_eq!(current_answer(&entry, &r), Some(answer.clone()));
+        // The request changed after the answer.
+        entry.request_at = "2026-01-01T00:02:00Z".parse().unwrap();
+        assert_eq!(current_answer(&entry, &r), None);
+        entry.request_at = t0;
+        // A different sent_hash (the requirer re-sent another request).
+        let mut other = r.clone();
+        other.sent_hash = Some("0".repeat(32));
+        assert_eq!(current_answer(&entry, &other), None);
+    }
+
+    #[test]
+    fn keys_map_both_ways() {
+        let k = RequestKey::new(7, "kcp", "api");
+        assert_eq!(relation_key(&stored_key(&k)), k);
+        assert_eq!(cloud_key(&k), spec::RequestKey::new("kcp", "api"));
+    }
+}
