@@ -266,6 +266,23 @@ pub async fn observe(
         }
     }
     observed.floating_ips = floating_ips(session, owner).await?;
+    // A floating IP created for us whose tagging was cut short is bound to our VIP but not
+    // tagged: look on the port before ever creating a second one.
+    if let (Some(d), [lb]) = (desired, observed.load_balancers.as_slice()) {
+        if let (Some(_), Some(port)) = (&d.floating_ip, &lb.vip_port_id) {
+            if !observed
+                .floating_ips
+                .iter()
+                .any(|f| f.port_id.as_ref() == Some(port))
+            {
+                for f in floating_ips_on_port(session, port).await? {
+                    if !observed.floating_ips.iter().any(|have| have.id == f.id) {
+                        observed.floating_ips.push(f);
+                    }
+                }
+            }
+        }
+    }
     if desired.is_some_and(|d| d.security_group.is_some()) {
         observed.security_groups = Some(security_groups(session, owner).await?);
     }

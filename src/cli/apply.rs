@@ -1,0 +1,142 @@
+//! `octavia-integrator [--config PATH] apply --request FILE [--app APP] [--wait SECS]`:
+//! builds (or brings up to date) the load balancer of one request, in this process, and prints
+//! the relation Response JSON.
+//!
+//! Exit codes: 0 answered (the Response may still carry an `error`: read it); 1 not ready
+//! within `--wait` (run it again) or a cloud failure; 2 the request file is unreadable or
+//! invalid; 3 settings or credentials missing or invalid.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::cli::exit;
+use crate::config::Settings;
+use crate::reconcile::{Outcome, Reconciler};
+use crate::relation::v1::Request;
+use crate::spec::RequestKey;
+
+/// The application a request is filed under when `--app` is not given.
+pub const DEFAULT_APP: &str = "manual";
+
+/// Arguments of `apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The request: the JSON text of a `request_<name>` relation value (with `backends`).
+    #[arg(long, value_name = "FILE")]
+    pub request: PathBuf,
+    /// The consuming application the request belongs to (part of the load balancer's
+    /// identity: two applications with one request name get two load balancers).
+    #[arg(long, value_name = "APP", default_value = DEFAULT_APP)]
+    pub app: String,
+    /// Wait at most SECS for Octavia (default: the settings' `wait_seconds`).
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<u64>,
+}
+
+/// Runs `apply`.
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    let request = match read_request(&args.request) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let key = RequestKey::new(args.app.clone(), request.name.clone());
+    with_reconciler(config, |rec, _| async move {
+        let budget = args
+            .wait
+            .map(Duration::from_secs)
+            .unwrap_or(rec.wait_budget());
+        let outcome = rec.apply_within(&key, &request, budget).await;
+        match outcome.response(&request) {
+            Some(response) => {
+                if let Outcome::Ready(r) = &outcome {
+                    for a in &r.actions {
+                        eprintln!("{a}");
+                    }
+                }
+                println!("{}", response.canonical_json());
+                ExitCode::from(exit::OK)
+            }
+            None => {
+                let why = match &outcome {
+                    Outcome::Converging { why, .. } => why.clone(),
+                    _ => String::from("not ready"),
+                };
+                eprintln!(
+                    "not ready yet: {why}; run `apply` again later (the work done so far is kept)"
+                );
+                ExitCode::from(exit::FAILURE)
+            }
+        }
+    })
+}
+
+/// Reads and validates a request file.
+///
+/// # Errors
+/// A message naming the file and what is wrong with it.
+pub fn read_request(path: &Path) -> Result<Request, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the request file {}: {e}", path.display()))?;
+    Request::parse(&text).map_err(|e| {
+        format!(
+            "the request file {} is not a valid loadbalancer request: {}",
+            path.display(),
+            e.describe()
+        )
+    })
+}
+
+/// Loads the settings, opens a session, connects a reconciler and runs `work` on a
+/// current-thread runtime. Settings and connection errors become the matching exit codes.
+pub fn with_reconciler<F, Fut>(config: Option<&Path>, work: F) -> ExitCode
+where
+    F: FnOnce(Reconciler, Settings) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
+    let Some(path) = config else {
+        eprintln!("error: no settings: pass --config PATH (or set OCTAVIA_INTEGRATOR_CONFIG)");
+        return ExitCode::from(exit::CONFIG);
+    };
+    let settings = match Settings::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    let session = match settings
+        .session_config()
+        .map_err(|e| e.to_string())
+        .and_then(|c| openstack::Session::new(c).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    runtime.block_on(async move {
+        let connected = Reconciler::connect(session, &settings).await;
+        match connected {
+            Ok(rec) => work(rec, settings).await,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(exit::CONFIG)
+            }
+        }
+    })
+}

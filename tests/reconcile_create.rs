@@ -1,0 +1,203 @@
+//! Creating load balancers against the simulated cloud: amphora and OVN, budgets, adoption,
+//! two apps with one request name, fallback when fully populated create is refused.
+
+mod common;
+
+use common::*;
+use octavia_integrator::reconcile::{Outcome, Reconciler};
+use octavia_integrator::relation::v1::ErrorKind;
+use openstack::sim::Provider;
+
+fn ready(o: &Outcome) -> &octavia_integrator::reconcile::Ready {
+    match o {
+        Outcome::Ready(r) => r,
+        other => panic!("expected a ready outcome, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn amphora_create_with_three_members_and_a_floating_ip_within_budget() {
+    let sim = start_sim(Provider::Amphora).await;
+    let before = sim.calls().total();
+    // connect included: one auth, names resolved.
+    let rec = Reconciler::connect(
+        session(&sim),
+        &settings(&settings_toml(&sim, Provider::Amphora, "")),
+    )
+    .await
+    .expect("connect resolves the settings")
+    .with_options(options());
+    let k = key("kubernetes-control-plane", "api-server-external");
+    let req = external_request(&MEMBERS);
+    let outcome = rec.apply(&k, &req).await;
+    let r = ready(&outcome);
+    assert!(
+        r.address.starts_with("203.0.113."),
+        "public address is the floating IP: {r:?}"
+    );
+    assert_eq!(r.floating_ip.as_deref(), Some(r.address.as_str()));
+    assert!(r.vip_address.starts_with("10.5.0."));
+
+    let b = budget(&sim, before);
+    eprintln!(
+        "fresh create: {} non-poll calls: {:?}",
+        b.non_poll,
+        sim.calls().since(before).by_route()
+    );
+    assert_eq!(b.auths, 1, "one auth");
+    assert!(
+        b.non_poll <= 10,
+        "fresh create with floating IP took {} non-poll calls: {:?}",
+        b.non_poll,
+        sim.calls().since(before).by_route()
+    );
+    assert_eq!(
+        sim.calls()
+            .since(before)
+            .count("POST", "/load-balancer/v2/lbaas/loadbalancers"),
+        1,
+        "one fully populated POST"
+    );
+
+    let snap = sim.snapshot();
+    assert_eq!(snap.load_balancers.len(), 1);
+    assert_eq!(snap.members.len(), 3);
+    assert_eq!(snap.health_monitors.len(), 1);
+    assert_eq!(snap.health_monitors[0]["type"], "HTTP");
+    assert_eq!(snap.health_monitors[0]["url_path"], "/livez");
+    assert_eq!(snap.listeners[0]["protocol_port"], 443);
+    assert_eq!(snap.pools[0]["lb_algorithm"], "ROUND_ROBIN");
+    assert_eq!(tagged(&sim, "loadbalancer", &k), 1);
+    assert_eq!(tagged(&sim, "floatingip", &k), 1);
+    let response = outcome.response(&req).expect("a ready request is answered");
+    assert_eq!(response.address(), Some(r.address.as_str()));
+    assert_eq!(response.received_hash(), req.sent_hash.as_deref());
+
+    // Re-check of the unchanged request: reads only.
+    let before = sim.calls().total();
+    let again = rec.apply(&k, &req).await;
+    assert_eq!(ready(&again).address, r.address);
+    assert!(ready(&again).actions.is_empty());
+    let b = budget(&sim, before);
+    assert_eq!(
+        b.mutations,
+        0,
+        "an unchanged request changes nothing: {:?}",
+        sim.calls().since(before).by_route()
+    );
+    assert!(
+        b.non_poll <= 4,
+        "{:?}",
+        sim.calls().since(before).by_route()
+    );
+}
+
+#[tokio::test]
+async fn ovn_create_uses_source_ip_port_and_tcp_only() {
+    let sim = start_sim(Provider::Ovn).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Ovn));
+    let k = key("kubernetes-control-plane", "api-server-internal");
+    let req = tcp_request("api-server-internal", &[(6443, 6443)], &MEMBERS, false);
+    let outcome = rec.apply(&k, &req).await;
+    let r = ready(&outcome);
+    assert_eq!(r.address, r.vip_address, "internal: the VIP is the address");
+    assert!(r.floating_ip.is_none());
+    let snap = sim.snapshot();
+    assert_eq!(snap.pools[0]["lb_algorithm"], "SOURCE_IP_PORT");
+    assert_eq!(snap.members.len(), 3);
+    assert!(snap.floating_ips.is_empty());
+
+    // The external request's HTTP health check cannot be done by OVN: a precise refusal.
+    let ext = external_request(&MEMBERS);
+    match rec
+        .apply(
+            &key("kubernetes-control-plane", "api-server-external"),
+            &ext,
+        )
+        .await
+    {
+        Outcome::Failed { kind, failure, .. } => {
+            assert_eq!(kind, ErrorKind::Unsupported);
+            assert!(
+                failure
+                    .fields()
+                    .keys()
+                    .any(|f| f.as_str() == "health_checks"),
+                "{failure:?}"
+            );
+        }
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+    assert_eq!(
+        sim.snapshot().load_balancers.len(),
+        1,
+        "nothing built for a refused request"
+    );
+}
+
+#[tokio::test]
+async fn two_apps_with_the_same_request_name_get_two_load_balancers() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let req = external_request(&MEMBERS);
+    let (ka, kb) = (
+        key("k8s-a", "api-server-external"),
+        key("k8s-b", "api-server-external"),
+    );
+    let a = rec.apply(&ka, &req);
+    let b = rec.apply(&kb, &req);
+    let (a, b) = tokio::join!(a, b);
+    assert_ne!(ready(&a).load_balancer_id, ready(&b).load_balancer_id);
+    assert_ne!(ready(&a).address, ready(&b).address);
+    assert_eq!(sim.snapshot().load_balancers.len(), 2);
+    assert_eq!(
+        tagged(&sim, "loadbalancer", &key("k8s-a", "api-server-external")),
+        1
+    );
+    assert_eq!(
+        tagged(&sim, "loadbalancer", &key("k8s-b", "api-server-external")),
+        1
+    );
+}
+
+#[tokio::test]
+async fn refused_fully_populated_create_falls_back_to_serial() {
+    let sim = start_sim(Provider::Amphora).await;
+    sim.faults()
+        .fully_populated_create(Provider::Amphora, false);
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let k = key("k8s", "api-server-external");
+    let outcome = rec.apply(&k, &external_request(&MEMBERS)).await;
+    ready(&outcome);
+    let snap = sim.snapshot();
+    assert_eq!(snap.load_balancers.len(), 1);
+    assert_eq!(snap.listeners.len(), 1);
+    assert_eq!(snap.members.len(), 3);
+    assert_eq!(snap.health_monitors.len(), 1);
+    let calls = sim.calls();
+    assert_eq!(calls.count("POST", "/load-balancer/v2/lbaas/listeners"), 1);
+    assert_eq!(
+        calls.count("PUT", "/load-balancer/v2/lbaas/pools/{id}/members"),
+        1,
+        "members in one batch"
+    );
+}
+
+#[tokio::test]
+async fn no_backends_is_an_error_answer_and_nothing_is_built() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let outcome = rec
+        .apply(
+            &key("k8s", "empty"),
+            &tcp_request("empty", &[(443, 6443)], &[], true),
+        )
+        .await;
+    match outcome {
+        Outcome::Failed { failure, .. } => {
+            assert!(failure.fields().keys().any(|f| f.as_str() == "backends"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(sim.snapshot().load_balancers.is_empty());
+}
