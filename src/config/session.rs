@@ -1,4 +1,5 @@
-//! Settings → the `openstack` crate's [`SessionConfig`]. The CA bundle file is read here.
+//! Settings → the `openstack` crate's [`openstack::session::SessionConfig`]. The CA bundle
+//! file is read here.
 
 use openstack::session as os;
 
