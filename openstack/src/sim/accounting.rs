@@ -10,7 +10,8 @@ pub struct CallRecord {
     /// HTTP method.
     pub method: String,
     /// Route template with ids as `{id}` (e.g. `/load-balancer/v2/lbaas/loadbalancers/{id}`);
-    /// internal-interface and other-region mounts are folded onto the public one.
+    /// internal-interface and other-region mounts are folded onto the public one, and Octavia's
+    /// `/v2.0` alias onto `/v2`.
     pub route: String,
     /// Status answered (0 when the connection was dropped or stalled).
     pub status: u16,
@@ -108,6 +109,10 @@ pub(crate) fn template(matched: &str, actual: &str, mounts: &[(String, String)])
                 }
             }
         }
+    }
+    // `/v2.0` is a permanent alias of `/v2` in Octavia: count both as `/v2`.
+    if let Some(rest) = path.strip_prefix("/load-balancer/v2.0/") {
+        path = format!("/load-balancer/v2/{rest}");
     }
     path
 }
