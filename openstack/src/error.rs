@@ -140,6 +140,22 @@ fn decode_fault(body: &[u8]) -> (Option<String>, String) {
     (None, snippet(&text))
 }
 
+/// An error and all its sources, joined with `: ` (reqwest's top-level message alone says
+/// little, e.g. "error sending request").
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = e.source();
+    }
+    text
+}
+
 /// A single-line, bounded excerpt of a body we could not decode.
 fn snippet(text: &str) -> String {
     let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -167,7 +183,7 @@ pub enum Error {
     #[error("{0}; the user lacks the role for this call: give it the `member` (or `load-balancer_member`) role on the project")]
     Forbidden(Box<ServiceFailure>),
     /// 404: the object does not exist (or belongs to another project).
-    #[error("{0}")]
+    #[error("{0}; it does not exist or belongs to another project")]
     NotFound(Box<ServiceFailure>),
     /// 409: a conflict. `immutable` means Octavia refused because the object (or its parent) is
     /// in a PENDING state or ERROR; waiting for ACTIVE and retrying can help. Otherwise the
@@ -186,7 +202,7 @@ pub enum Error {
     #[error("{0}; the load-balancer provider does not support this option: choose another provider or option")]
     NotImplemented(Box<ServiceFailure>),
     /// 400: the service rejected the request as invalid.
-    #[error("{0}")]
+    #[error("{0}; the cloud rejected the request as invalid: check the settings and values the message names")]
     BadRequest(Box<ServiceFailure>),
     /// 5xx: the service failed.
     #[error("{0}; the service failed, it will be retried later")]
@@ -195,7 +211,7 @@ pub enum Error {
     #[error("{0}")]
     Status(Box<ServiceFailure>),
     /// The request could not be sent or the answer not read (DNS, TCP, TLS, reset).
-    #[error("{service} {method} {path}: could not reach the service: {source}; check the endpoint URL, network/proxy settings and the CA bundle")]
+    #[error("{service} {method} {path}: could not reach the service: {}; check the endpoint URL, network/proxy settings and the CA bundle", chain(source))]
     Transport {
         /// Catalog type of the service.
         service: &'static str,

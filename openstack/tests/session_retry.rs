@@ -292,6 +292,12 @@ async fn connection_refused_is_retried_then_reported() {
         other => panic!("expected a transport error, got {other}"),
     }
     assert!(err.is_retryable());
+    let text = err.to_string().to_lowercase();
+    assert!(text.contains("connect"), "the cause is spelled out: {text}");
+    assert!(
+        !text.contains("127.0.0.1"),
+        "no URL in transport errors: {text}"
+    );
     let attempts: Vec<_> = rec
         .records()
         .into_iter()

@@ -8,6 +8,30 @@
 //! `expires_at − issued_at`, so clock skew does not matter); renewal is single-flight (many
 //! callers, one Keystone request, skipped if another caller already renewed); a 401 from a
 //! service invalidates it, re-authenticates once and replays the call once.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), openstack::Error> {
+//! use openstack::session::Method;
+//! use openstack::{Call, Credentials, DomainRef, Scope, ServiceType, Session, SessionConfig, UserRef};
+//! use secrecy::SecretString;
+//!
+//! let mut config = SessionConfig::new(
+//!     "https://keystone.example:5000/v3",
+//!     Credentials::Password {
+//!         user: UserRef::Name { name: "integrator".into(), domain: DomainRef::Id("default".into()) },
+//!         password: SecretString::from("from the settings file"),
+//!     },
+//! );
+//! config.scope = Some(Scope::ProjectName { name: "k8s".into(), domain: DomainRef::Id("default".into()) });
+//! let session = Session::new(config)?;
+//! let reply = session
+//!     .send(Call::new(ServiceType::LoadBalancer, Method::GET, "lbaas/loadbalancers", &[200]))
+//!     .await?;
+//! let body: serde_json::Value = reply.json()?;
+//! # let _ = body;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod call;
 mod catalog;
@@ -20,7 +44,6 @@ mod transport;
 
 use std::sync::Arc;
 
-use reqwest::Method;
 use url::Url;
 
 pub use call::{Call, CallClass, Reply, ServiceType, Target};
@@ -28,6 +51,8 @@ pub use config::{
     AppCredRef, Credentials, DomainRef, Interface, Scope, SessionConfig, Timeouts, UserRef,
 };
 pub use observer::{CallObserver, CallRecord};
+/// The HTTP method type [`Call`] uses (re-exported so callers need no `reqwest` dependency).
+pub use reqwest::Method;
 pub use retry::RetryPolicy;
 
 use crate::Error;
@@ -131,6 +156,11 @@ impl Session {
 
     /// Sends one call: adds the token and headers, applies the retry policy and the call's
     /// timeout, re-authenticates once on a 401 and replays the call once.
+    ///
+    /// A POST is re-sent only when the server surely did not act on it (connection refused,
+    /// 503, 429, 409 "immutable"); after our own timeout it is **not** re-sent: the caller
+    /// gets [`Error::Timeout`] and must look the object up by its name before creating it
+    /// again (see [`retry`]).
     ///
     /// # Errors
     /// Any status outside `call.ok` as the matching [`Error`] variant; [`Error::Timeout`] and
