@@ -688,3 +688,28 @@ async fn a_repeated_next_link_is_an_error_not_an_endless_walk() {
         .unwrap_err();
     assert!(err.to_string().contains("same next-page link"), "{err}");
 }
+
+#[tokio::test]
+async fn an_empty_id_is_refused_before_any_request() {
+    let c = cloud().await;
+    let err = load_balancers::delete(&c.session, "", true)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("load balancer id is empty"),
+        "{err}"
+    );
+    let err = members::batch_update(&c.session, " ", &[], false)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pool id is empty"), "{err}");
+    let err = openstack::network::floating_ips::delete(&c.session, "")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("floating IP id is empty"), "{err}");
+    let sent = c.server.received_requests().await.expect("recording is on");
+    assert!(
+        sent.is_empty(),
+        "no request at all, not even to Keystone: {sent:?}"
+    );
+}

@@ -195,8 +195,11 @@ fn collection() -> &'static str {
     "lbaas/healthmonitors"
 }
 
-fn resource(id: &str) -> String {
-    format!("lbaas/healthmonitors/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "lbaas/healthmonitors/{}",
+        segment("health monitor", id)?
+    ))
 }
 
 /// `POST /lbaas/healthmonitors` → 201.
@@ -227,7 +230,12 @@ pub async fn create(
 /// # Errors
 /// 404 when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<HealthMonitor, Error> {
-    let call = Call::new(ServiceType::LoadBalancer, Method::GET, resource(id), &[200]);
+    let call = Call::new(
+        ServiceType::LoadBalancer,
+        Method::GET,
+        resource(id)?,
+        &[200],
+    );
     Ok(session.send(call).await?.json::<One>()?.healthmonitor)
 }
 
@@ -255,7 +263,7 @@ pub async fn update(
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        resource(id),
+        resource(id)?,
         &[200, 202],
     );
     let reply = session
@@ -272,7 +280,7 @@ pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::DELETE,
-        resource(id),
+        resource(id)?,
         &[204],
     );
     session.send(call).await?;
@@ -287,7 +295,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "lbaas/healthmonitors");
-        assert_eq!(resource("h"), "lbaas/healthmonitors/h");
+        assert_eq!(resource("h").unwrap(), "lbaas/healthmonitors/h");
     }
 
     #[test]

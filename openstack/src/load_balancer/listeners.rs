@@ -232,8 +232,8 @@ fn collection() -> &'static str {
     "lbaas/listeners"
 }
 
-fn resource(id: &str) -> String {
-    format!("lbaas/listeners/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("lbaas/listeners/{}", segment("listener", id)?))
 }
 
 /// `POST /lbaas/listeners` → 201.
@@ -265,7 +265,12 @@ pub async fn create(
 /// # Errors
 /// 404 when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<Listener, Error> {
-    let call = Call::new(ServiceType::LoadBalancer, Method::GET, resource(id), &[200]);
+    let call = Call::new(
+        ServiceType::LoadBalancer,
+        Method::GET,
+        resource(id)?,
+        &[200],
+    );
     Ok(session.send(call).await?.json::<One>()?.listener)
 }
 
@@ -296,7 +301,7 @@ pub async fn update(
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        resource(id),
+        resource(id)?,
         &[200, 202],
     );
     let reply = session.send(with_body(call, "listener", update)?).await?;
@@ -311,7 +316,7 @@ pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::DELETE,
-        resource(id),
+        resource(id)?,
         &[204],
     );
     session.send(call).await?;
@@ -327,7 +332,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "lbaas/listeners");
-        assert_eq!(resource("l"), "lbaas/listeners/l");
+        assert_eq!(resource("l").unwrap(), "lbaas/listeners/l");
     }
 
     #[test]

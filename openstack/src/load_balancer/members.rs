@@ -127,12 +127,16 @@ struct Batch<'a> {
 
 page!(MemberPage, Member, "members", "members_links");
 
-fn collection(pool_id: &str) -> String {
-    format!("lbaas/pools/{}/members", segment(pool_id))
+fn collection(pool_id: &str) -> Result<String, Error> {
+    Ok(format!("lbaas/pools/{}/members", segment("pool", pool_id)?))
 }
 
-fn resource(pool_id: &str, id: &str) -> String {
-    format!("lbaas/pools/{}/members/{}", segment(pool_id), segment(id))
+fn resource(pool_id: &str, id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "lbaas/pools/{}/members/{}",
+        segment("pool", pool_id)?,
+        segment("member", id)?
+    ))
 }
 
 /// `GET /lbaas/pools/{pool_id}/members` (every page) → 200.
@@ -143,7 +147,7 @@ pub async fn list(session: &Session, pool_id: &str) -> Result<Vec<Member>, Error
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::GET,
-        collection(pool_id),
+        collection(pool_id)?,
         &[200],
     );
     collect::<MemberPage>(session, call).await
@@ -161,7 +165,7 @@ pub async fn create(
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::POST,
-        collection(pool_id),
+        collection(pool_id)?,
         &[201, 202],
     );
     let reply = session.send(with_body(call, "member", member)?).await?;
@@ -176,7 +180,7 @@ pub async fn delete(session: &Session, pool_id: &str, id: &str) -> Result<(), Er
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::DELETE,
-        resource(pool_id, id),
+        resource(pool_id, id)?,
         &[204],
     );
     session.send(call).await?;
@@ -206,7 +210,7 @@ fn batch_call(pool_id: &str, members: &[CreateMember], additive_only: bool) -> R
     let mut call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        collection(pool_id),
+        collection(pool_id)?,
         &[202],
     )
     .class(CallClass::LongWrite);
@@ -223,8 +227,8 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(collection("p"), "lbaas/pools/p/members");
-        assert_eq!(resource("p", "m"), "lbaas/pools/p/members/m");
+        assert_eq!(collection("p").unwrap(), "lbaas/pools/p/members");
+        assert_eq!(resource("p", "m").unwrap(), "lbaas/pools/p/members/m");
     }
 
     #[test]

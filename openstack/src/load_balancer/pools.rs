@@ -202,8 +202,8 @@ fn collection() -> &'static str {
     "lbaas/pools"
 }
 
-fn resource(id: &str) -> String {
-    format!("lbaas/pools/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("lbaas/pools/{}", segment("pool", id)?))
 }
 
 /// `POST /lbaas/pools` → 201.
@@ -240,7 +240,12 @@ pub async fn create(
 /// # Errors
 /// 404 (`is_not_found`) when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<Pool, Error> {
-    let call = Call::new(ServiceType::LoadBalancer, Method::GET, resource(id), &[200]);
+    let call = Call::new(
+        ServiceType::LoadBalancer,
+        Method::GET,
+        resource(id)?,
+        &[200],
+    );
     Ok(session.send(call).await?.json::<One>()?.pool)
 }
 
@@ -267,7 +272,7 @@ pub async fn update(session: &Session, id: &str, update: &UpdatePool) -> Result<
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        resource(id),
+        resource(id)?,
         &[200, 202],
     );
     let reply = session.send(with_body(call, "pool", update)?).await?;
@@ -282,7 +287,7 @@ pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::DELETE,
-        resource(id),
+        resource(id)?,
         &[204],
     );
     session.send(call).await?;
@@ -297,7 +302,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "lbaas/pools");
-        assert_eq!(resource("p1"), "lbaas/pools/p1");
+        assert_eq!(resource("p1").unwrap(), "lbaas/pools/p1");
     }
 
     #[test]

@@ -108,9 +108,15 @@ pub struct Link {
     pub href: String,
 }
 
-/// Percent-encodes one path segment (ids are UUIDs, but a stray `/` or `?` in caller input
-/// must never change which URL is called).
-pub(crate) fn segment(raw: &str) -> String {
+/// Percent-encodes one id as a path segment (ids are UUIDs, but a stray `/` or `?` in caller
+/// input must never change which URL is called). An empty id is refused: it would turn
+/// `GET .../{id}` into a list call or `DELETE .../{id}` into a call on the collection.
+pub(crate) fn segment(kind: &str, raw: &str) -> Result<String, Error> {
+    if raw.trim().is_empty() {
+        return Err(Error::Config(format!(
+            "the {kind} id is empty; pass the id of an existing {kind}"
+        )));
+    }
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -119,7 +125,7 @@ pub(crate) fn segment(raw: &str) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
+    Ok(out)
 }
 
 /// Wraps a request in its envelope key (`{"listener": {...}}`) and attaches it to the call;
@@ -234,8 +240,10 @@ mod tests {
 
     #[test]
     fn path_segments_are_percent_encoded() {
-        assert_eq!(segment("607226db-27ef"), "607226db-27ef");
-        assert_eq!(segment("a/b?c d"), "a%2Fb%3Fc%20d");
+        assert_eq!(segment("pool", "607226db-27ef").unwrap(), "607226db-27ef");
+        assert_eq!(segment("pool", "a/b?c d").unwrap(), "a%2Fb%3Fc%20d");
+        let err = segment("pool", " ").unwrap_err();
+        assert!(err.to_string().contains("pool id is empty"), "{err}");
     }
 
     #[test]

@@ -122,8 +122,8 @@ fn collection() -> &'static str {
     "floatingips"
 }
 
-fn resource(id: &str) -> String {
-    format!("floatingips/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("floatingips/{}", segment("floating IP", id)?))
 }
 
 /// `GET /v2.0/floatingips` with filters (every page) → 200.
@@ -149,7 +149,7 @@ pub async fn list(session: &Session, filter: &ListFloatingIps) -> Result<Vec<Flo
 /// # Errors
 /// 404 when missing.
 pub async fn get(session: &Session, id: &str) -> Result<FloatingIp, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
     Ok(session.send(call).await?.json::<One>()?.floatingip)
 }
 
@@ -173,7 +173,7 @@ pub async fn update(
     id: &str,
     update: &UpdateFloatingIp,
 ) -> Result<FloatingIp, Error> {
-    let call = Call::new(ServiceType::Network, Method::PUT, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::PUT, resource(id)?, &[200]);
     let reply = session.send(with_body(call, "floatingip", update)?).await?;
     Ok(reply.json::<One>()?.floatingip)
 }
@@ -183,7 +183,7 @@ pub async fn update(
 /// # Errors
 /// 404 when already gone.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, resource(id), &[204]);
+    let call = Call::new(ServiceType::Network, Method::DELETE, resource(id)?, &[204]);
     session.send(call).await?;
     Ok(())
 }
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "floatingips");
-        assert_eq!(resource("f"), "floatingips/f");
+        assert_eq!(resource("f").unwrap(), "floatingips/f");
     }
 
     #[test]

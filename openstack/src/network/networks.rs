@@ -69,8 +69,8 @@ fn collection() -> &'static str {
     "networks"
 }
 
-fn resource(id: &str) -> String {
-    format!("networks/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("networks/{}", segment("network", id)?))
 }
 
 /// `GET /v2.0/networks/{id}` → 200.
@@ -78,7 +78,7 @@ fn resource(id: &str) -> String {
 /// # Errors
 /// 404 when missing or not visible to the project.
 pub async fn get(session: &Session, id: &str) -> Result<Network, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
     Ok(session.send(call).await?.json::<One>()?.network)
 }
 
@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "networks");
-        assert_eq!(resource("n"), "networks/n");
+        assert_eq!(resource("n").unwrap(), "networks/n");
     }
 
     #[test]

@@ -102,8 +102,8 @@ fn collection() -> &'static str {
     "ports"
 }
 
-fn resource(id: &str) -> String {
-    format!("ports/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("ports/{}", segment("port", id)?))
 }
 
 /// `GET /v2.0/ports/{id}` → 200.
@@ -111,7 +111,7 @@ fn resource(id: &str) -> String {
 /// # Errors
 /// 404 when missing or not visible.
 pub async fn get(session: &Session, id: &str) -> Result<Port, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
     Ok(session.send(call).await?.json::<One>()?.port)
 }
 
@@ -138,7 +138,7 @@ pub async fn list(session: &Session, filter: &ListPorts) -> Result<Vec<Port>, Er
 /// # Errors
 /// 400 when the port has port security off or no address; 404 when missing.
 pub async fn update(session: &Session, id: &str, update: &UpdatePort) -> Result<Port, Error> {
-    let call = Call::new(ServiceType::Network, Method::PUT, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::PUT, resource(id)?, &[200]);
     let reply = session.send(with_body(call, "port", update)?).await?;
     Ok(reply.json::<One>()?.port)
 }
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "ports");
-        assert_eq!(resource("p"), "ports/p");
+        assert_eq!(resource("p").unwrap(), "ports/p");
     }
 
     #[test]

@@ -199,16 +199,22 @@ fn groups() -> &'static str {
     "security-groups"
 }
 
-fn group(id: &str) -> String {
-    format!("security-groups/{}", segment(id))
+fn group(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "security-groups/{}",
+        segment("security group", id)?
+    ))
 }
 
 fn rules() -> &'static str {
     "security-group-rules"
 }
 
-fn rule(id: &str) -> String {
-    format!("security-group-rules/{}", segment(id))
+fn rule(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "security-group-rules/{}",
+        segment("security group rule", id)?
+    ))
 }
 
 /// `GET /v2.0/security-groups` with filters (every page) → 200.
@@ -234,7 +240,7 @@ pub async fn list(
 /// # Errors
 /// 404 when missing.
 pub async fn get(session: &Session, id: &str) -> Result<SecurityGroup, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, group(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::GET, group(id)?, &[200]);
     Ok(session.send(call).await?.json::<OneGroup>()?.security_group)
 }
 
@@ -253,7 +259,7 @@ pub async fn create(session: &Session, sg: &CreateSecurityGroup) -> Result<Secur
 /// # Errors
 /// 409 `SecurityGroupInUse` while a port still uses it; 404 when already gone.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, group(id), &[204]);
+    let call = Call::new(ServiceType::Network, Method::DELETE, group(id)?, &[204]);
     session.send(call).await?;
     Ok(())
 }
@@ -292,7 +298,7 @@ pub async fn create_rule(
 /// # Errors
 /// 404 when already gone.
 pub async fn delete_rule(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, rule(id), &[204]);
+    let call = Call::new(ServiceType::Network, Method::DELETE, rule(id)?, &[204]);
     session.send(call).await?;
     Ok(())
 }
@@ -305,9 +311,9 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(groups(), "security-groups");
-        assert_eq!(group("g"), "security-groups/g");
+        assert_eq!(group("g").unwrap(), "security-groups/g");
         assert_eq!(rules(), "security-group-rules");
-        assert_eq!(rule("r"), "security-group-rules/r");
+        assert_eq!(rule("r").unwrap(), "security-group-rules/r");
     }
 
     #[test]

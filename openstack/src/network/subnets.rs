@@ -74,8 +74,8 @@ fn collection() -> &'static str {
     "subnets"
 }
 
-fn resource(id: &str) -> String {
-    format!("subnets/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!("subnets/{}", segment("subnet", id)?))
 }
 
 /// `GET /v2.0/subnets/{id}` → 200.
@@ -83,7 +83,7 @@ fn resource(id: &str) -> String {
 /// # Errors
 /// 404 when missing or not visible.
 pub async fn get(session: &Session, id: &str) -> Result<Subnet, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id), &[200]);
+    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
     Ok(session.send(call).await?.json::<One>()?.subnet)
 }
 
@@ -109,6 +109,6 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(collection(), "subnets");
-        assert_eq!(resource("s"), "subnets/s");
+        assert_eq!(resource("s").unwrap(), "subnets/s");
     }
 }

@@ -46,8 +46,12 @@ struct TagsReply {
     tags: Vec<String>,
 }
 
-fn tags_path(resource: TaggedResource, id: &str) -> String {
-    format!("{}/{}/tags", resource.collection(), segment(id))
+fn tags_path(resource: TaggedResource, id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "{}/{}/tags",
+        resource.collection(),
+        segment(resource.collection(), id)?
+    ))
 }
 
 /// `PUT /v2.0/{collection}/{id}/tags` with `{"tags": [...]}` → 200: the resource's tags become
@@ -64,7 +68,7 @@ pub async fn replace(
     let call = Call::new(
         ServiceType::Network,
         Method::PUT,
-        tags_path(resource, id),
+        tags_path(resource, id)?,
         &[200],
     );
     let reply = session
@@ -80,15 +84,24 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(
-            tags_path(TaggedResource::FloatingIp, "f"),
+            tags_path(TaggedResource::FloatingIp, "f").unwrap(),
             "floatingips/f/tags"
         );
         assert_eq!(
-            tags_path(TaggedResource::SecurityGroup, "g"),
+            tags_path(TaggedResource::SecurityGroup, "g").unwrap(),
             "security-groups/g/tags"
         );
-        assert_eq!(tags_path(TaggedResource::Port, "p"), "ports/p/tags");
-        assert_eq!(tags_path(TaggedResource::Network, "n"), "networks/n/tags");
-        assert_eq!(tags_path(TaggedResource::Subnet, "s"), "subnets/s/tags");
+        assert_eq!(
+            tags_path(TaggedResource::Port, "p").unwrap(),
+            "ports/p/tags"
+        );
+        assert_eq!(
+            tags_path(TaggedResource::Network, "n").unwrap(),
+            "networks/n/tags"
+        );
+        assert_eq!(
+            tags_path(TaggedResource::Subnet, "s").unwrap(),
+            "subnets/s/tags"
+        );
     }
 }

@@ -36,16 +36,25 @@ fn collection() -> &'static str {
     "lbaas/loadbalancers"
 }
 
-fn resource(id: &str) -> String {
-    format!("lbaas/loadbalancers/{}", segment(id))
+fn resource(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "lbaas/loadbalancers/{}",
+        segment("load balancer", id)?
+    ))
 }
 
-fn failover_path(id: &str) -> String {
-    format!("lbaas/loadbalancers/{}/failover", segment(id))
+fn failover_path(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "lbaas/loadbalancers/{}/failover",
+        segment("load balancer", id)?
+    ))
 }
 
-fn status_path(id: &str) -> String {
-    format!("lbaas/loadbalancers/{}/status", segment(id))
+fn status_path(id: &str) -> Result<String, Error> {
+    Ok(format!(
+        "lbaas/loadbalancers/{}/status",
+        segment("load balancer", id)?
+    ))
 }
 
 /// `GET /lbaas/loadbalancers` with filters, following `loadbalancers_links` → 200.
@@ -68,7 +77,12 @@ pub async fn list(
 /// # Errors
 /// 404 (`is_not_found`) when it does not exist — the normal end of a delete.
 pub async fn get(session: &Session, id: &str) -> Result<LoadBalancer, Error> {
-    let call = Call::new(ServiceType::LoadBalancer, Method::GET, resource(id), &[200]);
+    let call = Call::new(
+        ServiceType::LoadBalancer,
+        Method::GET,
+        resource(id)?,
+        &[200],
+    );
     Ok(session.send(call).await?.json::<One>()?.loadbalancer)
 }
 
@@ -112,7 +126,7 @@ pub async fn update(
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        resource(id),
+        resource(id)?,
         &[200, 202],
     );
     let reply = session
@@ -130,7 +144,7 @@ pub async fn delete(session: &Session, id: &str, cascade: bool) -> Result<(), Er
     let mut call = Call::new(
         ServiceType::LoadBalancer,
         Method::DELETE,
-        resource(id),
+        resource(id)?,
         &[204],
     );
     if cascade {
@@ -148,7 +162,7 @@ pub async fn failover(session: &Session, id: &str) -> Result<(), Error> {
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::PUT,
-        failover_path(id),
+        failover_path(id)?,
         &[202],
     );
     session.send(call).await?;
@@ -163,7 +177,7 @@ pub async fn status_tree(session: &Session, id: &str) -> Result<StatusTree, Erro
     let call = Call::new(
         ServiceType::LoadBalancer,
         Method::GET,
-        status_path(id),
+        status_path(id)?,
         &[200],
     );
     Ok(session.send(call).await?.json::<Statuses>()?.statuses)

@@ -9,9 +9,12 @@ use serde_json::json;
 #[test]
 fn paths() {
     assert_eq!(collection(), "lbaas/loadbalancers");
-    assert_eq!(resource("x"), "lbaas/loadbalancers/x");
-    assert_eq!(failover_path("x"), "lbaas/loadbalancers/x/failover");
-    assert_eq!(status_path("x"), "lbaas/loadbalancers/x/status");
+    assert_eq!(resource("x").unwrap(), "lbaas/loadbalancers/x");
+    assert_eq!(
+        failover_path("x").unwrap(),
+        "lbaas/loadbalancers/x/failover"
+    );
+    assert_eq!(status_path("x").unwrap(), "lbaas/loadbalancers/x/status");
 }
 
 #[test]
