@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::cli::exit;
 use crate::relation::hook::{self, HookResult};
-use crate::relation::{HookInput, NoCloud};
+use crate::relation::{Answerer, HookInput, NoCloud};
 
 /// Arguments of `lb-consumers`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,24 +29,33 @@ pub struct Args {
 
 /// Runs the command on the process's stdin/stdout.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
-    let answerer = answerer(config, Duration::from_secs(args.wait));
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("error: cannot read the relation data from standard input: {e}");
-        return ExitCode::from(exit::USAGE);
-    }
-    let input = match parse_input(&input) {
+    run_with(&answerer(config, Duration::from_secs(args.wait)))
+}
+
+/// Runs the command with a given answerer (the seam where the daemon client or the in-process
+/// reconciler plugs in).
+pub fn run_with<A: Answerer>(answerer: &A) -> ExitCode {
+    let input = match read_input() {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
-    let result = match block_on(hook::lb_consumers(&input, &answerer)) {
-        Ok(result) => result,
         Err(code) => return code,
     };
-    emit(&result, &mut std::io::stdout())
+    match block_on(hook::lb_consumers(&input, answerer)) {
+        Ok(result) => emit(&result, &mut std::io::stdout()),
+        Err(code) => code,
+    }
+}
+
+/// Reads and parses the envelope on stdin (errors are reported; exit code 2).
+pub(crate) fn read_input() -> Result<HookInput, ExitCode> {
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        eprintln!("error: cannot read the relation data from standard input: {e}");
+        return Err(ExitCode::from(exit::USAGE));
+    }
+    parse_input(&text).map_err(|message| {
+        eprintln!("error: {message}");
+        ExitCode::from(exit::USAGE)
+    })
 }
 
 /// The answerer for these settings.

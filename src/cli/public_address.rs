@@ -5,15 +5,14 @@
 //! set and unset, for **our unit** databag on each relation), same exit codes; see
 //! [`crate::relation::public_address`].
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::exit;
-use crate::cli::lb_consumers::{answerer, block_on, emit, parse_input};
+use crate::cli::lb_consumers::{answerer, block_on, emit, read_input};
 use crate::relation::hook;
 use crate::relation::public_address::DEFAULT_FRONTEND_PORT;
+use crate::relation::Answerer;
 
 /// Arguments of `public-address`.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,20 +29,16 @@ pub struct Args {
 
 /// Runs the command on the process's stdin/stdout.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
-    let answerer = answerer(config, Duration::from_secs(args.wait));
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        eprintln!("error: cannot read the relation data from standard input: {e}");
-        return ExitCode::from(exit::USAGE);
-    }
-    let input = match parse_input(&input) {
+    run_with(&answerer(config, Duration::from_secs(args.wait)), args.port)
+}
+
+/// Runs the command with a given answerer (see [`crate::cli::lb_consumers::run_with`]).
+pub fn run_with<A: Answerer>(answerer: &A, frontend_port: u16) -> ExitCode {
+    let input = match read_input() {
         Ok(input) => input,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(exit::USAGE);
-        }
+        Err(code) => return code,
     };
-    match block_on(hook::public_address(&input, &answerer, args.port)) {
+    match block_on(hook::public_address(&input, answerer, frontend_port)) {
         Ok(result) => emit(&result, &mut std::io::stdout()),
         Err(code) => code,
     }
