@@ -470,3 +470,35 @@ async fn next_links_are_followed_as_given() {
     session(&server).send(call).await.unwrap();
     server.verify().await;
 }
+
+#[tokio::test]
+async fn an_unscoped_token_explains_the_missing_catalog() {
+    let server = MockServer::start().await;
+    let mut body = token_body(&server.uri(), 3600);
+    let token = body["token"].as_object_mut().unwrap();
+    token.remove("catalog");
+    token.remove("project");
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", "tok")
+                .set_body_json(body),
+        )
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server, password());
+    cfg.scope = None;
+    let session = Session::new(cfg).unwrap();
+    let err = session
+        .endpoint(ServiceType::LoadBalancer)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("configure a project scope"),
+        "{err}"
+    );
+    let err = session.project_id().await.unwrap_err();
+    assert!(matches!(err, Error::Auth(_)), "{err}");
+    assert!(err.to_string().contains("not scoped to a project"), "{err}");
+}

@@ -68,7 +68,8 @@ pub(crate) fn select_endpoint(
         None => {
             let available = if endpoints.is_empty() {
                 if catalog.is_empty() {
-                    "none (Keystone returned no catalog)".to_string()
+                    "none (Keystone returned no catalog: the token is probably unscoped, configure a project scope)"
+                    .to_string()
                 } else {
                     "none (the catalog has no such service type)".to_string()
                 }
