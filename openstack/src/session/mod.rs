@@ -169,7 +169,7 @@ impl Session {
         let mut token = self.token().await?;
         let mut replayed = false;
         loop {
-            let url = self.call_url(&call, &token.catalog).await?;
+            let url = self.call_url(&call, &token.catalog)?;
             let exchange = Exchange {
                 service: call.service.catalog_type(),
                 method: call.method.clone(),
@@ -295,7 +295,7 @@ impl Session {
         )
     }
 
-    async fn call_url(
+    fn call_url(
         &self,
         call: &Call,
         catalog_entries: &[catalog::CatalogService],
