@@ -49,13 +49,28 @@ enum Command {
     /// List (or with --yes delete) resources of this cluster that no current request owns.
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Gc(cli::gc::Args),
+    /// Run the daemon: local API on a unix socket, work queue, resync, /metrics and /healthz.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Serve(cli::serve::Args),
+    /// Show every request and its load balancer (VIP, floating IP, statuses, members).
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Status(cli::status::Args),
+    /// Tell the daemon whether this unit is the Juju leader (only the leader acts on the cloud).
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Leader(cli::leader::Args),
+    /// Run the whole thing on a simulated cloud: two requests, their load balancers, cleanup.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Demo(cli::demo::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let _ = &cli.config;
     // The daemon reports progress at info; commands run from hooks stay quiet unless asked.
-    let base = tracing::Level::WARN;
+    let base = match cli.command {
+        Command::Serve(_) => tracing::Level::INFO,
+        _ => tracing::Level::WARN,
+    };
     cli::logging::init(cli.log_format, cli.verbose, base);
     match &cli.command {
         Command::LbConsumers(args) => cli::lb_consumers::run(cli.config.as_deref(), args),
@@ -65,5 +80,9 @@ fn main() -> std::process::ExitCode {
         Command::Remove(args) => cli::remove::run(cli.config.as_deref(), args),
         Command::Plan(args) => cli::plan::run(cli.config.as_deref(), args),
         Command::Gc(args) => cli::gc::run(cli.config.as_deref(), args),
+        Command::Serve(args) => cli::serve::run(cli.config.as_deref(), args),
+        Command::Status(args) => cli::status::run(cli.config.as_deref(), args),
+        Command::Leader(args) => cli::leader::run(cli.config.as_deref(), args),
+        Command::Demo(args) => cli::demo::run(args),
     }
 }

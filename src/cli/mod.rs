@@ -1,11 +1,17 @@
 //! The subcommands: one module each; `src/main.rs` only parses and dispatches.
 
 pub mod apply;
+pub mod context;
+pub mod demo;
 pub mod exit;
 pub mod gc;
 pub mod lb_consumers;
+pub mod leader;
 pub mod logging;
 pub mod plan;
 pub mod public_address;
 pub mod remove;
+pub mod serve;
 pub mod sim;
+pub mod status;
+pub mod table;

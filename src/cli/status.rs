@@ -1,0 +1,174 @@
+//! `octavia-integrator [--config PATH] status [--json]`: every request and its load balancer.
+//!
+//! Asks the daemon when it runs; otherwise reads the store and the cloud in this process.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+
+use super::context::{self, Failure};
+use super::exit;
+use super::table;
+use crate::daemon::api::{self, StatusReport};
+use crate::daemon::engine::Engine;
+use crate::daemon::metrics::Metrics;
+use crate::daemon::{service, ClientError, DaemonClient};
+use crate::store::Store;
+
+/// Arguments of `status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `status`.
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    context::finish((|| {
+        let settings = context::load_settings(config)?;
+        let rt = context::current_thread()?;
+        let report = rt.block_on(fetch(&settings))?;
+        print(&report, args.json);
+        Ok(())
+    })())
+}
+
+/// The status report from the daemon, or computed in-process when no daemon runs.
+///
+/// # Errors
+/// The daemon fails, or (in-process) the store or the cloud cannot be opened.
+pub async fn fetch(settings: &crate::config::Settings) -> Result<StatusReport, Failure> {
+    let client = DaemonClient::new(&settings.daemon.socket);
+    match client.get::<StatusReport>(api::STATUS).await {
+        Ok(report) => Ok(report),
+        Err(ClientError::NotRunning { .. }) => {
+            let store = Store::open(&settings.daemon.state_file)
+                .map_err(|e| Failure::new(exit::FAILURE, e))?;
+            let metrics = std::sync::Arc::new(Metrics::new());
+            let reconciler = service::connect(settings, &metrics, None)
+                .await
+                .map_err(|e| Failure::new(exit::FAILURE, anyhow!(e)))?;
+            let engine = Engine::new(store, Some(reconciler), metrics);
+            let leader = engine
+                .stored_leader()
+                .await
+                .unwrap_or(settings.daemon.leader);
+            Ok(engine.status(leader).await)
+        }
+        Err(e) => Err(Failure::new(exit::UNAVAILABLE, e)),
+    }
+}
+
+/// Prints `report` as a table or JSON.
+pub fn print(report: &StatusReport, json: bool) {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: cannot encode the status: {e}"),
+        }
+    } else {
+        print!("{}", render(report));
+    }
+}
+
+/// The status table.
+pub fn render(report: &StatusReport) -> String {
+    if report.requests.is_empty() {
+        return "no requests\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = report
+        .requests
+        .iter()
+        .map(|r| {
+            let members = match (r.members_up, r.members_total) {
+                (Some(up), Some(total)) => format!("{up}/{total}"),
+                _ => "-".to_string(),
+            };
+            let status = match (&r.provisioning_status, &r.operating_status) {
+                (Some(p), Some(o)) => format!("{p}/{o}"),
+                (Some(p), None) => p.clone(),
+                _ => "-".to_string(),
+            };
+            vec![
+                r.request.clone(),
+                table::cell(r.load_balancer.as_deref()),
+                table::cell(r.vip.as_deref()),
+                table::cell(r.floating_ip.as_deref()),
+                status,
+                members,
+                table::cell(r.answer.as_deref()),
+            ]
+        })
+        .collect();
+    let mut out = table::render(
+        &[
+            "REQUEST",
+            "LOAD BALANCER",
+            "VIP",
+            "FLOATING IP",
+            "PROVISIONING/OPERATING",
+            "MEMBERS UP",
+            "ANSWER",
+        ],
+        &rows,
+    );
+    for r in &report.requests {
+        let healthy = r.provisioning_status.as_deref() == Some("ACTIVE")
+            && r.answer.as_deref().is_some_and(|a| !a.starts_with("error"));
+        if healthy {
+            continue;
+        }
+        if let Some(note) = &r.note {
+            out.push_str(&format!("  {}: {note}\n", r.request));
+        }
+    }
+    if !report.leader {
+        out.push_str("(not the leader: this unit does not act on the cloud)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::api::StatusRow;
+
+    #[test]
+    fn the_table_shows_every_column() {
+        let report = StatusReport {
+            leader: true,
+            requests: vec![StatusRow {
+                request: "kcp/api-server-external".into(),
+                load_balancer: Some("oi-test-kcp-api".into()),
+                vip: Some("10.5.0.20".into()),
+                floating_ip: Some("203.0.113.5".into()),
+                provisioning_status: Some("PENDING_UPDATE".into()),
+                operating_status: Some("ONLINE".into()),
+                members_up: Some(3),
+                members_total: Some(3),
+                answer: Some("203.0.113.5".into()),
+                note: Some("waiting for members".into()),
+                ..StatusRow::default()
+            }],
+        };
+        let text = render(&report);
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().starts_with("REQUEST"));
+        let row = lines.next().unwrap();
+        for cell in [
+            "kcp/api-server-external",
+            "oi-test-kcp-api",
+            "10.5.0.20",
+            "203.0.113.5",
+            "PENDING_UPDATE/ONLINE",
+            "3/3",
+        ] {
+            assert!(row.contains(cell), "{row}");
+        }
+        // Notes are shown for requests that are not healthy.
+        assert!(text.contains("waiting for members"));
+        assert_eq!(render(&StatusReport::default()), "no requests\n");
+    }
+}
