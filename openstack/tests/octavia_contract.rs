@@ -713,3 +713,21 @@ async fn an_empty_id_is_refused_before_any_request() {
         "no request at all, not even to Keystone: {sent:?}"
     );
 }
+
+#[tokio::test]
+async fn a_body_of_the_wrong_shape_is_a_decode_error_naming_the_call() {
+    let c = cloud().await;
+    let wrong = json!({"loadbalancer": {"id": 5, "provisioning_status": "ACTIVE"}});
+    c.once(
+        c.octavia("GET", "lbaas/loadbalancers/lb1", &[]),
+        200,
+        Some(wrong),
+    )
+    .await;
+    let err = load_balancers::get(&c.session, "lb1").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("could not decode") && text.contains("lbaas/loadbalancers/lb1"),
+        "{text}"
+    );
+}
