@@ -19,14 +19,14 @@ fn ready(o: &Outcome) -> &octavia_integrator::reconcile::Ready {
 async fn amphora_create_with_three_members_and_a_floating_ip_within_budget() {
     let sim = start_sim(Provider::Amphora).await;
     let before = sim.calls().total();
-    // connect included: one auth, names resolved.
-    let rec = Reconciler::connect(
-        session(&sim),
-        &settings(&settings_toml(&sim, Provider::Amphora, "")),
-    )
-    .await
-    .expect("connect resolves the settings")
-    .with_options(options());
+    // connect included: one auth, names resolved. Security groups off: the budget is the
+    // anchor's (OCCM with manage-security-groups off); they cost their own calls (see
+    // reconcile_lifecycle).
+    let text = settings_toml(&sim, Provider::Amphora, "manage_security_groups = false");
+    let rec = Reconciler::connect(session(&sim), &settings(&text))
+        .await
+        .expect("connect resolves the settings")
+        .with_options(options());
     let k = key("kubernetes-control-plane", "api-server-external");
     let req = external_request(&MEMBERS);
     let outcome = rec.apply(&k, &req).await;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use crate::cli::apply::{read_request, with_reconciler, DEFAULT_APP};
 use crate::cli::exit;
+use crate::reconcile::security::SgPlan;
 use crate::reconcile::{Decision, Outcome, Step};
 use crate::spec::RequestKey;
 
@@ -40,7 +41,10 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     with_reconciler(config, |rec, _| async move {
         match rec.plan(&key, &request).await {
             Ok(plan) => {
-                let steps: Vec<String> = plan.steps.iter().map(describe).collect();
+                let mut steps: Vec<String> = plan.steps.iter().map(describe).collect();
+                if let Some(sg) = plan.security_group.as_ref().filter(|sg| !sg.is_empty()) {
+                    steps.push(describe_sg(sg));
+                }
                 let decision = decision(&plan.decision);
                 if json {
                     let v = serde_json::json!({
@@ -86,6 +90,32 @@ fn decision(d: &Decision) -> String {
             ids.join(", ")
         ),
     }
+}
+
+fn describe_sg(sg: &SgPlan) -> String {
+    let mut parts = Vec::new();
+    if sg.group.is_none() {
+        parts.push("create our security group".to_string());
+    }
+    if !sg.add_rules.is_empty() {
+        parts.push(format!("add {} rule(s)", sg.add_rules.len()));
+    }
+    if !sg.delete_rules.is_empty() {
+        parts.push(format!("delete {} rule(s)", sg.delete_rules.len()));
+    }
+    if !sg.attach.is_empty() {
+        parts.push(format!("put it on {} member port(s)", sg.attach.len()));
+    }
+    if !sg.detach.is_empty() {
+        parts.push(format!("take it off {} port(s)", sg.detach.len()));
+    }
+    if !sg.delete_groups.is_empty() {
+        parts.push(format!(
+            "delete {} duplicate group(s)",
+            sg.delete_groups.len()
+        ));
+    }
+    format!("security group: {}", parts.join(", "))
 }
 
 /// One line per step.

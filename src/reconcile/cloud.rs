@@ -4,12 +4,12 @@
 
 use openstack::load_balancer::enums::ProvisioningStatus;
 use openstack::load_balancer::{health_monitors, listeners, load_balancers, pools};
-use openstack::network::{floating_ips, security_groups};
+use openstack::network::{floating_ips, ports, security_groups};
 use openstack::{Error, Session};
 
 use super::observed::{
     Children, Observed, ObservedFip, ObservedLb, ObservedListener, ObservedMember, ObservedMonitor,
-    ObservedPool, ObservedRule, ObservedSg, Tree, TreeListener, TreePool,
+    ObservedPool, ObservedRule, ObservedSg, PortView, Tree, TreeListener, TreePool,
 };
 use crate::spec::{DesiredLb, DesiredRule, Owner};
 
@@ -203,6 +203,49 @@ pub fn fip_of(f: floating_ips::FloatingIp) -> ObservedFip {
     }
 }
 
+/// Groups with our name and description but no tags: a create whose tagging was cut short
+/// (one call). They are adopted (and tagged) rather than duplicated.
+pub async fn untagged_security_groups(
+    session: &Session,
+    name: &str,
+    description: &str,
+) -> Result<Vec<ObservedSg>, Error> {
+    let filter = security_groups::ListSecurityGroups {
+        name: Some(name.to_string()),
+        ..Default::default()
+    };
+    Ok(security_groups::list(session, &filter)
+        .await?
+        .into_iter()
+        .filter(|g| g.tags.is_empty() && g.description == description)
+        .map(sg_of)
+        .collect())
+}
+
+/// The ports on the member network (one call), for security-group attachment.
+pub async fn member_ports(
+    session: &Session,
+    network_id: Option<&str>,
+) -> Result<Vec<PortView>, Error> {
+    let Some(network_id) = network_id else {
+        return Ok(Vec::new());
+    };
+    let filter = ports::ListPorts {
+        network_id: Some(network_id.to_string()),
+        ..Default::default()
+    };
+    Ok(ports::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(|p| PortView {
+            id: p.id,
+            addresses: p.fixed_ips.into_iter().map(|f| f.ip_address).collect(),
+            security_groups: p.security_groups,
+            port_security: p.port_security_enabled.unwrap_or(true),
+        })
+        .collect())
+}
+
 /// The request's security groups with their ingress rules (one call, by tags).
 pub async fn security_groups(session: &Session, owner: &Owner) -> Result<Vec<ObservedSg>, Error> {
     let filter = security_groups::ListSecurityGroups {
@@ -212,31 +255,35 @@ pub async fn security_groups(session: &Session, owner: &Owner) -> Result<Vec<Obs
     Ok(security_groups::list(session, &filter)
         .await?
         .into_iter()
-        .map(|g| ObservedSg {
-            id: g.id,
-            rules: g
-                .security_group_rules
-                .into_iter()
-                .filter(|r| r.direction == security_groups::Direction::Ingress)
-                .filter_map(|r| {
-                    Some(ObservedRule {
-                        rule: DesiredRule {
-                            protocol: r.protocol.clone()?,
-                            port: r.port_range_min?,
-                            remote_ip_prefix: r.remote_ip_prefix.clone()?,
-                            ethertype: r
-                                .ethertype
-                                .as_ref()
-                                .map(|e| e.as_str().to_string())
-                                .unwrap_or_else(|| "IPv4".into()),
-                        },
-                        id: r.id,
-                    })
-                })
-                .collect(),
-            port_ids: Vec::new(),
-        })
+        .map(sg_of)
         .collect())
+}
+
+fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
+    ObservedSg {
+        id: g.id,
+        tagged: !g.tags.is_empty(),
+        rules: g
+            .security_group_rules
+            .into_iter()
+            .filter(|r| r.direction == security_groups::Direction::Ingress)
+            .filter_map(|r| {
+                Some(ObservedRule {
+                    rule: DesiredRule {
+                        protocol: r.protocol.clone()?,
+                        port: r.port_range_min?,
+                        remote_ip_prefix: r.remote_ip_prefix.clone()?,
+                        ethertype: r
+                            .ethertype
+                            .as_ref()
+                            .map(|e| e.as_str().to_string())
+                            .unwrap_or_else(|| "IPv4".into()),
+                    },
+                    id: r.id,
+                })
+            })
+            .collect(),
+    }
 }
 
 /// Observes everything for one request. `deep` forces reading the children's full settings;
@@ -283,8 +330,13 @@ pub async fn observe(
             }
         }
     }
-    if desired.is_some_and(|d| d.security_group.is_some()) {
-        observed.security_groups = Some(security_groups(session, owner).await?);
+    if let Some(sg) = desired.and_then(|d| d.security_group.as_ref()) {
+        let mut groups = security_groups(session, owner).await?;
+        if groups.is_empty() {
+            groups = untagged_security_groups(session, &sg.name, &sg.description).await?;
+        }
+        observed.security_groups = Some(groups);
+        observed.ports = member_ports(session, sg.member_network_id.as_deref()).await?;
     }
     Ok(observed)
 }

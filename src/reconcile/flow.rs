@@ -15,6 +15,7 @@ use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
 use super::plan::{decide, plan, plan_floating_ip_for_new, Decision, Step};
 use super::repair::{repair_action, RepairAction};
+use super::security::{apply_security_group, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
 use crate::relation::meaning::meaning;
 use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
@@ -43,6 +44,8 @@ pub struct Plan {
     pub decision: Decision,
     /// The changes (empty: nothing to do).
     pub steps: Vec<Step>,
+    /// Changes to our security group (`None` when the site does not manage them).
+    pub security_group: Option<SgPlan>,
     /// The desired graph.
     pub desired: DesiredLb,
 }
@@ -135,9 +138,17 @@ impl Reconciler {
             Decision::Adopt => plan(&desired, &observed.load_balancers[0], &observed),
             _ => Vec::new(),
         };
+        let security_group = desired.security_group.as_ref().map(|want| {
+            plan_security_group(
+                want,
+                observed.security_groups.as_deref().unwrap_or(&[]),
+                &observed.ports,
+            )
+        });
         Ok(Plan {
             decision,
             steps,
+            security_group,
             desired,
         })
     }
@@ -269,6 +280,7 @@ impl Reconciler {
                     .await?;
             }
         }
+        ensure_security_group(exec, desired, observed).await?;
         ready(desired, &lb, fip, exec).map(Some)
     }
 
@@ -293,6 +305,7 @@ impl Reconciler {
             }
             exec.step(&lb, step, &mut fip).await?;
         }
+        ensure_security_group(exec, desired, observed).await?;
         ready(desired, &lb, fip, exec).map(Some)
     }
 
@@ -380,6 +393,25 @@ impl Reconciler {
             RepairAction::Failover => Ok(()),
         }
     }
+}
+
+/// Brings our security group on the member ports in line (when the site manages them).
+async fn ensure_security_group(
+    exec: &mut Exec<'_>,
+    desired: &DesiredLb,
+    observed: &Observed,
+) -> Result<(), Error> {
+    let Some(want) = &desired.security_group else {
+        return Ok(());
+    };
+    let groups = observed.security_groups.as_deref().unwrap_or(&[]);
+    let plan = plan_security_group(want, groups, &observed.ports);
+    if !plan.is_empty() {
+        for done in apply_security_group(exec.session, want, &plan).await? {
+            exec_record(exec, done);
+        }
+    }
+    Ok(())
 }
 
 fn exec_record(exec: &mut Exec<'_>, action: String) {

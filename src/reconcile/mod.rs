@@ -35,6 +35,7 @@ pub mod outcome;
 pub mod plan;
 mod remove;
 pub mod repair;
+pub mod security;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;

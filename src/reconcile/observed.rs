@@ -22,6 +22,21 @@ pub struct Observed {
     pub floating_ips: Vec<ObservedFip>,
     /// Security groups carrying the request's tag; `None` when not looked at.
     pub security_groups: Option<Vec<ObservedSg>>,
+    /// Ports on the member network (when security groups are managed).
+    pub ports: Vec<PortView>,
+}
+
+/// A Neutron port on the member network, as far as security groups go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortView {
+    /// Id.
+    pub id: String,
+    /// Its fixed addresses.
+    pub addresses: Vec<String>,
+    /// Its security groups.
+    pub security_groups: Vec<String>,
+    /// Whether port security is on (groups can only be set when it is).
+    pub port_security: bool,
 }
 
 /// A load balancer as listed.
@@ -197,10 +212,11 @@ pub struct ObservedFip {
 pub struct ObservedSg {
     /// Id.
     pub id: String,
+    /// Whether it carries our tags (`false`: found by name and description after a create
+    /// whose tagging was cut short).
+    pub tagged: bool,
     /// Ingress rules we care about.
     pub rules: Vec<ObservedRule>,
-    /// Ports that carry the group.
-    pub port_ids: Vec<String>,
 }
 
 /// An ingress rule.

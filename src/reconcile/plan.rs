@@ -668,6 +668,7 @@ mod tests {
             children: Some(children),
             floating_ips,
             security_groups: None,
+            ports: vec![],
         };
         (lb, observed)
     }

@@ -287,6 +287,7 @@ fn security_group(
         rules,
         member_addresses: backends.iter().map(|b| b.to_string()).collect(),
         member_subnet_id: site.member_subnet_id.clone(),
+        member_network_id: site.member_network_id.clone(),
     }
 }
 

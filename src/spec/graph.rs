@@ -192,6 +192,8 @@ pub struct DesiredSecurityGroup {
     pub member_addresses: Vec<String>,
     /// Subnet the member ports are on.
     pub member_subnet_id: String,
+    /// Network the member ports are on.
+    pub member_network_id: Option<String>,
 }
 
 /// One ingress rule.

@@ -1,0 +1,270 @@
+//! Our security group on the backends' ports: the pure plan ([`plan_security_group`]) and its
+//! execution. Only groups carrying the request's tags are ever changed or deleted; a port's
+//! other groups are kept as they are.
+
+use openstack::network::ports;
+use openstack::network::security_groups::{self, CreateSecurityGroup, CreateSecurityGroupRule};
+use openstack::network::tags::{self, TaggedResource};
+use openstack::{Error, Session};
+
+use super::observed::{ObservedSg, PortView};
+use crate::spec::{DesiredRule, DesiredSecurityGroup};
+
+/// What to change about our security group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SgPlan {
+    /// The group to keep (`None`: create one).
+    pub group: Option<String>,
+    /// The kept group lacks our tags (its create was cut short): tag it.
+    pub tag_group: Option<String>,
+    /// Extra groups of ours to delete (a crash left a duplicate).
+    pub delete_groups: Vec<String>,
+    /// Rules to add.
+    pub add_rules: Vec<DesiredRule>,
+    /// Rules (ids) to delete.
+    pub delete_rules: Vec<String>,
+    /// Member ports that need the group added: (port id, its groups now).
+    pub attach: Vec<(String, Vec<String>)>,
+    /// Ports that carry the group but are no longer members: (port id, its groups now).
+    pub detach: Vec<(String, Vec<String>)>,
+}
+
+impl SgPlan {
+    /// Whether nothing needs changing.
+    pub fn is_empty(&self) -> bool {
+        self.group.is_some()
+            && self.tag_group.is_none()
+            && self.delete_groups.is_empty()
+            && self.add_rules.is_empty()
+            && self.delete_rules.is_empty()
+            && self.attach.is_empty()
+            && self.detach.is_empty()
+    }
+}
+
+/// Plans our group: keep the first one found, create one if none, make its ingress rules
+/// exactly the desired ones, put it on every member port (port security on) and take it off
+/// ports that are no longer members. Pure.
+pub fn plan_security_group(
+    want: &DesiredSecurityGroup,
+    groups: &[ObservedSg],
+    ports: &[PortView],
+) -> SgPlan {
+    let mut plan = SgPlan::default();
+    let keep = groups.first();
+    plan.group = keep.map(|g| g.id.clone());
+    plan.tag_group = keep.filter(|g| !g.tagged).map(|g| g.id.clone());
+    plan.delete_groups = groups.iter().skip(1).map(|g| g.id.clone()).collect();
+    let have: Vec<&DesiredRule> = keep
+        .map(|g| g.rules.iter().map(|r| &r.rule).collect())
+        .unwrap_or_default();
+    plan.add_rules = want
+        .rules
+        .iter()
+        .filter(|r| !have.contains(r))
+        .cloned()
+        .collect();
+    if let Some(g) = keep {
+        plan.delete_rules = g
+            .rules
+            .iter()
+            .filter(|r| !want.rules.contains(&r.rule))
+            .map(|r| r.id.clone())
+            .collect();
+    }
+    let ours: Vec<&str> = groups.iter().map(|g| g.id.as_str()).collect();
+    for p in ports {
+        let member = p
+            .addresses
+            .iter()
+            .any(|a| want.member_addresses.contains(a));
+        let carries_keep = keep.is_some_and(|g| p.security_groups.contains(&g.id));
+        let carries_any = p.security_groups.iter().any(|g| ours.contains(&g.as_str()));
+        if member && p.port_security && !carries_keep {
+            plan.attach.push((p.id.clone(), p.security_groups.clone()));
+        } else if !member && carries_any {
+            plan.detach.push((p.id.clone(), p.security_groups.clone()));
+        } else if member && carries_any && !plan.delete_groups.is_empty() {
+            // Drop a duplicate group from the port before deleting it.
+            let stale = p
+                .security_groups
+                .iter()
+                .any(|g| plan.delete_groups.contains(g));
+            if stale {
+                plan.attach.push((p.id.clone(), p.security_groups.clone()));
+            }
+        }
+    }
+    plan
+}
+
+/// Carries out a plan; returns what was done.
+///
+/// # Errors
+/// The first Neutron error (a rule that already exists counts as done).
+pub async fn apply_security_group(
+    session: &Session,
+    want: &DesiredSecurityGroup,
+    plan: &SgPlan,
+) -> Result<Vec<String>, Error> {
+    let mut done = Vec::new();
+    if let Some(id) = &plan.tag_group {
+        tags::replace(session, TaggedResource::SecurityGroup, id, &want.tags).await?;
+        done.push(format!("tagged security group {id}"));
+    }
+    let group = match &plan.group {
+        Some(id) => id.clone(),
+        None => {
+            let created = security_groups::create(
+                session,
+                &CreateSecurityGroup {
+                    name: want.name.clone(),
+                    description: Some(want.description.clone()),
+                    stateful: None,
+                },
+            )
+            .await?;
+            tags::replace(
+                session,
+                TaggedResource::SecurityGroup,
+                &created.id,
+                &want.tags,
+            )
+            .await?;
+            done.push(format!("created security group {}", created.id));
+            created.id
+        }
+    };
+    for r in &plan.add_rules {
+        let mut body =
+            CreateSecurityGroupRule::ingress(&group, &r.protocol, r.port, &r.remote_ip_prefix);
+        body.description = Some(format!(
+            "{} to {} port {}",
+            r.remote_ip_prefix, r.protocol, r.port
+        ));
+        match security_groups::create_rule(session, &body).await {
+            Ok(_) => done.push(format!(
+                "opened {} port {} from {}",
+                r.protocol, r.port, r.remote_ip_prefix
+            )),
+            Err(e) if e.is_conflict() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for id in &plan.delete_rules {
+        match security_groups::delete_rule(session, id).await {
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => done.push(format!("deleted security group rule {id}")),
+        }
+    }
+    let stale = |g: &String| plan.delete_groups.contains(g);
+    for (port, now) in &plan.attach {
+        let mut groups: Vec<String> = now.iter().filter(|g| !stale(g)).cloned().collect();
+        if !groups.contains(&group) {
+            groups.push(group.clone());
+        }
+        ports::set_security_groups(session, port, &groups).await?;
+        done.push(format!("put security group {group} on port {port}"));
+    }
+    for (port, now) in &plan.detach {
+        let groups: Vec<String> = now
+            .iter()
+            .filter(|g| **g != group && !stale(g))
+            .cloned()
+            .collect();
+        ports::set_security_groups(session, port, &groups).await?;
+        done.push(format!("took security group {group} off port {port}"));
+    }
+    for id in &plan.delete_groups {
+        match security_groups::delete(session, id).await {
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => done.push(format!("deleted duplicate security group {id}")),
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::observed::ObservedRule;
+
+    fn want() -> DesiredSecurityGroup {
+        DesiredSecurityGroup {
+            name: "sg".into(),
+            description: "d".into(),
+            tags: vec!["t".into()],
+            rules: vec![DesiredRule {
+                protocol: "tcp".into(),
+                port: 6443,
+                remote_ip_prefix: "10.5.0.0/24".into(),
+                ethertype: "IPv4".into(),
+            }],
+            member_addresses: vec!["10.5.0.10".into(), "10.5.0.11".into()],
+            member_subnet_id: "s".into(),
+            member_network_id: Some("n".into()),
+        }
+    }
+
+    fn port(id: &str, ip: &str, groups: &[&str]) -> PortView {
+        PortView {
+            id: id.into(),
+            addresses: vec![ip.into()],
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            port_security: true,
+        }
+    }
+
+    #[test]
+    fn nothing_there_creates_the_group_rules_and_attachments() {
+        let ports = [
+            port("p1", "10.5.0.10", &["default"]),
+            port("p2", "10.5.0.11", &["default"]),
+            port("p3", "10.5.0.99", &["default"]),
+        ];
+        let plan = plan_security_group(&want(), &[], &ports);
+        assert_eq!(plan.group, None);
+        assert_eq!(plan.add_rules.len(), 1);
+        assert_eq!(plan.attach.len(), 2, "only member ports");
+        assert!(plan.detach.is_empty());
+        assert!(!plan.is_empty());
+    }
+
+    #[test]
+    fn in_place_is_empty_and_a_gone_member_is_detached() {
+        let g = ObservedSg {
+            id: "ours".into(),
+            tagged: true,
+            rules: vec![ObservedRule {
+                id: "r1".into(),
+                rule: want().rules[0].clone(),
+            }],
+        };
+        let ports = [
+            port("p1", "10.5.0.10", &["default", "ours"]),
+            port("p2", "10.5.0.11", &["default", "ours"]),
+        ];
+        assert!(plan_security_group(&want(), std::slice::from_ref(&g), &ports).is_empty());
+        let mut fewer = want();
+        fewer.member_addresses.pop();
+        fewer.rules[0].port = 443;
+        let plan = plan_security_group(&fewer, &[g], &ports);
+        assert_eq!(
+            plan.detach,
+            vec![(
+                "p2".to_string(),
+                vec!["default".to_string(), "ours".to_string()]
+            )]
+        );
+        assert_eq!(plan.delete_rules, vec!["r1".to_string()]);
+        assert_eq!(plan.add_rules[0].port, 443);
+    }
+
+    #[test]
+    fn ports_without_port_security_are_left_alone() {
+        let mut p = port("p1", "10.5.0.10", &[]);
+        p.port_security = false;
+        let plan = plan_security_group(&want(), &[], &[p]);
+        assert!(plan.attach.is_empty());
+    }
+}
