@@ -331,11 +331,50 @@ pub(crate) fn md5_hex(bytes: &[u8]) -> String {
 }
 
 impl serde::Serialize for Request {
-    /// Serialises as the canonical JSON object (for stores and APIs that embed requests).
+    /// Serialises every field, keys in the canonical order (`port_mapping` keys numerically),
+    /// for stores and APIs that embed requests. Byte-identical text comes only from
+    /// [`Request::canonical_json`] (separators differ).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let value: serde_json::Value =
-            serde_json::from_str(&self.canonical_json()).map_err(serde::ser::Error::custom)?;
-        value.serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(RequestField::ALL.len()))?;
+        m.serialize_entry("algorithm", &self.algorithm)?;
+        m.serialize_entry("backends", &self.backends)?;
+        m.serialize_entry("health_checks", &self.health_checks)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("ingress_address", &self.ingress_address)?;
+        m.serialize_entry("name", &self.name)?;
+        m.serialize_entry("port_mapping", &NumericKeys(&self.port_mapping))?;
+        m.serialize_entry("protocol", self.protocol.as_str())?;
+        m.serialize_entry("public", &self.public)?;
+        m.serialize_entry("sent_hash", &self.sent_hash)?;
+        m.serialize_entry("sticky", &self.sticky)?;
+        m.serialize_entry("tls_cert", &self.tls_cert)?;
+        m.serialize_entry("tls_key", &self.tls_key.as_ref().map(TlsKey::expose))?;
+        m.serialize_entry("tls_termination", &self.tls_termination)?;
+        m.end()
+    }
+}
+
+/// A port mapping serialised with string keys in numeric order.
+struct NumericKeys<'a>(&'a BTreeMap<i64, i64>);
+
+impl serde::Serialize for NumericKeys<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k.to_string(), v)))
+    }
+}
+
+impl serde::Serialize for HealthCheck {
+    /// Serialises every field, keys sorted.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(5))?;
+        m.serialize_entry("interval", &self.interval)?;
+        m.serialize_entry("path", &self.path)?;
+        m.serialize_entry("port", &self.port)?;
+        m.serialize_entry("protocol", self.protocol.as_str())?;
+        m.serialize_entry("retries", &self.retries)?;
+        m.end()
     }
 }
 

@@ -405,11 +405,16 @@ impl Response {
 }
 
 impl serde::Serialize for Response {
-    /// Serialises as the canonical JSON object.
+    /// Serialises all five keys, sorted (the canonical text is [`Response::canonical_json`]).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let value: serde_json::Value =
-            serde_json::from_str(&self.canonical_json()).map_err(serde::ser::Error::custom)?;
-        value.serialize(serializer)
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(Some(5))?;
+        m.serialize_entry("address", &self.address)?;
+        m.serialize_entry("error", &self.error.map(ErrorKind::as_str))?;
+        m.serialize_entry("error_fields", &self.error_fields)?;
+        m.serialize_entry("error_message", &self.error_message)?;
+        m.serialize_entry("received_hash", &self.received_hash)?;
+        m.end()
     }
 }
 

@@ -417,6 +417,30 @@ fn serde_round_trip_uses_the_library_rules() {
     let text = serde_json::to_string(&r).unwrap();
     let back: Request = serde_json::from_str(&text).unwrap();
     assert_eq!(back, r);
+    // Same keys, order and values as the canonical text; only the separators differ.
+    let mut numeric = Request::new(
+        "i",
+        "n",
+        Protocol::Tcp,
+        BTreeMap::from([(1000, 1), (9, 9), (80, 8080)]),
+    );
+    numeric
+        .health_checks
+        .push(HealthCheck::new(Protocol::Tcp, 1));
+    numeric.tls_key = Some(TlsKey::new("k"));
+    let compact = serde_json::to_string(&numeric).unwrap();
+    assert_eq!(
+        compact,
+        numeric
+            .canonical_json()
+            .replace(", ", ",")
+            .replace(": ", ":")
+    );
+    let resp = Response::unsupported(&numeric, Failure::field(RequestField::Sticky, "no"));
+    assert_eq!(
+        serde_json::to_string(&resp).unwrap(),
+        resp.canonical_json().replace(", ", ",").replace(": ", ":")
+    );
     assert!(serde_json::from_str::<Request>(r#"{"id": "a"}"#).is_err());
     let resp = Response::success(&r, Address::parse("lb.example.com").unwrap());
     let back: Response = serde_json::from_str(&serde_json::to_string(&resp).unwrap()).unwrap();
