@@ -208,7 +208,7 @@ pub enum Error {
     #[error("{0}; the service failed, it will be retried later")]
     Server(Box<ServiceFailure>),
     /// Any other unexpected status (e.g. 429 after retries, 406, 412, 3xx).
-    #[error("{0}")]
+    #[error("{0}; this status was not expected for this call")]
     Status(Box<ServiceFailure>),
     /// The request could not be sent or the answer not read (DNS, TCP, TLS, reset).
     #[error("{service} {method} {path}: could not reach the service: {}; check the endpoint URL, network/proxy settings and the CA bundle", chain(source))]
@@ -394,7 +394,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } | Error::WaitTimedOut { .. } => true,
-            Error::Server(f) => f.status != 501,
+            Error::Server(_) => true,
             Error::Status(f) => f.status == 429,
             Error::Conflict { immutable, .. } => *immutable,
             _ => false,
