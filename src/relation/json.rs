@@ -260,5 +260,10 @@ mod tests {
         for text in ["", "{", "{\"a\":}", "[1,]", "nul", "\"\\ud800\""] {
             assert!(Json::parse(text).is_err(), "{text}");
         }
+        // Deep nesting hits serde_json's recursion limit instead of the stack.
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        assert!(Json::parse(&deep).is_err());
+        let deep = format!("{{\"id\": {}}}", "{\"a\": ".repeat(10_000));
+        assert!(Json::parse(&deep).is_err());
     }
 }
