@@ -226,3 +226,21 @@ async fn a_failed_renewal_keeps_the_live_token_until_it_expires() {
         "{err}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn short_lived_tokens_are_renewed_at_half_life() {
+    // A 100 s token would be "due" at once with a plain 120 s margin; half its life is used.
+    let server = MockServer::start().await;
+    mount_two_tokens(&server, 100).await;
+    mount_networks(&server, "tok-1", 200).await;
+    mount_networks(&server, "tok-2", 200).await;
+    let session = paused_session(&server);
+    session.send(networks()).await.unwrap();
+    tokio::time::advance(Duration::from_secs(49)).await;
+    session.send(networks()).await.unwrap();
+    assert_eq!(auth_requests(&server).await, 1);
+    tokio::time::advance(Duration::from_secs(2)).await;
+    session.send(networks()).await.unwrap();
+    assert_eq!(auth_requests(&server).await, 2);
+    assert_eq!(requests_with_token(&server, "tok-2").await, 1);
+}
