@@ -250,9 +250,9 @@ impl FaultState {
         self.plan.no_fully_populated.contains(&provider)
     }
 
-    /// Whether a load balancer (by id or name) should go ERROR now; consumes one-shot rules.
-    /// `completing` is true when one of its changes is completing (persistent rules apply then).
-    pub(crate) fn lb_goes_error(&mut self, id: &str, name: &str, completing: bool) -> bool {
+    /// Whether a load balancer (by id or name) should go ERROR now (when idle, or when one of
+    /// its changes completes); one-shot rules are consumed, persistent ones stay.
+    pub(crate) fn lb_goes_error(&mut self, id: &str, name: &str) -> bool {
         let hit = |r: &LbErrorRule| {
             r.load_balancer == id || (!name.is_empty() && r.load_balancer == name)
         };
@@ -265,7 +265,7 @@ impl FaultState {
             self.plan.lb_errors.remove(pos);
             return true;
         }
-        completing && self.plan.lb_errors.iter().any(|r| hit(r) && r.persistent)
+        self.plan.lb_errors.iter().any(|r| hit(r) && r.persistent)
     }
 }
 
@@ -364,10 +364,10 @@ mod tests {
             },
             1,
         );
-        assert!(st.lb_goes_error("id1", "a", false));
-        assert!(!st.lb_goes_error("id1", "a", true));
-        assert!(!st.lb_goes_error("id2", "b", false));
-        assert!(st.lb_goes_error("id2", "b", true));
-        assert!(st.lb_goes_error("id2", "b", true));
+        assert!(st.lb_goes_error("id1", "a"));
+        assert!(!st.lb_goes_error("id1", "a"));
+        assert!(st.lb_goes_error("id2", "b"));
+        assert!(st.lb_goes_error("id2", "b"));
+        assert!(!st.lb_goes_error("id3", ""));
     }
 }

@@ -73,12 +73,14 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .route("/v3/auth/catalog", get(token_catalog))
         .nest("/_sim", admin::router());
     for (mount, public) in &shared.mounts {
-        let sub = if public == "/load-balancer" {
-            octavia::router()
+        let routes = if public == "/load-balancer" {
+            octavia::routes()
         } else {
-            neutron::router()
+            neutron::routes()
         };
-        router = router.nest(mount, sub);
+        for (path, method_router) in routes {
+            router = router.route(&format!("{mount}{path}"), method_router);
+        }
     }
     router
         .fallback(fallback)

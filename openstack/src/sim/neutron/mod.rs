@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Extension, Router};
+use axum::routing::{get, MethodRouter};
+use axum::Extension;
 use serde_json::{json, Value};
 
 pub(crate) use net::in_cidr;
@@ -166,23 +166,28 @@ impl World {
     }
 }
 
-/// The Neutron routes (mounted under `/networking` and its internal/region aliases).
-pub(crate) fn router() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/", get(versions))
-        .route("/v2.0", get(versions))
-        .route("/v2.0/extensions", get(extensions))
-        .route("/v2.0/quotas/{project_id}", get(quotas))
-        .route("/v2.0/{coll}", get(list).post(create))
-        .route("/v2.0/{coll}/{id}", get(show).put(update).delete(delete))
-        .route(
+/// The Neutron routes relative to the mount (`/networking` and its aliases).
+pub(crate) fn routes() -> Vec<(String, MethodRouter<Arc<Shared>>)> {
+    vec![
+        ("", get(versions)),
+        ("/", get(versions)),
+        ("/v2.0", get(versions)),
+        ("/v2.0/extensions", get(extensions)),
+        ("/v2.0/quotas/{project_id}", get(quotas)),
+        ("/v2.0/{coll}", get(list).post(create)),
+        ("/v2.0/{coll}/{id}", get(show).put(update).delete(delete)),
+        (
             "/v2.0/{coll}/{id}/tags",
             get(tags_get).put(tags_put).delete(tags_delete_all),
-        )
-        .route(
+        ),
+        (
             "/v2.0/{coll}/{id}/tags/{tag}",
             get(tag_get).put(tag_put).delete(tag_delete),
-        )
+        ),
+    ]
+    .into_iter()
+    .map(|(p, mr)| (p.to_string(), mr))
+    .collect()
 }
 
 async fn versions(State(s): State<Arc<Shared>>, Extension(ctx): Extension<Ctx>) -> Response {

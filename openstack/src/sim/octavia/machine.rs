@@ -105,7 +105,7 @@ impl World {
             .map(|o| (str_of(o, "id").to_string(), str_of(o, "name").to_string()))
             .collect();
         for (id, name) in idle {
-            if self.faults.lb_goes_error(&id, &name, false) {
+            if self.faults.lb_goes_error(&id, &name) {
                 if let Some(o) = self.loadbalancers.get_mut(&id) {
                     set(o, "ERROR");
                     o.insert("operating_status".into(), json!("ERROR"));
@@ -158,7 +158,7 @@ impl World {
             .get(lb)
             .map(|o| str_of(o, "name").to_string())
             .unwrap_or_default();
-        let error = self.faults.lb_goes_error(lb, &name, true);
+        let error = self.faults.lb_goes_error(lb, &name);
         let (listeners, pools, members, hms) = self.children(lb);
         // Children being deleted go away.
         let gone = |o: Option<&Obj>| o.is_some_and(|o| status(o) == "PENDING_DELETE");

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use axum::routing::{get, put};
-use axum::{Extension, Router};
+use axum::routing::{get, put, MethodRouter};
+use axum::Extension;
 use serde_json::{json, Value};
 
 use children::{not_found, Kind};
@@ -25,52 +25,59 @@ use super::listing::{Dialect, ListRequest};
 use super::server::{Ctx, Shared};
 use super::state::{str_of, Obj, World};
 
-/// The Octavia routes (mounted under `/load-balancer` and its aliases); `/v2.0` is an alias of `/v2`.
-pub(crate) fn router() -> Router<Arc<Shared>> {
-    let api = Router::new()
-        .route("/lbaas/loadbalancers", get(lb_list).post(lb_create))
-        .route(
+/// The Octavia routes relative to the mount (`/load-balancer` and its aliases); `/v2.0` is an
+/// alias of `/v2`.
+pub(crate) fn routes() -> Vec<(String, MethodRouter<Arc<Shared>>)> {
+    let api: Vec<(&str, MethodRouter<Arc<Shared>>)> = vec![
+        ("/lbaas/loadbalancers", get(lb_list).post(lb_create)),
+        (
             "/lbaas/loadbalancers/{id}",
             get(lb_show).put(lb_update).delete(lb_delete),
-        )
-        .route("/lbaas/loadbalancers/{id}/status", get(lb_status))
-        .route("/lbaas/loadbalancers/{id}/statuses", get(lb_status))
-        .route("/lbaas/loadbalancers/{id}/stats", get(lb_stats))
-        .route("/lbaas/loadbalancers/{id}/failover", put(lb_failover))
-        .route("/lbaas/listeners", get(listener_list).post(listener_create))
-        .route(
+        ),
+        ("/lbaas/loadbalancers/{id}/status", get(lb_status)),
+        ("/lbaas/loadbalancers/{id}/statuses", get(lb_status)),
+        ("/lbaas/loadbalancers/{id}/stats", get(lb_stats)),
+        ("/lbaas/loadbalancers/{id}/failover", put(lb_failover)),
+        ("/lbaas/listeners", get(listener_list).post(listener_create)),
+        (
             "/lbaas/listeners/{id}",
             get(listener_show)
                 .put(listener_update)
                 .delete(listener_delete),
-        )
-        .route("/lbaas/pools", get(pool_list).post(pool_create))
-        .route(
+        ),
+        ("/lbaas/pools", get(pool_list).post(pool_create)),
+        (
             "/lbaas/pools/{id}",
             get(pool_show).put(pool_update).delete(pool_delete),
-        )
-        .route(
+        ),
+        (
             "/lbaas/pools/{id}/members",
             get(member_list).post(member_create).put(member_batch),
-        )
-        .route(
+        ),
+        (
             "/lbaas/pools/{id}/members/{member_id}",
             get(member_show).put(member_update).delete(member_delete),
-        )
-        .route("/lbaas/healthmonitors", get(hm_list).post(hm_create))
-        .route(
+        ),
+        ("/lbaas/healthmonitors", get(hm_list).post(hm_create)),
+        (
             "/lbaas/healthmonitors/{id}",
             get(hm_show).put(hm_update).delete(hm_delete),
-        )
-        .route("/lbaas/providers", get(providers))
-        .route(
+        ),
+        ("/lbaas/providers", get(providers)),
+        (
             "/lbaas/quotas/{project_id}",
             get(quota_show).put(quota_update),
-        );
-    Router::new()
-        .route("/", get(versions))
-        .nest("/v2", api.clone())
-        .nest("/v2.0", api)
+        ),
+    ];
+    let mut out: Vec<(String, MethodRouter<Arc<Shared>>)> = vec![
+        (String::new(), get(versions)),
+        ("/".to_string(), get(versions)),
+    ];
+    for (path, mr) in api {
+        out.push((format!("/v2{path}"), mr.clone()));
+        out.push((format!("/v2.0{path}"), mr));
+    }
+    out
 }
 
 async fn versions(State(s): State<Arc<Shared>>, Extension(ctx): Extension<Ctx>) -> Response {
