@@ -474,3 +474,54 @@ async fn every_error_shape_is_decoded() {
         }
     }
 }
+
+#[tokio::test]
+async fn redirects_never_carry_the_token_to_another_host() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    mount_keystone(&server, "tok-secret").await;
+    Mock::given(method("GET"))
+        .and(path("/network/v2.0/networks"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/steal", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/network/v2.0/ports"))
+        .respond_with(ResponseTemplate::new(307).insert_header("Location", "/network/v2.0/subnets"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/network/v2.0/subnets"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"subnets": []})))
+        .mount(&server)
+        .await;
+    let session = session(&server);
+    let err = session
+        .send(Call::new(
+            ServiceType::Network,
+            Method::GET,
+            "networks",
+            &[200],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(302));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    // Same-origin redirects are followed.
+    let reply = session
+        .send(Call::new(
+            ServiceType::Network,
+            Method::GET,
+            "ports",
+            &[200],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.json::<serde_json::Value>().unwrap(),
+        json!({"subnets": []})
+    );
+}

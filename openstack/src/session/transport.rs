@@ -65,6 +65,7 @@ impl Transport {
         };
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
+            .redirect(same_origin_redirects())
             .user_agent(user_agent)
             .default_headers(headers);
         builder = builder.pool_idle_timeout(config.timeouts.idle);
@@ -250,6 +251,24 @@ impl Transport {
             None => exchange.await,
         })
     }
+}
+
+/// Redirects are followed only within the origin of the first request (at most 5): reqwest
+/// would otherwise carry our custom `X-Auth-Token` header to whatever host a redirect names.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if same_origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// The `X-Auth-Token` value, marked sensitive so that `Debug` of the request hides it.
