@@ -115,6 +115,21 @@ impl fmt::Display for Address {
     }
 }
 
+/// The longest message or field reason we write (bytes); longer ones end with "…".
+pub const MAX_TEXT: usize = 1024;
+
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT - '…'.len_utf8();
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 /// The message was empty: an error needs a message or at least one field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("an error response needs a non-empty error_message or at least one error field")]
@@ -136,17 +151,18 @@ impl Failure {
             Err(EmptyMessage)
         } else {
             Ok(Failure {
-                message: Some(message),
+                message: Some(bounded(message)),
                 fields: BTreeMap::new(),
             })
         }
     }
 
     /// For messages built in this module tree that cannot be empty.
+    /// Long texts (a request with thousands of unknown keys) are cut to [`MAX_TEXT`] bytes.
     pub(in crate::relation) fn nonempty_message(message: String) -> Failure {
         debug_assert!(!message.is_empty());
         Failure {
-            message: Some(message),
+            message: Some(bounded(message)),
             fields: BTreeMap::new(),
         }
     }
@@ -161,7 +177,7 @@ impl Failure {
 
     /// Adds (or replaces) the reason for one field.
     pub fn and_field(mut self, field: RequestField, reason: impl Into<String>) -> Failure {
-        self.fields.insert(field, reason.into());
+        self.fields.insert(field, bounded(reason.into()));
         self
     }
 
@@ -169,7 +185,7 @@ impl Failure {
     pub fn and_message(mut self, message: impl Into<String>) -> Failure {
         let message = message.into();
         if !message.is_empty() {
-            self.message = Some(message);
+            self.message = Some(bounded(message));
         }
         self
     }

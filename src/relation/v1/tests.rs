@@ -579,3 +579,19 @@ fn constructors_only_build_valid_responses() {
         assert_eq!(back, resp);
     }
 }
+
+#[test]
+fn huge_rejections_stay_bounded() {
+    let keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}é\": 1")).collect();
+    let text = format!(
+        r#"{{"id": "a", "name": "n", "protocol": "tcp", "port_mapping": {{"x{}": 1}}, {}}}"#,
+        "9".repeat(5000),
+        keys.join(", ")
+    );
+    let err = Request::parse(&text).unwrap_err();
+    let answer = Response::rejected(&err);
+    assert!(answer.error_message().unwrap().len() <= response::MAX_TEXT);
+    assert!(answer.error_message().unwrap().ends_with('…'));
+    assert!(answer.error_fields()["port_mapping"].len() <= response::MAX_TEXT);
+    Response::parse(&answer.canonical_json()).unwrap();
+}
