@@ -1,5 +1,11 @@
 //! One hook run for each interface: read the databags, answer what can be answered, write the
 //! databags. The only I/O is through the [`Answerer`].
+//!
+//! Order of answers for one request: does not load → `unsupported` (here); fails
+//! [`precheck`] (nothing any provider can do) → `unsupported` (here); otherwise the answerer
+//! decides (address, `unsupported` for what this provider lacks, `provider_error`, or not yet).
+//! A request that stops loading stays a current request: what was built for it is kept until
+//! the request is fixed or removed, so a bad edit never tears down a working load balancer.
 
 use std::collections::BTreeMap;
 
