@@ -44,7 +44,7 @@ async fn reset_calls(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn snapshot(State(s): State<Arc<Shared>>) -> Response {
-    let snap = s.with(|w| super::Snapshot::of(w));
+    let snap = s.with(|w| super::snapshot::Snapshot::of(w));
     respond(Ok((
         200,
         Some(serde_json::to_value(snap).unwrap_or_default()),

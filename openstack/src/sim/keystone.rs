@@ -111,7 +111,7 @@ enum Scope {
     Unscoped,
 }
 
-fn obj<'a>(v: Option<&'a Value>) -> Option<&'a Obj> {
+fn obj(v: Option<&Value>) -> Option<&Obj> {
     v.and_then(Value::as_object)
 }
 

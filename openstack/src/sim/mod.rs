@@ -23,13 +23,16 @@
 mod accounting;
 mod admin;
 mod config;
+mod control;
 mod faults;
 mod http;
 mod keystone;
 mod listing;
 mod neutron;
 mod octavia;
+mod seed;
 mod server;
+mod snapshot;
 mod state;
 
 use std::net::SocketAddr;
@@ -37,7 +40,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -48,8 +50,10 @@ pub use faults::{
     CutOff, CutOffMode, DropRule, ErrorRule, FaultPlan, LatencyRule, LbErrorRule, RouteMatch,
 };
 
+pub use control::Faults;
+pub use snapshot::Snapshot;
+
 use config::SimConfig;
-use neutron::Coll;
 use server::Shared;
 use state::World;
 
@@ -96,7 +100,7 @@ impl Sim {
         let base = format!("http://{addr}");
         let mounts = server::mounts(&self.config.regions);
         let mut world = World::new(self.config, self.faults);
-        let seed_ids = seed(&mut world);
+        let seed_ids = seed::seed(&mut world);
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
             calls: Mutex::new(Calls::default()),
@@ -253,187 +257,6 @@ pub struct SeedIds {
     pub default_security_group_id: String,
 }
 
-/// Every resource the simulator holds, as the API would render it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Snapshot {
-    /// Octavia load balancers.
-    pub load_balancers: Vec<Value>,
-    /// Listeners.
-    pub listeners: Vec<Value>,
-    /// Pools.
-    pub pools: Vec<Value>,
-    /// Members (each with an extra `pool_id`).
-    pub members: Vec<Value>,
-    /// Health monitors.
-    pub health_monitors: Vec<Value>,
-    /// Neutron networks.
-    pub networks: Vec<Value>,
-    /// Subnets.
-    pub subnets: Vec<Value>,
-    /// Ports.
-    pub ports: Vec<Value>,
-    /// Floating IPs.
-    pub floating_ips: Vec<Value>,
-    /// Security groups (with rules).
-    pub security_groups: Vec<Value>,
-    /// Security group rules.
-    pub security_group_rules: Vec<Value>,
-}
-
-impl Snapshot {
-    fn of(w: &World) -> Snapshot {
-        let vals = |v: Vec<state::Obj>| v.into_iter().map(Value::Object).collect::<Vec<_>>();
-        Snapshot {
-            load_balancers: vals(w.loadbalancers.iter().map(|o| w.render_lb(o)).collect()),
-            listeners: vals(w.listeners.iter().cloned().collect()),
-            pools: vals(w.pools.iter().map(|o| w.render_pool(o)).collect()),
-            members: vals(
-                w.members
-                    .iter()
-                    .map(|m| {
-                        let mut m = m.clone();
-                        let pool = w.member_pool.get(state::str_of(&m, "id")).cloned();
-                        m.insert("pool_id".into(), Value::from(pool));
-                        m
-                    })
-                    .collect(),
-            ),
-            health_monitors: vals(w.healthmonitors.iter().cloned().collect()),
-            networks: vals(Coll::Networks.render_all(w)),
-            subnets: vals(Coll::Subnets.render_all(w)),
-            ports: vals(Coll::Ports.render_all(w)),
-            floating_ips: vals(Coll::FloatingIps.render_all(w)),
-            security_groups: vals(Coll::SecurityGroups.render_all(w)),
-            security_group_rules: vals(Coll::Rules.render_all(w)),
-        }
-    }
-
-    /// Resources of any kind carrying `tag`: (kind, id) pairs.
-    pub fn tagged(&self, tag: &str) -> Vec<(&'static str, String)> {
-        let kinds: [(&'static str, &Vec<Value>); 9] = [
-            ("loadbalancer", &self.load_balancers),
-            ("listener", &self.listeners),
-            ("pool", &self.pools),
-            ("member", &self.members),
-            ("healthmonitor", &self.health_monitors),
-            ("port", &self.ports),
-            ("floatingip", &self.floating_ips),
-            ("security_group", &self.security_groups),
-            ("security_group_rule", &self.security_group_rules),
-        ];
-        let mut out = Vec::new();
-        for (kind, items) in kinds {
-            for o in items {
-                let has = o["tags"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(tag)));
-                if has {
-                    out.push((kind, o["id"].as_str().unwrap_or_default().to_string()));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Changes faults while the simulator runs (`handle.faults()`).
-#[derive(Debug, Clone)]
-pub struct Faults {
-    shared: Arc<Shared>,
-}
-
-impl Faults {
-    fn edit(&self, f: impl FnOnce(&mut FaultPlan)) {
-        self.shared.with(|w| f(&mut w.faults.plan));
-    }
-
-    /// Replace the whole plan.
-    pub fn set(&self, plan: FaultPlan) {
-        self.edit(|p| *p = plan);
-    }
-
-    /// The plan in force (counters included).
-    pub fn plan(&self) -> FaultPlan {
-        self.shared.with(|w| w.faults.plan.clone())
-    }
-
-    /// Remove every fault.
-    pub fn clear(&self) {
-        self.set(FaultPlan::default());
-    }
-
-    /// Answer matching calls with `status` at `rate`, at most `times` times.
-    pub fn error(&self, on: RouteMatch, status: u16, rate: f64, times: Option<u32>) {
-        self.edit(|p| {
-            p.errors.push(ErrorRule {
-                on,
-                status,
-                rate,
-                times,
-            })
-        });
-    }
-
-    /// Drop the connection of matching calls at `rate`, at most `times` times.
-    pub fn drop_connections(&self, on: RouteMatch, rate: f64, times: Option<u32>) {
-        self.edit(|p| p.drops.push(DropRule { on, rate, times }));
-    }
-
-    /// Add latency (simulated seconds) to matching calls.
-    pub fn latency(&self, on: RouteMatch, seconds: f64) {
-        self.edit(|p| p.latency.push(LatencyRule { on, seconds }));
-    }
-
-    /// This load balancer (id or name) goes ERROR.
-    pub fn load_balancer_error(&self, id_or_name: &str, persistent: bool) {
-        self.edit(|p| {
-            p.lb_errors.push(LbErrorRule {
-                load_balancer: id_or_name.to_string(),
-                persistent,
-            })
-        });
-    }
-
-    /// Provisioning delays for a provider (simulated seconds).
-    pub fn delays(&self, provider: Provider, delays: Delays) {
-        self.edit(|p| {
-            p.delays.insert(provider, delays);
-        });
-    }
-
-    /// Whether a provider accepts fully populated creates (refused → 501).
-    pub fn fully_populated_create(&self, provider: Provider, supported: bool) {
-        self.edit(|p| {
-            p.no_fully_populated.retain(|x| *x != provider);
-            if !supported {
-                p.no_fully_populated.push(provider);
-            }
-        });
-    }
-
-    /// Serve `after` more calls, then apply `mode` to every later one.
-    pub fn cut_off_after(&self, after: u32, mode: CutOffMode) {
-        self.edit(|p| p.cut_off = Some(CutOff { after, mode }));
-    }
-
-    /// Revoke every token issued so far.
-    pub fn revoke_tokens(&self) {
-        self.shared.with(|w| w.revoke_all_tokens());
-    }
-
-    /// Change an Octavia quota at run time.
-    pub fn octavia_quota(&self, resource: &str, limit: i64) {
-        self.shared
-            .with(|w| w.octavia_quota.insert(resource.to_string(), limit));
-    }
-
-    /// Change a Neutron quota at run time.
-    pub fn neutron_quota(&self, resource: &str, limit: i64) {
-        self.shared
-            .with(|w| w.neutron_quota.insert(resource.to_string(), limit));
-    }
-}
-
 /// A running simulator. Dropping it stops the server.
 #[derive(Debug)]
 pub struct SimHandle {
@@ -554,54 +377,5 @@ impl Drop for SimHandle {
         if let Some(task) = self.task.take() {
             task.abort();
         }
-    }
-}
-
-/// Seed: default security group, external network, VIP network, three member ports.
-fn seed(w: &mut World) -> SeedIds {
-    let default_sg = w.insert_sg("default", "Default security group", true, None);
-    let default_sg_id = state::str_of(&default_sg, "id").to_string();
-    let (ext_net, ext_subnet) = w.seed_network(
-        "public",
-        "203.0.113.0/24",
-        true,
-        ("203.0.113.10", "203.0.113.250"),
-        "203.0.113.1",
-    );
-    let (vip_net, vip_subnet) = w.seed_network(
-        "private",
-        "10.5.0.0/24",
-        false,
-        ("10.5.0.100", "10.5.0.250"),
-        "10.5.0.1",
-    );
-    let mut member_port_ids = Vec::new();
-    let mut member_addresses = Vec::new();
-    for i in 0..3 {
-        let ip = format!("10.5.0.{}", 10 + i);
-        let device = w.ids.uuid();
-        let port = w.create_port(neutron::NewPort {
-            network_id: &vip_net,
-            subnet_id: &vip_subnet,
-            ip: Some(&ip),
-            name: format!("kubernetes-control-plane-{i}"),
-            device_owner: "compute:nova",
-            device_id: device,
-            security_groups: vec![default_sg_id.clone()],
-        });
-        if let Ok(p) = port {
-            member_port_ids.push(state::str_of(&p, "id").to_string());
-            member_addresses.push(ip);
-        }
-    }
-    SeedIds {
-        project_id: w.project_id.clone(),
-        external_network_id: ext_net,
-        external_subnet_id: ext_subnet,
-        vip_network_id: vip_net,
-        vip_subnet_id: vip_subnet,
-        member_port_ids,
-        member_addresses,
-        default_security_group_id: default_sg_id,
     }
 }

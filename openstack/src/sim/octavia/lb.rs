@@ -258,7 +258,8 @@ impl World {
             ));
         }
         let (listeners, pools, members, hms) = self.children(id);
-        if !cascade && !(listeners.is_empty() && pools.is_empty()) {
+        let has_children = !(listeners.is_empty() && pools.is_empty());
+        if !cascade && has_children {
             return Err(validation(format!(
                 "Cannot delete Load Balancer {id} - it has children"
             )));

@@ -6,6 +6,7 @@ mod children;
 mod input;
 mod lb;
 mod machine;
+mod members;
 mod render;
 
 use std::sync::Arc;
