@@ -195,7 +195,7 @@ async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -
 impl World {
     /// A request id for the `x-openstack-request-id` header.
     fn ids_for_requests(&mut self) -> String {
-        format!("req-{}", self.token_ids.uuid())
+        format!("req-{}", self.request_ids.uuid())
     }
 }
 

@@ -209,6 +209,8 @@ pub(crate) struct World {
     /// how often a client authenticates).
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) token_ids: Ids,
+    /// `x-openstack-request-id` values (their own stream too).
+    pub(crate) request_ids: Ids,
     pub(crate) project_id: String,
     pub(crate) user_id: String,
     pub(crate) app_cred_id: String,
@@ -255,6 +257,7 @@ impl World {
             ids,
             tokens: HashMap::new(),
             token_ids: Ids::new(seed ^ 0x70_6b_65_6e),
+            request_ids: Ids::new(seed ^ 0x72_65_71),
             project_id,
             user_id,
             app_cred_id,
