@@ -290,3 +290,46 @@ async fn quota_exhaustion_is_a_clear_error_answer() {
     assert!(r.floating_ip.is_some());
     assert_eq!(sim.snapshot().load_balancers.len(), 1);
 }
+
+#[tokio::test]
+async fn members_change_one_by_one_when_the_provider_has_no_batch_update() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let k = key("k8s", "svc");
+    ready(
+        rec.apply(&k, &tcp_request("svc", &[(443, 6443)], &MEMBERS[..2], true))
+            .await,
+    );
+    sim.faults().error(
+        openstack::sim::RouteMatch::new("PUT", MEMBERS_PUT),
+        501,
+        1.0,
+        None,
+    );
+    let before = sim.calls().total();
+    ready(
+        rec.apply(&k, &tcp_request("svc", &[(443, 6443)], &MEMBERS[1..], true))
+            .await,
+    );
+    let calls = sim.calls().since(before);
+    assert_eq!(
+        calls.count("POST", "/load-balancer/v2/lbaas/pools/{id}/members"),
+        1,
+        "{:?}",
+        calls.by_route()
+    );
+    assert_eq!(
+        calls.count("DELETE", "/load-balancer/v2/lbaas/pools/{id}/members/{id}"),
+        1,
+        "{:?}",
+        calls.by_route()
+    );
+    let mut addrs: Vec<String> = sim
+        .snapshot()
+        .members
+        .iter()
+        .map(|m| m["address"].as_str().unwrap().to_string())
+        .collect();
+    addrs.sort();
+    assert_eq!(addrs, vec!["10.5.0.11", "10.5.0.12"]);
+}

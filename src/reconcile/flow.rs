@@ -256,10 +256,15 @@ impl Reconciler {
                 return Ok(None);
             }
             Err(e) if e.is_timeout() || e.is_retryable() && e.status().is_none() => {
-                // The cloud may have created it: the next round looks it up before any
-                // new POST.
-                tracing::warn!(error = %e, "no answer to the create; looking it up before trying again");
-                return Ok(None);
+                // The cloud may have created it (or may still be creating it): never POST
+                // again in this reconcile; the next one looks it up by its tags first.
+                tracing::warn!(error = %e, "no answer to the create; it is looked up before any new one");
+                return Err(Stop::Outcome(Outcome::Converging {
+                    why: format!(
+                        "the create got no answer ({e}); looking it up before creating again"
+                    ),
+                    retry_after: RETRY_SOON,
+                }));
             }
             Err(e) => return Err(e.into()),
         };
