@@ -5,6 +5,7 @@
 //! - `GET  /v1/status` → [`StatusReport`]
 //! - `POST /v1/leader` [`LeaderChange`] → [`Health`]
 //! - `POST /v1/reload` → [`Health`] (re-read settings, as SIGHUP does)
+//! - `POST /v1/resync` → [`Health`] (re-check every request now, as the resync timer does)
 //! - `POST /v1/lb-consumers`, `POST /v1/public-address`: the hook commands' requests (see
 //!   [`super::answerer`]).
 
@@ -18,6 +19,9 @@ pub const STATUS: &str = "/v1/status";
 pub const LEADER: &str = "/v1/leader";
 /// Route of the settings reload.
 pub const RELOAD: &str = "/v1/reload";
+/// Route of an immediate resync (what the periodic timer does: every request re-checked
+/// deeply, garbage collected).
+pub const RESYNC: &str = "/v1/resync";
 
 /// Whether the daemon is up and what it is doing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ pub(crate) async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
         .route(api::STATUS, get(status))
         .route(api::LEADER, post(leader))
         .route(api::RELOAD, post(reload))
+        .route(api::RESYNC, post(resync))
         .route(api::ANSWER, post(answer))
         .route(api::FORGET, post(forget))
         .route(api::RETAIN, post(retain))
@@ -80,6 +81,17 @@ async fn reload(State(daemon): State<Arc<Daemon>>) -> Response {
             format!("settings not reloaded (the old ones stay in force): {e}"),
         ),
     }
+}
+
+async fn resync(State(daemon): State<Arc<Daemon>>) -> Response {
+    if !daemon.is_leader() {
+        return refuse(
+            StatusCode::CONFLICT,
+            "not the leader: only the leader acts on the cloud",
+        );
+    }
+    daemon.resync_now().await;
+    Json(health_of(&daemon)).into_response()
 }
 
 async fn answer(State(daemon): State<Arc<Daemon>>, Json(call): Json<AnswerCall>) -> Response {

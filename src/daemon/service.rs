@@ -276,6 +276,14 @@ impl Daemon {
         Ok(())
     }
 
+    /// Re-checks every request deeply (drift, deleted or ERROR load balancers) and collects
+    /// garbage in the background.
+    pub(crate) async fn resync_now(self: &Arc<Self>) {
+        self.enqueue_all(true).await;
+        let me = self.clone();
+        tokio::spawn(async move { me.collect_garbage().await });
+    }
+
     fn take_deep(&self, key: &RequestKey) -> bool {
         lock(&self.deep).remove(key)
     }
@@ -411,8 +419,7 @@ async fn resync_loop(daemon: Arc<Daemon>) {
             continue;
         }
         tracing::debug!("periodic resync");
-        daemon.enqueue_all(true).await;
-        daemon.collect_garbage().await;
+        daemon.resync_now().await;
     }
 }
 

@@ -156,7 +156,7 @@ fn demo_settings(
 ) -> anyhow::Result<Settings> {
     let mut text = super::sim::settings_toml(&sim.credentials(), &sim.seed_ids(), provider);
     text.push_str(&format!(
-        "\n[daemon]\nsocket = {:?}\nstate_file = {:?}\n",
+        "\n[daemon]\nsocket = {:?}\nstate_file = {:?}\nmetrics_address = \"off\"\n",
         dir.join("daemon.sock").display().to_string(),
         dir.join("state.json").display().to_string(),
     ));
