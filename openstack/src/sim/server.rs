@@ -145,7 +145,7 @@ async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -
         });
     };
     if latency > 0.0 {
-        tokio::time::sleep(std::time::Duration::from_secs_f64(latency * scale)).await;
+        tokio::time::sleep(super::state::scaled(latency, scale)).await;
     }
     match action {
         Action::Stall => {

@@ -76,6 +76,20 @@ pub(crate) fn str_of<'a>(obj: &'a Obj, key: &str) -> &'a str {
     obj.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// Real time for `sim_secs` × `scale`, clamped to [0, 10 years] (bad input never panics).
+pub(crate) fn scaled(sim_secs: f64, scale: f64) -> Duration {
+    let secs = sim_secs * scale;
+    if secs.is_nan() || secs <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(secs.min(315_360_000.0)).unwrap_or(Duration::ZERO)
+}
+
+/// A field of an object (`null` when absent) — never panics, unlike `Map` indexing.
+pub(crate) fn field(obj: &Obj, key: &str) -> Value {
+    obj.get(key).cloned().unwrap_or(Value::Null)
+}
+
 /// The ids in a `[{"id": ...}]` link array.
 pub(crate) fn link_ids(obj: &Obj, key: &str) -> Vec<String> {
     obj.get(key)
@@ -283,6 +297,49 @@ impl World {
 
     /// Real time for `sim_secs` simulated seconds.
     pub(crate) fn scaled(&self, sim_secs: f64) -> Duration {
-        Duration::from_secs_f64((sim_secs * self.config.delay_scale).max(0.0))
+        scaled(sim_secs, self.config.delay_scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_never_panics_on_bad_numbers() {
+        assert_eq!(scaled(f64::NAN, 1.0), Duration::ZERO);
+        assert_eq!(scaled(-5.0, 1.0), Duration::ZERO);
+        assert_eq!(scaled(1e300, 1.0), Duration::from_secs(315_360_000));
+        assert_eq!(scaled(90.0, 0.001), Duration::from_millis(90));
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_well_formed() {
+        let (mut a, mut b) = (Ids::new(9), Ids::new(9));
+        let u = a.uuid();
+        assert_eq!(u, b.uuid());
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_eq!(a.hex32().len(), 32);
+        assert_ne!(Ids::new(1).uuid(), Ids::new(2).uuid());
+    }
+
+    #[test]
+    fn table_keeps_insertion_order_and_replaces_by_id() {
+        let mut t = Table::default();
+        for id in ["b", "a", "c"] {
+            let mut o = Obj::new();
+            o.insert("id".into(), Value::from(id));
+            t.insert(o);
+        }
+        let mut again = Obj::new();
+        again.insert("id".into(), Value::from("a"));
+        again.insert("x".into(), Value::from(1));
+        t.insert(again);
+        let ids: Vec<&str> = t.iter().map(|o| str_of(o, "id")).collect();
+        assert_eq!(ids, ["b", "a", "c"]);
+        assert_eq!(t.get("a").and_then(|o| o.get("x")), Some(&Value::from(1)));
+        assert!(t.remove("b").is_some());
+        assert_eq!(t.len(), 2);
     }
 }

@@ -7,7 +7,7 @@ use super::build::{HM_KEYS, POOL_KEYS};
 use super::input::*;
 use super::members::member_changes;
 use crate::sim::http::{octavia_err, ApiError};
-use crate::sim::state::{stamp, str_of, Obj, OpKind, Table, World};
+use crate::sim::state::{field, stamp, str_of, Obj, OpKind, Table, World};
 
 /// Which kind of child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl World {
         let mut new_pool = None;
         if let Some(Value::Object(dp)) = dp_in {
             let pool = self.build_pool(&dp, &lb, Some(str_of(&l, "protocol")), p)?;
-            l.insert("default_pool_id".into(), pool["id"].clone());
+            l.insert("default_pool_id".into(), field(&pool, "id"));
             new_pool = Some(pool);
         }
         self.listeners.insert(l);

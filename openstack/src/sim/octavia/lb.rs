@@ -6,7 +6,7 @@ use super::input::*;
 use crate::sim::config::Provider;
 use crate::sim::http::{octavia_err, ApiError};
 use crate::sim::neutron::NewPort;
-use crate::sim::state::{str_of, Obj, OpKind, World};
+use crate::sim::state::{field, str_of, Obj, OpKind, World};
 
 const LB_KEYS: &[&str] = &[
     "name",
@@ -174,10 +174,10 @@ impl World {
                 }
             })?;
         let mut lb = lb;
-        lb.insert("vip_port_id".into(), port["id"].clone());
+        lb.insert("vip_port_id".into(), field(&port, "id"));
         lb.insert(
             "vip_address".into(),
-            port["fixed_ips"][0]["ip_address"].clone(),
+            field(&port, "fixed_ips")[0]["ip_address"].clone(),
         );
         self.loadbalancers.insert(lb);
         staged.store(self);
@@ -235,7 +235,7 @@ impl World {
         if input.contains_key("vip_qos_policy_id") {
             o.insert(
                 "vip_qos_policy_id".into(),
-                input["vip_qos_policy_id"].clone(),
+                field(input, "vip_qos_policy_id"),
             );
         }
         self.begin(id, OpKind::Update);
@@ -443,9 +443,9 @@ impl World {
                 if staged
                     .listeners
                     .iter()
-                    .any(|o: &Obj| o["protocol_port"] == built["protocol_port"])
+                    .any(|o: &Obj| field(o, "protocol_port") == field(&built, "protocol_port"))
                 {
-                    return Err(octavia_err(409, format!("Another Listener on this Load Balancer is already using protocol {} and protocol_port {}", str_of(&built, "protocol"), built["protocol_port"])));
+                    return Err(octavia_err(409, format!("Another Listener on this Load Balancer is already using protocol {} and protocol_port {}", str_of(&built, "protocol"), field(&built, "protocol_port"))));
                 }
                 staged.listeners.push(built);
             }

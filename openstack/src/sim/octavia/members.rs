@@ -6,7 +6,7 @@ use super::build::MEMBER_KEYS;
 use super::children::{mark, not_found, Kind};
 use super::input::*;
 use crate::sim::http::{octavia_err, ApiError};
-use crate::sim::state::{stamp, str_of, Obj, World};
+use crate::sim::state::{field, stamp, str_of, Obj, World};
 
 impl World {
     /// `POST /pools/{pool}/members`.
@@ -39,12 +39,14 @@ impl World {
                 continue;
             }
             if let Some(o) = self.members.get(&other) {
-                if o["address"] == m["address"] && o["protocol_port"] == m["protocol_port"] {
+                if field(o, "address") == field(m, "address")
+                    && field(o, "protocol_port") == field(m, "protocol_port")
+                {
                     return Err(octavia_err(
                         409,
                         format!(
                         "Another member on this pool is already using ip {} on protocol_port {}",
-                        str_of(m, "address"), m["protocol_port"]
+                        str_of(m, "address"), field(m, "protocol_port")
                     ),
                     ));
                 }
@@ -91,7 +93,8 @@ impl World {
             seen.push((address.clone(), port));
             let matched = existing.iter().find(|id| {
                 self.members.get(id).is_some_and(|m| {
-                    str_of(m, "address") == address && m["protocol_port"].as_i64() == Some(port)
+                    str_of(m, "address") == address
+                        && field(m, "protocol_port").as_i64() == Some(port)
                 })
             });
             match matched {
