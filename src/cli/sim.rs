@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use openstack::sim::{Credentials, Provider, SeedIds, Sim};
+use openstack::sim::{Credentials, FaultPlan, Provider, SeedIds, Sim};
 
 use crate::cli::exit;
 
@@ -30,6 +30,10 @@ pub struct Args {
     /// Seed for ids and fault draws.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
+    /// Faults to inject from the start: a JSON fault plan (the body `PUT /_sim/faults` takes;
+    /// change it at run time the same way).
+    #[arg(long, value_name = "PATH")]
+    pub faults: Option<PathBuf>,
     /// Write a settings file (mode 0600) pointing at the simulated cloud.
     #[arg(long, value_name = "PATH")]
     pub write_config: Option<PathBuf>,
@@ -51,6 +55,10 @@ pub fn run(args: &Args) -> ExitCode {
         );
         return ExitCode::from(exit::USAGE);
     }
+    let plan = match args.faults.as_deref().map(read_plan).transpose() {
+        Ok(plan) => plan.unwrap_or_default(),
+        Err(e) => return exit::report(&e, exit::USAGE),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -64,18 +72,19 @@ pub fn run(args: &Args) -> ExitCode {
             )
         }
     };
-    match runtime.block_on(serve(args)) {
+    match runtime.block_on(serve(args, plan)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => exit::report(&e, exit::FAILURE),
     }
 }
 
-async fn serve(args: &Args) -> anyhow::Result<()> {
+async fn serve(args: &Args, plan: FaultPlan) -> anyhow::Result<()> {
     let sim = Sim::builder()
         .provider(args.provider)
         .delay_scale(args.delay_scale)
         .seed(args.seed)
         .listen(args.listen)
+        .faults(plan)
         .build()
         .start()
         .await
@@ -120,6 +129,19 @@ async fn wait_for_signal() -> anyhow::Result<()> {
         _ = term.recv() => {}
     }
     Ok(())
+}
+
+/// Read a JSON fault plan.
+fn read_plan(path: &Path) -> anyhow::Result<FaultPlan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the fault plan {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "the fault plan {} is not valid (keys: errors, drops, latency, lb_errors, delays, \
+             no_fully_populated, cut_off)",
+            path.display()
+        )
+    })
 }
 
 /// Shell-quote a value for `export`.
@@ -281,6 +303,20 @@ mod tests {
                 "{var} missing in {text}"
             );
         }
+    }
+
+    #[test]
+    fn fault_plans_are_read_and_bad_ones_name_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, r#"{"no_fully_populated": ["ovn"], "errors": [{"route": "*", "status": 503, "times": 1}]}"#).expect("write");
+        let plan = read_plan(&good).expect("plan");
+        assert_eq!(plan.no_fully_populated, vec![Provider::Ovn]);
+        assert_eq!(plan.errors[0].status, 503);
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, r#"{"nonsense": true}"#).expect("write");
+        let err = format!("{:#}", read_plan(&bad).expect_err("rejected"));
+        assert!(err.contains("bad.json"), "{err}");
     }
 
     #[test]
