@@ -341,3 +341,39 @@ async fn wait_for_status(sim: &SimHandle, id: &str, status: &str) {
     }
     panic!("load balancer {id} never showed {status}");
 }
+
+#[tokio::test]
+async fn two_load_balancers_with_one_requests_tags_are_an_explicit_error() {
+    use openstack::load_balancer::load_balancers::{self, CreateLoadBalancer};
+    let sim = start_sim(Provider::Ovn).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Ovn));
+    let k = key("k8s", "svc");
+    let req = tcp_request("svc", &[(443, 6443)], &MEMBERS, false);
+    ready(rec.apply(&k, &req).await);
+    // Someone copies our tags onto another load balancer.
+    let tags: Vec<String> = sim.snapshot().load_balancers[0]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let copy = CreateLoadBalancer {
+        name: Some("copy".into()),
+        vip_subnet_id: Some(sim.seed_ids().vip_subnet_id),
+        tags,
+        ..Default::default()
+    };
+    load_balancers::create(rec.session(), &copy).await.unwrap();
+    match rec.apply(&k, &req).await {
+        Outcome::Failed { failure, .. } => {
+            let text = failure.message_text().unwrap();
+            assert!(text.contains("2 load balancers carry the tags"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        sim.snapshot().load_balancers.len(),
+        2,
+        "nothing deleted on a guess"
+    );
+}

@@ -21,6 +21,9 @@ pub enum ConnectError {
         /// What is wrong and how to fix it.
         problem: String,
     },
+    /// The cloud lacks something we depend on.
+    #[error("{0}")]
+    Unsupported(String),
     /// The cloud could not be asked.
     #[error("could not read `[load_balancer] {setting}` from the cloud: {source}")]
     Cloud {
@@ -30,6 +33,31 @@ pub enum ConnectError {
         #[source]
         source: Error,
     },
+}
+
+/// Octavia API version that introduced tags, which mark everything we own.
+pub const TAGS_SINCE: (u32, u32) = (2, 5);
+
+/// Refuses clouds whose Octavia cannot tag (before API 2.5): without tags we could not find
+/// our own load balancers after a crash, nor prove which ones are ours (one unauthenticated
+/// call, cached by the session).
+async fn require_tags(session: &Session) -> Result<(), ConnectError> {
+    let version = session
+        .octavia_version()
+        .await
+        .map_err(|source| ConnectError::Cloud {
+            setting: "provider",
+            source,
+        })?;
+    if version.at_least(TAGS_SINCE.0, TAGS_SINCE.1) {
+        Ok(())
+    } else {
+        Err(ConnectError::Unsupported(format!(
+            "Octavia API {version} has no tags (they came in v{}.{}); octavia-integrator marks \
+             and finds its load balancers by tags, so it needs a newer Octavia",
+            TAGS_SINCE.0, TAGS_SINCE.1
+        )))
+    }
 }
 
 /// A resolved subnet.
@@ -156,6 +184,7 @@ pub async fn resolve_site(
     cluster_id: &str,
     lb: &LoadBalancerSettings,
 ) -> Result<Site, ConnectError> {
+    require_tags(session).await?;
     let vip = subnet(session, "vip_subnet", &lb.vip_subnet).await?;
     let member = if lb.member_subnet == lb.vip_subnet {
         vip.clone()
