@@ -1,0 +1,397 @@
+//! Shared pieces of the benchmarks: the simulated cloud with amphora-like delays, a session and
+//! a reconciler on it, a watcher that records when the simulated load balancer really went
+//! ACTIVE, call accounting, and the output (a table for people, one JSON line for tools).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use octavia_integrator::reconcile::{Options, Reconciler, RepairPolicy};
+use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
+use octavia_integrator::spec::Site;
+use openstack::session::{
+    Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
+};
+use openstack::sim::{Calls, Delays, Provider, Sim, SimHandle};
+use openstack::wait::WaitPolicy;
+use openstack::Session;
+use tokio::time::Instant;
+
+/// Amphora-like provisioning delays in simulated seconds (anchors-peers.md §6.2: ≈60 s boot,
+/// ≈5 s per change).
+pub const AMPHORA: Delays = Delays {
+    create: 60.0,
+    update: 5.0,
+    delete: 10.0,
+    failover: 60.0,
+};
+
+/// Real seconds per simulated second (`OI_BENCH_SCALE`, default 0.01: a 60 s boot takes 0.6 s).
+pub fn scale() -> f64 {
+    env_f64("OI_BENCH_SCALE", 0.01)
+}
+
+/// A float from the environment, or `default`.
+pub fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v: &f64| v.is_finite() && *v > 0.0)
+        .unwrap_or(default)
+}
+
+/// A list of sizes from the environment (`"3,10,50"`), or `default`.
+pub fn env_sizes(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+/// A fresh simulated cloud (amphora, [`AMPHORA`] delays, `scale`), seeded.
+pub async fn start_sim(scale: f64, seed: u64) -> SimHandle {
+    let sim = Sim::builder()
+        .provider(Provider::Amphora)
+        .delay_scale(scale)
+        .seed(seed)
+        .build()
+        .start()
+        .await
+        .expect("the simulator starts on loopback");
+    sim.faults().delays(Provider::Amphora, AMPHORA);
+    sim
+}
+
+/// A session to the simulator with the production retry policy and timeouts.
+pub fn session(sim: &SimHandle) -> Session {
+    let c = sim.credentials();
+    let mut config = SessionConfig::new(
+        c.auth_url.clone(),
+        Credentials::Password {
+            user: UserRef::Name {
+                name: c.username.clone(),
+                domain: DomainRef::Name(c.domain_name.clone()),
+            },
+            password: c.password.clone().into(),
+        },
+    );
+    config.scope = Some(Scope::ProjectName {
+        name: c.project_name.clone(),
+        domain: DomainRef::Name(c.domain_name.clone()),
+    });
+    // Production retry shape, delays scaled down like the cloud's.
+    config.retry = RetryPolicy {
+        jitter: false,
+        ..RetryPolicy::default()
+    };
+    config.timeouts = Timeouts::default();
+    Session::new(config).expect("a session to the simulator")
+}
+
+/// The production poll schedule (1 s × 1.5, capped at 10 s) scaled like the cloud, without
+/// jitter so runs repeat.
+pub fn poll_policy(scale: f64) -> WaitPolicy {
+    let base = WaitPolicy::default();
+    WaitPolicy {
+        initial: base.initial.mul_f64(scale),
+        cap: base.cap.mul_f64(scale),
+        jitter: 0.0,
+        budget: Duration::from_secs(3600),
+        ..base
+    }
+}
+
+/// Reconciler options: the scaled production poll schedule, `concurrency` reconciles at once.
+pub fn options(scale: f64, concurrency: usize) -> Options {
+    Options {
+        wait: poll_policy(scale),
+        repair: RepairPolicy::default(),
+        concurrency,
+    }
+}
+
+/// The seeded cloud as a resolved site (security groups off, as in OCCM's default anchor).
+pub fn site(sim: &SimHandle, cluster: &str) -> Site {
+    let ids = sim.seed_ids();
+    Site {
+        cluster_id: cluster.into(),
+        vip_subnet_id: ids.vip_subnet_id.clone(),
+        vip_network_id: Some(ids.vip_network_id.clone()),
+        member_subnet_id: ids.vip_subnet_id.clone(),
+        member_network_id: Some(ids.vip_network_id.clone()),
+        member_subnet_cidr: Some("10.5.0.0/24".into()),
+        floating_network_id: Some(ids.external_network_id.clone()),
+        provider: Some("amphora".into()),
+        flavor_id: None,
+        availability_zone: None,
+        manage_security_groups: false,
+        preserves_client_ip: false,
+    }
+}
+
+/// A reconciler on the seeded cloud.
+pub fn reconciler(sim: &SimHandle, scale: f64, concurrency: usize) -> Reconciler {
+    Reconciler::from_site(
+        session(sim),
+        site(sim, "bench"),
+        "ROUND_ROBIN",
+        true,
+        options(scale, concurrency),
+    )
+}
+
+/// Backend address `i` (10.5.0.20 upwards, outside the VIP allocation pool).
+pub fn member(i: usize) -> String {
+    let n = 20 + i;
+    format!("10.5.{}.{}", n / 250, n % 250)
+}
+
+/// The kubernetes-control-plane external request with `n` backends.
+pub fn request(name: &str, n: usize, public: bool) -> Request {
+    let mut r = Request::new(
+        format!("{name}-0123456789abcdef"),
+        name,
+        Protocol::Tcp,
+        BTreeMap::from([(443, 6443)]),
+    );
+    r.backends = (0..n).map(member).collect();
+    r.public = public;
+    let mut hc = HealthCheck::new(Protocol::Http, 6443);
+    hc.path = Some("/livez".into());
+    r.health_checks = vec![hc];
+    r.sealed()
+}
+
+/// Status changes of the cloud's load balancers as the simulator holds them, sampled every
+/// millisecond from its in-process snapshot (no API calls, so the counts are not touched).
+pub struct Watcher {
+    changes: Arc<Mutex<Vec<(Instant, String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watcher {
+    /// Starts watching `sim`.
+    pub fn start(sim: Arc<SimHandle>) -> Watcher {
+        let changes = Arc::new(Mutex::new(Vec::new()));
+        let out = changes.clone();
+        let probe = move || lb_statuses(&sim);
+        let task = tokio::spawn(async move {
+            let mut last: BTreeMap<String, String> = BTreeMap::new();
+            loop {
+                let now = Instant::now();
+                for (id, status) in probe() {
+                    if last.get(&id) != Some(&status) {
+                        out.lock().unwrap_or_else(|p| p.into_inner()).push((
+                            now,
+                            id.clone(),
+                            status.clone(),
+                        ));
+                        last.insert(id, status);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        Watcher { changes, task }
+    }
+
+    /// The last moment (≤ `until`) a load balancer became ACTIVE.
+    pub fn last_active(&self, until: Instant) -> Option<Instant> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, _, s)| *t <= until && s == "ACTIVE")
+            .map(|(t, _, _)| *t)
+            .max()
+    }
+
+    /// Stops watching.
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Every load balancer's provisioning status, read from the simulator's in-process snapshot.
+fn lb_statuses(sim: &SimHandle) -> Vec<(String, String)> {
+    sim.snapshot()
+        .load_balancers
+        .iter()
+        .map(|lb| {
+            (
+                lb["id"].as_str().unwrap_or_default().to_string(),
+                lb["provisioning_status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Calls summarised: total, polls of one load balancer, other reads, mutations, auths, and
+/// every route.
+#[derive(Debug, Clone, Default)]
+pub struct CallSummary {
+    /// Every call.
+    pub total: usize,
+    /// `GET /loadbalancers/{id}` (status polls).
+    pub polls: usize,
+    /// Other GETs.
+    pub reads: usize,
+    /// POST/PUT/DELETE to Octavia and Neutron.
+    pub mutations: usize,
+    /// Keystone token requests.
+    pub auths: usize,
+    /// `"METHOD route"` → count.
+    pub by_route: BTreeMap<String, usize>,
+}
+
+impl CallSummary {
+    /// Summarises `calls`.
+    pub fn of(calls: &Calls) -> CallSummary {
+        let polls = calls.count("GET", "/load-balancer/v2/lbaas/loadbalancers/{id}");
+        let gets = calls.polls();
+        CallSummary {
+            total: calls.total(),
+            polls,
+            reads: gets - polls,
+            mutations: calls.cloud_mutations(),
+            auths: calls.auths(),
+            by_route: calls.by_route(),
+        }
+    }
+
+    /// As JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "total": self.total,
+            "polls": self.polls,
+            "reads": self.reads,
+            "mutations": self.mutations,
+            "auths": self.auths,
+            "by_route": self.by_route,
+        })
+    }
+}
+
+/// Prints a table: a header row and rows, columns padded.
+pub fn print_table(title: &str, header: &[&str], rows: &[Vec<String>]) {
+    println!("\n{title}");
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.len());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:<w$}", c, w = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        println!("| {} |", padded.join(" | "));
+    };
+    line(header.to_vec());
+    println!(
+        "|{}|",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Prints the machine-readable result: one line `BENCH_JSON {...}`.
+pub fn print_json(value: &serde_json::Value) {
+    println!("BENCH_JSON {value}");
+}
+
+/// Simulated seconds of a real duration.
+pub fn sim_secs(real: Duration, scale: f64) -> f64 {
+    real.as_secs_f64() / scale
+}
+
+/// Rounds to one decimal for tables.
+pub fn f1(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// This process's peak resident set (VmHWM) in KiB, from /proc.
+pub fn peak_rss_kib(pid: Option<u32>) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// This process's current resident set (VmRSS) in KiB, from /proc.
+pub fn rss_kib(pid: Option<u32>) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+fn proc_status_kib(pid: Option<u32>, key: &str) -> Option<u64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// CPU time (user + system) a process used, from /proc/<pid>/stat (clock ticks → seconds).
+pub fn cpu_secs(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    let ticks = clock_ticks();
+    Some((utime + stime) / ticks)
+}
+
+/// `getconf CLK_TCK` (100 on Linux almost everywhere).
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// `nproc`, `uname -m` and the kernel, for the record.
+pub fn machine() -> serde_json::Value {
+    let run = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "nproc": run("nproc", &[]),
+        "arch": run("uname", &["-m"]),
+        "kernel": run("uname", &["-r"]),
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}
