@@ -101,3 +101,22 @@ async fn apply_plan_gc_remove_through_the_command_line() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("/nonexistent.json"), "{stderr}");
 }
+
+#[test]
+fn request_fixtures_load_and_carry_the_library_hash() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/requests");
+    for name in ["api-server-external", "api-server-internal"] {
+        let path = dir.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let request = octavia_integrator::relation::v1::Request::parse(&text)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.describe()));
+        assert_eq!(request.name, name);
+        assert_eq!(
+            request.sent_hash.as_deref(),
+            Some(request.compute_sent_hash().as_str()),
+            "{}",
+            path.display()
+        );
+        assert_eq!(request.public, name.ends_with("external"));
+    }
+}
