@@ -142,11 +142,13 @@ async fn forget(State(daemon): State<Arc<Daemon>>, Json(call): Json<ForgetCall>)
 
 async fn retain(State(daemon): State<Arc<Daemon>>, Json(call): Json<RetainCall>) -> Response {
     let current: BTreeSet<_> = call.keys.into_iter().collect();
-    match daemon.engine.retain(call.interface.into(), &current).await {
+    let interface = call.interface.into();
+    match daemon.engine.retain(interface, &current).await {
         Ok(removed) => {
             for key in &removed {
                 daemon.enqueue(key.clone());
             }
+            daemon.retained(interface).await;
             Json(Forgotten { removed }).into_response()
         }
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

@@ -18,7 +18,7 @@ use super::routes;
 use super::shutdown::Shutdown;
 use crate::config::Settings;
 use crate::reconcile::{self, Reconciler};
-use crate::relation::answer::RequestKey;
+use crate::relation::answer::{Interface, RequestKey};
 use crate::store::{Store, StoreError};
 
 /// Tunables of [`run_with`] (defaults fit production; tests scale them down).
@@ -67,6 +67,10 @@ pub(crate) struct Daemon {
     pub(crate) queue: WorkQueue<RequestKey>,
     pub(crate) leader: watch::Sender<bool>,
     deep: StdMutex<HashSet<RequestKey>>,
+    /// Interfaces whose complete request set a hook has sent since this daemon last became
+    /// the leader. Garbage is collected only when both are known: a new leader's store may be
+    /// stale until its first hooks run, and must not be taken as "nothing is wanted".
+    fresh: StdMutex<HashSet<Interface>>,
     settings: StdMutex<Settings>,
     options: Options,
     pub(crate) stop: Shutdown,
@@ -132,6 +136,12 @@ where
     let metrics = Arc::new(Metrics::new());
     let store = Store::open(&settings.daemon.state_file)?;
     let leader = store.leader().unwrap_or(settings.daemon.leader);
+    // A store last written by a leader (or by a daemon never told otherwise) is current.
+    let fresh: HashSet<Interface> = if store.leader() != Some(false) {
+        [Interface::LoadBalancer, Interface::PublicAddress].into()
+    } else {
+        HashSet::new()
+    };
     let metrics_listener = match settings.daemon.metrics_address {
         Some(address) => Some(http::bind_metrics(address).await?),
         None => None,
@@ -147,6 +157,7 @@ where
         queue: WorkQueue::new(),
         leader: leader_tx,
         deep: StdMutex::new(HashSet::new()),
+        fresh: StdMutex::new(fresh),
         settings: StdMutex::new(settings),
         options,
         stop: stop.clone(),
@@ -201,8 +212,10 @@ impl Daemon {
         *self.leader.borrow()
     }
 
-    /// Changes leadership: persists it; on gaining it, re-reads every request (adopting what
-    /// exists by tags) and collects garbage; on losing it, in-flight reconciles are abandoned.
+    /// Changes leadership: persists it. On gaining it, the store is not trusted until the
+    /// hooks have sent the complete request sets ([`Daemon::retained`]); then every request
+    /// is re-read (adopting what exists by tags) and garbage collected. On losing it,
+    /// in-flight reconciles are abandoned and nothing more is done.
     pub(crate) async fn set_leader(self: &Arc<Self>, leader: bool) -> Result<(), StoreError> {
         self.engine.store_leader(leader).await?;
         let was = self.leader.send_replace(leader);
@@ -210,9 +223,7 @@ impl Daemon {
         if was != leader {
             tracing::info!(leader, "leadership changed");
             if leader {
-                self.enqueue_all(false).await;
-                let me = self.clone();
-                tokio::spawn(async move { me.collect_garbage().await });
+                lock(&self.fresh).clear();
             }
         }
         Ok(())
@@ -235,8 +246,31 @@ impl Daemon {
         }
     }
 
+    /// A hook sent every current request of `interface`. The first one since gaining
+    /// leadership re-reads every request; once both interfaces are known, garbage is
+    /// collected.
+    pub(crate) async fn retained(self: &Arc<Self>, interface: Interface) {
+        let (first, complete) = {
+            let mut fresh = lock(&self.fresh);
+            let first = fresh.is_empty();
+            let added = fresh.insert(interface);
+            (first && added, added && fresh.len() == 2)
+        };
+        if first {
+            self.enqueue_all(false).await;
+        }
+        if complete {
+            let me = self.clone();
+            tokio::spawn(async move { me.collect_garbage().await });
+        }
+    }
+
     async fn collect_garbage(&self) {
         if !self.is_leader() {
+            return;
+        }
+        if lock(&self.fresh).len() < 2 {
+            tracing::debug!("garbage collection waits for the hooks to send every request");
             return;
         }
         if let Err(e) = self.engine.collect_garbage().await {
