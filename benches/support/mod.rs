@@ -395,3 +395,211 @@ pub fn machine() -> serde_json::Value {
         "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
     })
 }
+
+/// A running `octavia-integrator serve` (the real binary) with its own settings, socket and
+/// store in a temporary folder.
+pub struct DaemonProcess {
+    child: std::process::Child,
+    /// The temporary folder (settings, socket, store, log).
+    pub dir: tempfile::TempDir,
+    /// The settings file.
+    pub settings: std::path::PathBuf,
+    /// The unix socket.
+    pub socket: std::path::PathBuf,
+}
+
+impl DaemonProcess {
+    /// Writes settings for `sim` (password credentials, security groups as `manage_sg`) and
+    /// starts `serve --workers workers`, logging at `warn`; waits until its socket answers.
+    pub async fn start(sim: &SimHandle, workers: usize, manage_sg: bool) -> DaemonProcess {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let c = sim.credentials();
+        let socket = dir.path().join("d.sock");
+        let state = dir.path().join("state.json");
+        let text = format!(
+            "cluster_id = \"bench\"\n\n[cloud]\nauth_url = \"{auth}\"\nusername = \"{user}\"\n\
+             user_domain_name = \"{domain}\"\npassword = \"{password}\"\nproject_name = \"{project}\"\n\
+             project_domain_name = \"{domain}\"\n\n[load_balancer]\nvip_subnet = \"{vip}\"\n\
+             floating_network = \"public\"\nmanage_security_groups = {manage_sg}\n\n\
+             [daemon]\nsocket = {socket:?}\nstate_file = {state:?}\nmetrics_address = \"off\"\n",
+            auth = c.auth_url,
+            user = c.username,
+            domain = c.domain_name,
+            password = c.password,
+            project = c.project_name,
+            vip = sim.seed_ids().vip_subnet_id,
+            socket = socket.display().to_string(),
+            state = state.display().to_string(),
+        );
+        let settings = dir.path().join("settings.toml");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&settings)
+            .expect("settings file");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write settings");
+        let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log file");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
+            .arg("--config")
+            .arg(&settings)
+            .arg("serve")
+            .arg("--workers")
+            .arg(workers.to_string())
+            .env("OCTAVIA_INTEGRATOR_LOG", "warn")
+            .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::from(log))
+            .spawn()
+            .expect("spawn octavia-integrator serve");
+        let d = DaemonProcess {
+            child,
+            dir,
+            settings,
+            socket,
+        };
+        for _ in 0..3000 {
+            if d.health().await.is_some() {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "the daemon never answered; its log:\n{}",
+            std::fs::read_to_string(d.dir.path().join("daemon.log")).unwrap_or_default()
+        );
+    }
+
+    /// Its pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A client for its socket.
+    pub fn client(&self) -> octavia_integrator::daemon::DaemonClient {
+        octavia_integrator::daemon::DaemonClient::new(&self.socket)
+            .with_timeout(Duration::from_secs(60))
+    }
+
+    /// `/v1/health`, or `None` when it does not answer.
+    pub async fn health(&self) -> Option<octavia_integrator::daemon::api::Health> {
+        self.client()
+            .get(octavia_integrator::daemon::api::HEALTH)
+            .await
+            .ok()
+    }
+
+    /// Waits until nothing is queued or running (polled every 20 ms).
+    pub async fn idle(&self) {
+        loop {
+            if let Some(h) = self.health().await {
+                if h.queued == 0 && h.running == 0 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops it with SIGTERM and waits.
+    pub fn stop(mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DaemonProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One `lb-consumers` relation (id 1, app `app`) carrying `requests`.
+pub fn hook_input(
+    app: &str,
+    requests: &[Request],
+    local: Option<BTreeMap<String, String>>,
+) -> octavia_integrator::relation::HookInput {
+    let mut app_data = BTreeMap::from([("version".to_string(), "1".to_string())]);
+    for r in requests {
+        app_data.insert(format!("request_{}", r.name), r.canonical_json());
+    }
+    octavia_integrator::relation::HookInput {
+        relations: vec![octavia_integrator::relation::databag::RelationInput {
+            id: 1,
+            app: app.to_string(),
+            app_data,
+            units: BTreeMap::new(),
+            local_app_data: local,
+        }],
+    }
+}
+
+/// Runs the `lb-consumers` hook against the daemon (the library path the CLI takes); returns
+/// how many of its responses carry an address.
+pub async fn hook_answered(
+    client: octavia_integrator::daemon::DaemonClient,
+    input: &octavia_integrator::relation::HookInput,
+) -> usize {
+    let answerer = octavia_integrator::daemon::DaemonAnswerer::new(
+        client,
+        octavia_integrator::relation::Interface::LoadBalancer,
+    );
+    let result = octavia_integrator::relation::hook::lb_consumers(input, &answerer).await;
+    result
+        .output
+        .relations
+        .iter()
+        .flat_map(|r| r.set.iter())
+        .filter(|(k, _)| k.starts_with("response_"))
+        .filter(|(_, v)| {
+            octavia_integrator::relation::Response::parse(v)
+                .ok()
+                .is_some_and(|r| r.address().is_some())
+        })
+        .count()
+}
+
+/// Free addresses left in the VIP subnet's allocation pool (how many load balancers fit).
+pub fn vip_capacity(sim: &SimHandle) -> usize {
+    let snap = sim.snapshot();
+    let subnet_id = sim.seed_ids().vip_subnet_id;
+    let Some(subnet) = snap
+        .subnets
+        .iter()
+        .find(|s| s["id"].as_str() == Some(&subnet_id))
+    else {
+        return 0;
+    };
+    let to_u32 = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<std::net::Ipv4Addr>().ok())
+            .map(u32::from)
+    };
+    let mut size = 0usize;
+    for pool in subnet["allocation_pools"].as_array().into_iter().flatten() {
+        if let (Some(a), Some(b)) = (to_u32(&pool["start"]), to_u32(&pool["end"])) {
+            size += (b.saturating_sub(a) + 1) as usize;
+        }
+    }
+    let used = snap
+        .ports
+        .iter()
+        .filter(|p| {
+            p["fixed_ips"].as_array().is_some_and(|ips| {
+                ips.iter()
+                    .any(|ip| ip["subnet_id"].as_str() == Some(&subnet_id))
+            })
+        })
+        .count();
+    size.saturating_sub(used)
+}

@@ -1,0 +1,199 @@
+//! Scale benchmark (issue 7): many requests through one daemon — the real `serve` binary — on
+//! the simulated cloud (amphora-like delays, scaled by `OI_BENCH_SCALE_SIM`, default 0.001:
+//! a 60 s boot takes 60 ms; the daemon polls on its production schedule, 1 s × 1.5 capped at
+//! 10 s, in real time).
+//!
+//! Two phases, each: submit the requests in one hook, run the hook until every one is
+//! answered (time to converge, API calls by kind, the daemon's peak RSS and CPU time); then a
+//! resync of everything, unchanged (API calls, mutations — must be 0 —, CPU time). The second
+//! phase doubles the number of load balancers, so the resync's growth per load balancer shows.
+//!
+//! `OI_BENCH_SCALE_N` (default 1000) asks for a size; the run is capped by the simulator's VIP
+//! subnet (every load balancer takes one VIP address) and says so.
+//!
+//! Run: `cargo bench --bench scale` (prints a table and one `BENCH_JSON` line).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::*;
+use tokio::time::Instant;
+
+/// Internal requests (no floating IP: the simulator's external pool is small), two members
+/// each, like an internal API address.
+fn requests(from: usize, to: usize) -> Vec<octavia_integrator::relation::Request> {
+    (from..to)
+        .map(|i| {
+            let mut r = request(&format!("lb-{i:04}"), 2, false);
+            r.sent_hash = None;
+            r.sealed()
+        })
+        .collect()
+}
+
+struct Phase {
+    n: usize,
+    converge: Duration,
+    converge_calls: CallSummary,
+    converge_cpu: f64,
+    peak_rss_kib: u64,
+    resync: Duration,
+    resync_calls: CallSummary,
+    resync_cpu: f64,
+}
+
+async fn converge(
+    d: &DaemonProcess,
+    sim: &openstack::sim::SimHandle,
+    all: &[octavia_integrator::relation::Request],
+) -> (Duration, CallSummary, f64) {
+    let input = hook_input("scale", all, None);
+    let before = sim.calls().total();
+    let cpu0 = cpu_secs(Some(d.pid())).unwrap_or_default();
+    let t0 = Instant::now();
+    loop {
+        let answered = hook_answered(d.client(), &input).await;
+        if answered == all.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let elapsed = t0.elapsed();
+    d.idle().await;
+    let cpu = cpu_secs(Some(d.pid())).unwrap_or_default() - cpu0;
+    (elapsed, CallSummary::of(&sim.calls().since(before)), cpu)
+}
+
+async fn resync(
+    d: &DaemonProcess,
+    sim: &openstack::sim::SimHandle,
+) -> (Duration, CallSummary, f64) {
+    d.idle().await;
+    let before = sim.calls().total();
+    let cpu0 = cpu_secs(Some(d.pid())).unwrap_or_default();
+    let t0 = Instant::now();
+    let _: octavia_integrator::daemon::api::Health = d
+        .client()
+        .post(octavia_integrator::daemon::api::RESYNC, &json!({}))
+        .await
+        .expect("resync accepted");
+    d.idle().await;
+    // Garbage collection runs in the background after the resync: let it finish.
+    let mut last = sim.calls().total();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = sim.calls().total();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let elapsed = t0.elapsed();
+    let cpu = cpu_secs(Some(d.pid())).unwrap_or_default() - cpu0;
+    (elapsed, CallSummary::of(&sim.calls().since(before)), cpu)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let scale = env_f64("OI_BENCH_SCALE_SIM", 0.001);
+    let wanted = env_sizes("OI_BENCH_SCALE_N", &[1000])[0];
+    let sim = start_sim(scale, 7).await;
+    let capacity = vip_capacity(&sim);
+    let n = wanted.min(capacity.saturating_sub(1)).max(2);
+    if n < wanted {
+        eprintln!(
+            "note: {wanted} load balancers asked, the simulator's VIP subnet holds {capacity}: \
+             running {n}"
+        );
+    }
+    let half = n / 2;
+    let d = DaemonProcess::start(&sim, 16, false).await;
+    let mut phases = Vec::new();
+    for size in [half, n] {
+        let all = requests(0, size);
+        let (converge_t, converge_calls, converge_cpu) = converge(&d, &sim, &all).await;
+        let peak = peak_rss_kib(Some(d.pid())).unwrap_or_default();
+        let (resync_t, resync_calls, resync_cpu) = resync(&d, &sim).await;
+        eprintln!(
+            "{size} LBs: converge calls {:?}\nresync calls {:?}",
+            converge_calls.by_route, resync_calls.by_route
+        );
+        phases.push(Phase {
+            n: size,
+            converge: converge_t,
+            converge_calls,
+            converge_cpu,
+            peak_rss_kib: peak,
+            resync: resync_t,
+            resync_calls,
+            resync_cpu,
+        });
+    }
+    d.stop();
+
+    let rows: Vec<Vec<String>> = phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.n.to_string(),
+                format!("{:.1}", p.converge.as_secs_f64()),
+                format!(
+                    "{} ({} polls, {} mut, {} auth)",
+                    p.converge_calls.total,
+                    p.converge_calls.polls,
+                    p.converge_calls.mutations,
+                    p.converge_calls.auths
+                ),
+                format!("{:.2}", p.converge_cpu),
+                format!("{:.1}", p.peak_rss_kib as f64 / 1024.0),
+                format!("{:.1}", p.resync.as_secs_f64()),
+                format!(
+                    "{} ({:.2}/LB)",
+                    p.resync_calls.total,
+                    p.resync_calls.total as f64 / p.n as f64
+                ),
+                p.resync_calls.mutations.to_string(),
+                format!("{:.2}", p.resync_cpu),
+            ]
+        })
+        .collect();
+    print_table(
+        &format!(
+            "Scale: load balancers through one daemon (real binary, production polling; \
+             simulated delays × {scale})"
+        ),
+        &[
+            "LBs (total)",
+            "converge s",
+            "converge calls",
+            "converge CPU s",
+            "peak RSS MiB",
+            "resync s",
+            "resync calls",
+            "resync mutations",
+            "resync CPU s",
+        ],
+        &rows,
+    );
+    print_json(&json!({
+        "bench": "scale",
+        "sim_scale": scale,
+        "asked": wanted,
+        "vip_capacity": capacity,
+        "machine": machine(),
+        "phases": phases.iter().map(|p| json!({
+            "load_balancers": p.n,
+            "converge_seconds": p.converge.as_secs_f64(),
+            "converge_calls": p.converge_calls.json(),
+            "converge_cpu_seconds": p.converge_cpu,
+            "peak_rss_kib": p.peak_rss_kib,
+            "resync_seconds": p.resync.as_secs_f64(),
+            "resync_calls": p.resync_calls.json(),
+            "resync_mutations": p.resync_calls.mutations,
+            "resync_cpu_seconds": p.resync_cpu,
+        })).collect::<Vec<_>>(),
+    }));
+    sim.shutdown().await;
+}
