@@ -253,10 +253,20 @@ async fn provider_without_fully_populated_create_answers_501_and_plain_create_wo
 async fn provisioning_delays_per_provider_and_latency_use_the_scale() {
     let sim = Sim::builder()
         .delay_scale(0.001)
+        .delays(
+            Provider::Ovn,
+            Delays {
+                create: 5.0,
+                update: 0.0,
+                delete: 0.0,
+                failover: 0.0,
+            },
+        )
         .build()
         .start()
         .await
         .expect("start");
+    assert_eq!(sim.faults().plan().delays[&Provider::Ovn].create, 5.0);
     sim.faults().delays(
         Provider::Amphora,
         Delays {

@@ -185,7 +185,14 @@ impl SimBuilder {
         self
     }
 
-    /// Faults in force from the start.
+    /// Provisioning delays for one provider (simulated seconds; default: amphora 90 s create,
+    /// OVN 3 s). Same as a `delays` entry in the fault plan.
+    pub fn delays(mut self, provider: Provider, delays: Delays) -> Self {
+        self.faults.delays.insert(provider, delays);
+        self
+    }
+
+    /// Faults in force from the start (replaces delays set before).
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.faults = plan;
         self
