@@ -183,6 +183,11 @@ async fn a_busy_load_balancer_is_waited_for_and_409_immutable_is_absorbed() {
         rec.apply(&k, &tcp_request("svc", &[(443, 6443)], &MEMBERS, true))
             .await,
     );
+    // Changes take 200 simulated seconds (0.1 s here): the out-of-band change below is
+    // still pending when we act.
+    let mut delays = Provider::Amphora.default_delays();
+    delays.update = 200.0;
+    sim.faults().delays(Provider::Amphora, delays);
     let other = session(&sim);
     let touch = |what: &'static str| UpdateLoadBalancer {
         description: Some(what.into()),

@@ -3,29 +3,25 @@
 //! trying again) and waits for ACTIVE after it, so the next change never races the last.
 
 use std::sync::Mutex;
-use std::time::Duration;
 
-use openstack::load_balancer::enums::MonitorType;
-use openstack::load_balancer::health_monitors::{self, CreateHealthMonitor, UpdateHealthMonitor};
-use openstack::load_balancer::listeners::{self, CreateListener, DefaultPool, UpdateListener};
-use openstack::load_balancer::load_balancers::{self, CreateLoadBalancer, UpdateLoadBalancer};
+use openstack::load_balancer::health_monitors::{self, UpdateHealthMonitor};
+use openstack::load_balancer::listeners::{self, UpdateListener};
+use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
 use openstack::load_balancer::members::{self, CreateMember};
-use openstack::load_balancer::pools::{
-    self, CreatePool, PoolParent, SessionPersistence, UpdatePool,
-};
-use openstack::load_balancer::HttpMethod;
+use openstack::load_balancer::pools::{self, PoolParent, UpdatePool};
 use openstack::network::floating_ips::{self, CreateFloatingIp, UpdateFloatingIp};
 use openstack::network::tags::{self, TaggedResource};
 use openstack::wait::{wait_until, Goal, WaitPolicy};
 use openstack::{Error, Session};
 use tokio::time::Instant;
 
+use super::bodies::{is_http, listener_body, member_body, monitor_body, persistence, pool_body};
 use super::cloud::lb_of;
 use super::observed::{ObservedFip, ObservedLb};
-use super::plan::{lb_tags, Step};
-use crate::spec::{
-    DesiredFloatingIp, DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool,
-};
+use super::plan::Step;
+use crate::spec::{DesiredFloatingIp, DesiredListener, DesiredMember, DesiredPool};
+
+pub use super::bodies::{create_body, scaled_policy};
 
 /// How many times a change refused as "immutable" is retried after waiting for ACTIVE.
 const IMMUTABLE_RETRIES: u32 = 3;
@@ -430,105 +426,11 @@ impl<'a> Exec<'a> {
     }
 }
 
-/// The create body: the whole graph (`full`) or the bare load balancer.
-pub fn create_body(d: &DesiredLb, full: bool) -> CreateLoadBalancer {
-    CreateLoadBalancer {
-        name: Some(d.name.clone()),
-        description: Some(d.description.clone()),
-        vip_subnet_id: Some(d.vip_subnet_id.clone()),
-        vip_address: d.vip_address.clone(),
-        provider: d.provider.clone(),
-        flavor_id: d.flavor_id.clone(),
-        availability_zone: d.availability_zone.clone(),
-        tags: lb_tags(d),
-        listeners: if full {
-            d.listeners
-                .iter()
-                .map(|l| {
-                    let mut body = listener_body(l);
-                    body.default_pool =
-                        Some(DefaultPool::Define(Box::new(pool_body(&l.pool, true))));
-                    body
-                })
-                .collect()
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
-    }
-}
-
-fn listener_body(l: &DesiredListener) -> CreateListener {
-    let mut body = CreateListener::new(l.protocol.clone(), l.port);
-    body.name = Some(l.name.clone());
-    body.allowed_cidrs = l.allowed_cidrs.clone().unwrap_or_default();
-    body.tags = l.tags.clone();
-    body
-}
-
-fn persistence(p: &DesiredPool) -> Option<SessionPersistence> {
-    p.persistence.as_ref().map(|kind| SessionPersistence {
-        kind: kind.clone(),
-        cookie_name: None,
-        persistence_timeout: None,
-        persistence_granularity: None,
-    })
-}
-
-fn pool_body(p: &DesiredPool, with_children: bool) -> CreatePool {
-    let mut body = CreatePool::new(p.protocol.clone(), p.algorithm.clone());
-    body.name = Some(p.name.clone());
-    body.session_persistence = persistence(p);
-    body.tags = p.tags.clone();
-    if with_children {
-        body.members = p.members.iter().map(member_body).collect();
-        body.healthmonitor = p.monitor.as_ref().map(monitor_body);
-    }
-    body
-}
-
-fn member_body(m: &DesiredMember) -> CreateMember {
-    let mut body = CreateMember::new(m.address.clone(), m.port);
-    body.name = Some(m.name.clone());
-    body.subnet_id = m.subnet_id.clone();
-    body.monitor_port = m.monitor_port;
-    body
-}
-
-fn is_http(kind: &MonitorType) -> bool {
-    matches!(kind, MonitorType::Http | MonitorType::Https)
-}
-
-fn monitor_body(m: &DesiredMonitor) -> CreateHealthMonitor {
-    let mut body =
-        CreateHealthMonitor::new(m.kind.clone(), m.delay, m.timeout, m.max_retries.into());
-    body.name = Some(m.name.clone());
-    body.max_retries_down = Some(m.max_retries_down.into());
-    body.tags = m.tags.clone();
-    if is_http(&m.kind) {
-        body.http_method = Some(HttpMethod::Get);
-        body.url_path = m.url_path.clone();
-        body.expected_codes = m.expected_codes.clone();
-    }
-    body
-}
-
 async fn ignore_missing(
     call: impl std::future::Future<Output = Result<(), Error>>,
 ) -> Result<(), Error> {
     match call.await {
         Err(e) if e.is_not_found() => Ok(()),
         other => other,
-    }
-}
-
-/// The poll timing for tests and for callers that scale the simulated cloud's delays.
-pub fn scaled_policy(scale: f64, budget: Duration) -> WaitPolicy {
-    let base = WaitPolicy::default();
-    WaitPolicy {
-        initial: base.initial.mul_f64(scale),
-        cap: base.cap.mul_f64(scale),
-        budget,
-        ..base
     }
 }

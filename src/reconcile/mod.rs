@@ -26,6 +26,7 @@
 //!   them all).
 
 pub mod act;
+mod bodies;
 pub mod cloud;
 pub mod connect;
 mod flow;
@@ -36,6 +37,7 @@ pub mod plan;
 mod remove;
 pub mod repair;
 pub mod security;
+pub mod step;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
