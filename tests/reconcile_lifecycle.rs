@@ -251,6 +251,9 @@ async fn repairs_are_bounded() {
         }
     }
     assert!(gave_up, "repairs stop after the configured attempts");
+    if let Some(status) = rec.status(&k).await.unwrap() {
+        assert_eq!(status.repair_attempts, 4, "visible in status: {status:?}");
+    }
     assert!(
         sim.snapshot().load_balancers.len() <= 1,
         "never more than one at a time"
@@ -322,6 +325,7 @@ async fn status_reports_the_load_balancer() {
     assert_eq!(s.floating_ip, r.floating_ip);
     assert_eq!(s.provisioning_status, "ACTIVE");
     assert_eq!(s.members_total, 3);
+    assert_eq!(s.repair_attempts, 0);
 }
 
 /// Waits (bounded, by polling the simulator's state, not the clock) until the load balancer

@@ -55,6 +55,8 @@ pub struct LbStatus {
     pub members_up: usize,
     /// Members, over all pools.
     pub members_total: usize,
+    /// Repair attempts made on it by this process since it was last ready (0 normally).
+    pub repair_attempts: u32,
 }
 
 impl Reconciler {
@@ -275,6 +277,13 @@ impl Reconciler {
             operating_status: lb.operating,
             members_up: up,
             members_total: total,
+            repair_attempts: self
+                .repairs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .map(|m| m.attempts)
+                .unwrap_or(0),
         }))
     }
 }
