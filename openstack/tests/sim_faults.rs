@@ -116,7 +116,10 @@ async fn revoked_tokens_get_401_in_keystone_shape_and_new_login_works() {
         .await
         .expect("send");
     assert_eq!(r.status(), 401);
-    assert!(r.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        format!("Keystone uri=\"{}\"", sim.auth_url()).as_str()
+    );
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], 401);
     let again = login(&sim).await;

@@ -172,7 +172,7 @@ async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -
                 .map(str::to_string);
             if let Err(e) = shared.with(|w| w.authorize(token.as_deref())) {
                 record(e.status);
-                return e.into_response();
+                return with_keystone_uri(e.into_response(), &shared.base);
             }
         }
         req.extensions_mut().insert(Ctx {
@@ -180,7 +180,7 @@ async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -
             mount: mount.clone(),
         });
     }
-    let mut resp = next.run(req).await;
+    let mut resp = with_keystone_uri(next.run(req).await, &shared.base);
     record(resp.status().as_u16());
     let rid = shared.with(|w| w.ids_for_requests());
     if let Ok(v) = HeaderValue::from_str(&rid) {
@@ -197,6 +197,16 @@ impl World {
     fn ids_for_requests(&mut self) -> String {
         format!("req-{}", self.request_ids.uuid())
     }
+}
+
+/// A 401 names where to authenticate: `WWW-Authenticate: Keystone uri="<base>/v3"`.
+fn with_keystone_uri(mut resp: Response, base: &str) -> Response {
+    if resp.status() == StatusCode::UNAUTHORIZED {
+        if let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{base}/v3\"")) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    resp
 }
 
 fn dropped() -> Response {
