@@ -129,3 +129,58 @@ async fn an_abandoned_apply_is_adopted_by_the_next_one() {
     assert!(r.floating_ip.is_some());
     assert_one_of_each(&sim, "after abandoned applies");
 }
+
+#[tokio::test]
+async fn a_removal_after_a_crash_at_any_call_leaves_nothing_behind() {
+    let k = key("kubernetes-control-plane", "api-server-external");
+    let req = external_request(&MEMBERS);
+    let clean = start_sim(Provider::Amphora).await;
+    converge(&clean, &k, &req).await;
+    let total = clean.calls().total() as u32;
+    clean.shutdown().await;
+
+    for n in 0..total {
+        let context = format!("crash after {n} calls, then remove");
+        let sim = start_sim(Provider::Amphora).await;
+        sim.faults().cut_off_after(n, CutOffMode::DropAfterExecute);
+        let crashing = reconciler(&sim, site_with_groups(&sim));
+        let _ = crashing
+            .apply_within(&k, &req, Duration::from_millis(100))
+            .await;
+        drop(crashing);
+        sim.faults().clear();
+        let fresh = reconciler(&sim, site_with_groups(&sim));
+        fresh
+            .remove(&k)
+            .await
+            .unwrap_or_else(|e| panic!("{context}: {e}"));
+        let snap = sim.snapshot();
+        assert!(
+            snap.load_balancers.is_empty(),
+            "{context}: {:#?}",
+            snap.load_balancers
+        );
+        assert!(
+            snap.floating_ips.is_empty(),
+            "{context}: {:#?}",
+            snap.floating_ips
+        );
+        let groups: Vec<_> = snap
+            .security_groups
+            .iter()
+            .filter(|g| g["name"] != "default")
+            .collect();
+        assert!(groups.is_empty(), "{context}: {groups:#?}");
+        let default_sg = sim.seed_ids().default_security_group_id;
+        for p in &snap.ports {
+            if let Some(gs) = p["security_groups"].as_array() {
+                assert!(
+                    gs.iter().all(|g| g.as_str() == Some(default_sg.as_str())),
+                    "{context}: port {} keeps {gs:?}",
+                    p["id"]
+                );
+            }
+        }
+        sim.shutdown().await;
+    }
+}

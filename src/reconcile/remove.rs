@@ -89,6 +89,20 @@ impl Reconciler {
                     .push(format!("deleted floating IP {}", f.address)),
             }
         }
+        // A floating IP whose tagging was cut short is bound to our VIP with our description.
+        let ours = owner.floating_ip_description();
+        for port in lbs.iter().filter_map(|lb| lb.vip_port_id.as_deref()) {
+            for f in cloud::floating_ips_on_port(&self.session, port).await? {
+                if f.description == ours && f.tags.is_empty() {
+                    match floating_ips::delete(&self.session, &f.id).await {
+                        Err(e) if !e.is_not_found() => return Err(e),
+                        _ => exec
+                            .actions
+                            .push(format!("deleted floating IP {}", f.address)),
+                    }
+                }
+            }
+        }
         for lb in &lbs {
             self.delete_lb(&mut exec, &lb.id).await?;
             exec.actions
@@ -97,7 +111,16 @@ impl Reconciler {
         for id in &deleting {
             exec.wait_gone(id).await?;
         }
-        for g in cloud::security_groups(&self.session, &owner).await? {
+        let mut groups = cloud::security_groups(&self.session, &owner).await?;
+        groups.extend(
+            cloud::untagged_security_groups(
+                &self.session,
+                &owner.security_group_name(),
+                &owner.security_group_description(),
+            )
+            .await?,
+        );
+        for g in groups {
             self.delete_security_group(&g.id).await?;
             exec.actions
                 .push(format!("deleted security group {}", g.id));

@@ -198,7 +198,7 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
     let floating_ip = match (&site.floating_network_id, intent.public) {
         (Some(net), true) => Some(DesiredFloatingIp {
             network_id: net.clone(),
-            description: owner.description("Floating IP"),
+            description: owner.floating_ip_description(),
             tags: tags.clone(),
         }),
         _ => None,
@@ -281,8 +281,8 @@ fn security_group(
     }
     rules.sort();
     DesiredSecurityGroup {
-        name: owner.child_name("backends"),
-        description: owner.description("Security group opening the backends to the load balancer,"),
+        name: owner.security_group_name(),
+        description: owner.security_group_description(),
         tags: owner.tags(),
         rules,
         member_addresses: backends.iter().map(|b| b.to_string()).collect(),

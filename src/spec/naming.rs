@@ -118,6 +118,22 @@ impl Owner {
         bounded(&format!("{}-{}", self.stem(), suffix))
     }
 
+    /// The description of the request's floating IP (it also proves ownership of one whose
+    /// tagging was cut short).
+    pub fn floating_ip_description(&self) -> String {
+        self.description("Floating IP")
+    }
+
+    /// The name of the request's security group.
+    pub fn security_group_name(&self) -> String {
+        self.child_name("backends")
+    }
+
+    /// The description of the request's security group.
+    pub fn security_group_description(&self) -> String {
+        self.description("Security group opening the backends to the load balancer,")
+    }
+
     /// A description saying what a resource is for and who owns it (≤ 255 characters).
     pub fn description(&self, what: &str) -> String {
         bounded(&format!(
