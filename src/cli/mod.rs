@@ -5,6 +5,7 @@ pub mod context;
 pub mod demo;
 pub mod exit;
 pub mod gc;
+pub mod hooks;
 pub mod lb_consumers;
 pub mod leader;
 pub mod logging;

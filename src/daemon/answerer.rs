@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::OnceCell;
+
 use super::api::{self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RetainCall};
 use super::client::{ClientError, DaemonClient};
 use super::engine::Engine;
@@ -249,5 +251,58 @@ impl Answerer for HookAnswerer {
             HookAnswerer::Local(a) => a.retain(interface, current).await,
             HookAnswerer::NoCloud(a) => a.retain(interface, current).await,
         }
+    }
+}
+
+/// A [`HookAnswerer`] chosen on first use (inside the hook's own runtime, so every connection
+/// it opens lives in the runtime that uses it). If none can be had, every call fails with the
+/// reason.
+#[derive(Debug)]
+pub struct LazyAnswerer {
+    settings: Settings,
+    interface: Interface,
+    wait: Duration,
+    chosen: OnceCell<Result<HookAnswerer, AnswerError>>,
+}
+
+impl LazyAnswerer {
+    /// Picks the daemon or the in-process path on first use.
+    pub fn new(settings: Settings, interface: Interface, wait: Duration) -> Self {
+        LazyAnswerer {
+            settings,
+            interface,
+            wait,
+            chosen: OnceCell::new(),
+        }
+    }
+
+    async fn get(&self) -> Result<&HookAnswerer, AnswerError> {
+        self.chosen
+            .get_or_init(|| HookAnswerer::for_settings(&self.settings, self.interface, self.wait))
+            .await
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl Answerer for LazyAnswerer {
+    async fn answer(
+        &self,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Result<Option<Response>, AnswerError> {
+        self.get().await?.answer(key, request).await
+    }
+
+    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
+        self.get().await?.forget(key).await
+    }
+
+    async fn retain(
+        &self,
+        interface: Interface,
+        current: &BTreeSet<RequestKey>,
+    ) -> Result<(), AnswerError> {
+        self.get().await?.retain(interface, current).await
     }
 }
