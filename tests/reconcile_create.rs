@@ -133,6 +133,23 @@ async fn ovn_create_uses_source_ip_port_and_tcp_only() {
         1,
         "nothing built for a refused request"
     );
+    // A TCP check of another port than the backend's: OVN has no member monitor port.
+    let mut other_port = tcp_request("svc", &[(443, 6443)], &MEMBERS, false);
+    other_port.health_checks = vec![octavia_integrator::relation::v1::HealthCheck::new(
+        octavia_integrator::relation::v1::Protocol::Tcp,
+        10256,
+    )];
+    let other_port = other_port.sealed();
+    match rec.apply(&key("k8s", "svc"), &other_port).await {
+        Outcome::Failed { kind, failure, .. } => {
+            assert_eq!(kind, ErrorKind::Unsupported);
+            assert!(failure
+                .fields()
+                .keys()
+                .any(|f| f.as_str() == "health_checks"));
+        }
+        other => panic!("expected unsupported, got {other:?}"),
+    }
 }
 
 #[tokio::test]
