@@ -381,3 +381,23 @@ async fn two_load_balancers_with_one_requests_tags_are_an_explicit_error() {
         "nothing deleted on a guess"
     );
 }
+
+#[tokio::test]
+async fn a_load_balancer_in_error_is_removed() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let k = key("k8s", "svc");
+    let r = ready(
+        rec.apply(&k, &tcp_request("svc", &[(443, 6443)], &MEMBERS, true))
+            .await,
+    );
+    sim.faults().load_balancer_error(&r.load_balancer_id, false);
+    sim.faults().load_balancer_error(&r.load_balancer_id, true);
+    wait_for_status(&sim, &r.load_balancer_id, "ERROR").await;
+    rec.remove(&k)
+        .await
+        .expect("an ERROR load balancer is deletable");
+    assert!(sim.snapshot().load_balancers.is_empty());
+    assert!(sim.snapshot().floating_ips.is_empty());
+    assert!(ours(&sim).is_empty());
+}
