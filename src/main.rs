@@ -58,6 +58,9 @@ enum Command {
     /// Tell the daemon whether this unit is the Juju leader (only the leader acts on the cloud).
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Leader(cli::leader::Args),
+    /// Preflight the cloud: credentials, catalog, Octavia version and providers, subnets.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    CheckCloud(cli::check_cloud::Args),
     /// Run the whole thing on a simulated cloud: two requests, their load balancers, cleanup.
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Demo(cli::demo::Args),
@@ -83,6 +86,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => cli::serve::run(cli.config.as_deref(), args),
         Command::Status(args) => cli::status::run(cli.config.as_deref(), args),
         Command::Leader(args) => cli::leader::run(cli.config.as_deref(), args),
+        Command::CheckCloud(args) => cli::check_cloud::run(cli.config.as_deref(), args),
         Command::Demo(args) => cli::demo::run(args),
     }
 }

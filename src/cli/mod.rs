@@ -1,6 +1,7 @@
 //! The subcommands: one module each; `src/main.rs` only parses and dispatches.
 
 pub mod apply;
+pub mod check_cloud;
 pub mod context;
 pub mod demo;
 pub mod exit;

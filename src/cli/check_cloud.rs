@@ -1,0 +1,295 @@
+//! `octavia-integrator [--config PATH] check-cloud [--json]`: a preflight of the cloud the
+//! settings point at — credentials, catalog, Octavia version and providers, and the subnets
+//! and networks the load balancers need. Every failure says what to fix.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::context::{self, Failure};
+use super::exit;
+use crate::config::Settings;
+use crate::reconcile::connect::{resolve_site, ConnectError, TAGS_SINCE};
+use openstack::session::ServiceType;
+use openstack::Session;
+
+/// Arguments of `check-cloud`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One preflight check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub check: String,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found (or what failed).
+    pub detail: String,
+    /// What to do about a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn pass(check: &str, detail: impl Into<String>) -> Check {
+        Check {
+            check: check.into(),
+            ok: true,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    fn fail(check: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            check: check.into(),
+            ok: false,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// Runs `check-cloud`: exit 0 when every check passes, 1 when one fails.
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    let settings = match context::load_settings(config) {
+        Ok(s) => s,
+        Err(failure) => return failure.report(),
+    };
+    let rt = match context::current_thread() {
+        Ok(rt) => rt,
+        Err(failure) => return failure.report(),
+    };
+    let checks = rt.block_on(checks(&settings));
+    if args.json {
+        match serde_json::to_string_pretty(&checks) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return Failure::new(exit::FAILURE, e).report(),
+        }
+    } else {
+        print!("{}", render(&checks));
+    }
+    if checks.iter().all(|c| c.ok) {
+        ExitCode::from(exit::OK)
+    } else {
+        ExitCode::from(exit::FAILURE)
+    }
+}
+
+/// Every check, in order; later checks are skipped (not run) once one they depend on failed.
+pub async fn checks(settings: &Settings) -> Vec<Check> {
+    let mut out = vec![Check::pass(
+        "settings",
+        match &settings.path {
+            Some(p) => format!("{} loaded", p.display()),
+            None => "loaded".to_string(),
+        },
+    )];
+    let session = match settings
+        .session_config()
+        .map_err(|e| e.to_string())
+        .and_then(|c| Session::new(c).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(Check::fail(
+                "credentials",
+                e,
+                "fix the [cloud] settings named above",
+            ));
+            return out;
+        }
+    };
+
+    match session.project_id().await {
+        Ok(project) => out.push(Check::pass(
+            "credentials",
+            format!("Keystone issued a token for project {project}"),
+        )),
+        Err(e) => {
+            let fix = if e.is_unauthorized() {
+                "Keystone refused the credentials: check the user (or application credential), its \
+                 domain and the password/secret in [cloud]; `openstack token issue` with the same \
+                 values must work"
+            } else if e.status() == Some(403) {
+                "the user has no role on the project: check project_name/project_id and the \
+                 project's domain, or ask an admin for the `member` and `load-balancer_member` roles"
+            } else {
+                "Keystone could not be reached: check auth_url, the network path, HTTPS_PROXY / \
+                 NO_PROXY and the CA bundle (or `insecure` for a test cloud)"
+            };
+            out.push(Check::fail("credentials", e.to_string(), fix));
+            return out;
+        }
+    }
+
+    let mut catalog_ok = true;
+    for (service, name) in [
+        (
+            ServiceType::LoadBalancer,
+            "catalog: load-balancer (Octavia)",
+        ),
+        (ServiceType::Network, "catalog: network (Neutron)"),
+    ] {
+        match session.endpoint(service).await {
+            Ok(url) => out.push(Check::pass(name, url.to_string())),
+            Err(e) => {
+                catalog_ok = false;
+                out.push(Check::fail(
+                    name,
+                    e.to_string(),
+                    format!(
+                        "the service catalog has no `{}` endpoint for this region and interface: \
+                         check `region` and `interface` in [cloud] (`openstack catalog list` shows \
+                         what exists), or set the endpoint override",
+                        service.catalog_type()
+                    ),
+                ));
+            }
+        }
+    }
+    if !catalog_ok {
+        return out;
+    }
+
+    match session.octavia_version().await {
+        Ok(v) if v.at_least(TAGS_SINCE.0, TAGS_SINCE.1) => {
+            out.push(Check::pass("Octavia API version", v.to_string()))
+        }
+        Ok(v) => out.push(Check::fail(
+            "Octavia API version",
+            format!("{v} is older than v{}.{}", TAGS_SINCE.0, TAGS_SINCE.1),
+            "load balancers must carry tags so they can be found again after a crash: upgrade \
+             Octavia to Stein (API v2.5) or later",
+        )),
+        Err(e) => out.push(Check::fail(
+            "Octavia API version",
+            e.to_string(),
+            "the load-balancer endpoint does not answer version discovery (GET /): check the \
+             endpoint URL in the catalog and that Octavia's API is up",
+        )),
+    }
+
+    let wanted = settings.load_balancer.provider.clone();
+    match openstack::load_balancer::providers::list(&session).await {
+        Ok(providers) => {
+            let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+            if wanted.is_empty() || names.contains(&wanted.as_str()) {
+                out.push(Check::pass(
+                    "Octavia providers",
+                    format!("{} (using {})", names.join(", "), display(&wanted)),
+                ));
+            } else {
+                out.push(Check::fail(
+                    "Octavia providers",
+                    format!(
+                        "`{wanted}` is not enabled; the cloud offers {}",
+                        names.join(", ")
+                    ),
+                    "set `[load_balancer] provider` to one of the providers the cloud offers",
+                ));
+            }
+        }
+        Err(e) => out.push(Check::fail(
+            "Octavia providers",
+            e.to_string(),
+            if e.status() == Some(403) {
+                "the user may not list providers: give it the `load-balancer_member` role"
+            } else {
+                "Octavia did not list its providers; check that its API is healthy"
+            },
+        )),
+    }
+
+    match resolve_site(&session, &settings.cluster_id, &settings.load_balancer).await {
+        Ok(site) => {
+            out.push(Check::pass("VIP subnet", site.vip_subnet_id.clone()));
+            if site.member_subnet_id != site.vip_subnet_id {
+                out.push(Check::pass(
+                    "member subnet",
+                    format!(
+                        "{} ({})",
+                        site.member_subnet_id,
+                        site.member_subnet_cidr.as_deref().unwrap_or("CIDR unknown")
+                    ),
+                ));
+            }
+            out.push(Check::pass(
+                "floating network",
+                match &site.floating_network_id {
+                    Some(id) => format!("{id} (public requests get a floating IP)"),
+                    None => "not set: public requests are answered with the VIP".to_string(),
+                },
+            ));
+        }
+        Err(e) => {
+            let check = match &e {
+                ConnectError::Setting { setting, .. } | ConnectError::Cloud { setting, .. } => {
+                    match *setting {
+                        "floating_network" => "floating network",
+                        "member_subnet" => "member subnet",
+                        _ => "VIP subnet",
+                    }
+                }
+                ConnectError::Unsupported(_) => "cloud features",
+            };
+            out.push(Check::fail(
+                check,
+                e.to_string(),
+                "name an existing subnet/network (name or id) in [load_balancer]; \
+                 `openstack subnet list` and `openstack network list --external` show them",
+            ));
+        }
+    }
+    out
+}
+
+fn display(provider: &str) -> &str {
+    if provider.is_empty() {
+        "the cloud's default"
+    } else {
+        provider
+    }
+}
+
+/// The checks as text: one line each, failures followed by their fix.
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for c in checks {
+        let mark = if c.ok { "ok  " } else { "FAIL" };
+        out.push_str(&format!("{mark}  {:<32} {}\n", c.check, c.detail));
+        if let Some(fix) = &c.fix {
+            out.push_str(&format!("      fix: {fix}\n"));
+        }
+    }
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if failed == 0 {
+        out.push_str("all checks passed\n");
+    } else {
+        out.push_str(&format!("{failed} check(s) failed\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_show_their_fix() {
+        let text = render(&[
+            Check::pass("credentials", "token"),
+            Check::fail("VIP subnet", "no subnet `x`", "name an existing subnet"),
+        ]);
+        assert!(text.contains("ok    credentials"));
+        assert!(text.contains("FAIL  VIP subnet"));
+        assert!(text.contains("fix: name an existing subnet"));
+        assert!(text.ends_with("1 check(s) failed\n"));
+    }
+}

@@ -1,0 +1,202 @@
+//! The operator commands through the real binary: `serve` (signals, JSON logs), `status`,
+//! `leader`, `check-cloud`, and `--help` with exit codes on every subcommand.
+
+mod common;
+mod daemon_support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use daemon_support::*;
+use octavia_integrator::daemon::api::StatusReport;
+use openstack::sim::Provider;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_octavia-integrator");
+
+fn cli(config: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--config")
+        .arg(config)
+        .env_remove("OCTAVIA_INTEGRATOR_LOG")
+        .stdin(Stdio::null());
+    c
+}
+
+#[tokio::test]
+async fn every_subcommand_has_help_with_exit_codes() {
+    for sub in [
+        "serve",
+        "status",
+        "leader",
+        "check-cloud",
+        "demo",
+        "lb-consumers",
+        "public-address",
+        "apply",
+        "remove",
+        "plan",
+        "gc",
+        "sim",
+    ] {
+        let out = Command::new(BIN)
+            .args([sub, "--help"])
+            .output()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{sub} --help failed");
+        assert!(
+            text.contains("Exit codes:"),
+            "{sub} --help has no exit codes:\n{text}"
+        );
+    }
+    let out = Command::new(BIN).arg("--help").output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4  the daemon"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_json_and_stops_cleanly_on_sigterm() {
+    let sim = common::start_sim(Provider::Ovn).await;
+    let dir = tempdir();
+    settings_in(&sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    let socket = dir.path().join("d.sock");
+    let mut child = cli(&config)
+        .args(["--log-format", "json", "serve"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("a log line");
+    let event: Value = serde_json::from_str(&first).expect("JSON log lines");
+    assert_eq!(event["level"], "INFO", "{event}");
+    assert_eq!(event["message"], "daemon started", "{event}");
+    assert!(socket.exists());
+
+    // status and leader through the binary, talking to the daemon.
+    let out = cli(&config)
+        .args(["status", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: StatusReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report.leader && report.requests.is_empty());
+    let out = cli(&config)
+        .args(["leader", "false"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&config).args(["status"]).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no requests"));
+    let out = cli(&config)
+        .args(["status", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let report: StatusReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!report.leader);
+
+    // SIGTERM (to our own child, by pid): exit 0, socket removed.
+    let pid = child.id().unwrap().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the daemon stops")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!socket.exists(), "the socket is removed on shutdown");
+    while let Ok(Some(line)) = lines.next_line().await {
+        let _: Value = serde_json::from_str(&line).expect("every log line is JSON");
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_cloud_passes_and_explains_failures() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    settings_in(&sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    let out = cli(&config).args(["check-cloud"]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for check in [
+        "credentials",
+        "catalog: load-balancer",
+        "catalog: network",
+        "Octavia API version",
+        "Octavia providers",
+        "VIP subnet",
+        "floating network",
+    ] {
+        assert!(text.contains(check), "{check} missing:\n{text}");
+    }
+    assert!(text.contains("all checks passed"));
+
+    // A VIP subnet that does not exist: exit 1, the failing check named, with a fix.
+    let good = std::fs::read_to_string(&config).unwrap();
+    let vip = sim.seed_ids().vip_subnet_id;
+    std::fs::write(&config, good.replace(&vip, "no-such-subnet")).unwrap();
+    let out = cli(&config)
+        .args(["check-cloud", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let checks: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] == false).collect();
+    assert_eq!(failed.len(), 1, "{checks:?}");
+    assert_eq!(failed[0]["check"], "VIP subnet");
+    assert!(failed[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no-such-subnet"));
+    assert!(failed[0]["fix"].as_str().is_some());
+
+    // Wrong password: the credentials check fails and says what to check.
+    std::fs::write(
+        &config,
+        good.replace(
+            &format!("password = \"{}\"", sim.credentials().password),
+            "password = \"nope\"",
+        ),
+    )
+    .unwrap();
+    let out = cli(&config).args(["check-cloud"]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL  credentials"), "{text}");
+    assert!(
+        text.contains("fix: Keystone refused the credentials"),
+        "{text}"
+    );
+
+    // No settings at all: exit 3 with the fix.
+    let out = Command::new(BIN)
+        .arg("check-cloud")
+        .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+    sim.shutdown().await;
+}
