@@ -328,8 +328,8 @@ async fn status_reports_the_load_balancer() {
     assert_eq!(s.repair_attempts, 0);
 }
 
-/// Waits (bounded, by polling the simulator's state, not the clock) until the load balancer
-/// shows `status`.
+/// Waits (bounded, by looking at the simulator's state: a one-shot ERROR applies at the next
+/// look) until the load balancer shows `status`.
 async fn wait_for_status(sim: &SimHandle, id: &str, status: &str) {
     for _ in 0..2000 {
         let snap = sim.snapshot();
@@ -341,7 +341,6 @@ async fn wait_for_status(sim: &SimHandle, id: &str, status: &str) {
             return;
         }
         tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     panic!("load balancer {id} never showed {status}");
 }
