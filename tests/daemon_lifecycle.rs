@@ -256,3 +256,66 @@ async fn reload_applies_a_new_notify_command_and_keeps_bad_settings_out() {
     d.stop().await.unwrap();
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_daemon_with_an_empty_store_collects_garbage_only_after_the_hooks_ran() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let first_dir = tempdir();
+    let first = TestDaemon::start(settings_in(&sim, first_dir.path(), ""), options());
+    let local = until_both_answered(&first).await;
+    first.idle().await;
+    first.stop().await.unwrap();
+    let external_id = |sim: &openstack::sim::SimHandle| {
+        live_lbs(sim)
+            .into_iter()
+            .find(|lb| {
+                lb["name"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("api-server-external")
+            })
+            .map(|lb| lb["id"].as_str().unwrap().to_string())
+    };
+    let before = external_id(&sim).expect("the external load balancer");
+
+    // A new unit: empty store, same cluster. Resyncing must not read "no requests" as
+    // "delete everything".
+    let dir = tempdir();
+    let d = TestDaemon::start(settings_in(&sim, dir.path(), ""), options());
+    eventually("the cloud connection", || async {
+        d.health().await.connected
+    })
+    .await;
+    d.resync().await;
+    d.idle().await;
+    assert_eq!(
+        live_lbs(&sim).len(),
+        2,
+        "a stale store was garbage collected"
+    );
+
+    // Its hooks run: lb-consumers now only carries the external request; public-address has
+    // no relations. Both sets are known, so the internal load balancer is garbage.
+    d.hook(&HookInput {
+        relations: vec![scenario::relation(
+            scenario::EXTERNAL_RELATION,
+            &[scenario::external_request()],
+            None,
+        )],
+    })
+    .await;
+    let legacy = hook::public_address(&HookInput::default(), &d.legacy_answerer(), 443).await;
+    assert!(legacy.problems.is_empty(), "{:?}", legacy.problems);
+    eventually("the orphaned internal load balancer to go", || async {
+        live_lbs(&sim).len() == 1
+    })
+    .await;
+    assert_eq!(
+        external_id(&sim),
+        Some(before),
+        "the wanted load balancer was never deleted"
+    );
+    let _ = local;
+    d.stop().await.unwrap();
+    sim.shutdown().await;
+}

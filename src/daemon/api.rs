@@ -30,6 +30,9 @@ pub struct Health {
     pub version: String,
     /// Whether it acts on the cloud (Juju leader).
     pub leader: bool,
+    /// Whether it is connected to the cloud (credentials accepted, settings resolved).
+    #[serde(default)]
+    pub connected: bool,
     /// Requests waiting for a reconcile.
     pub queued: usize,
     /// Reconciles running now.

@@ -49,17 +49,18 @@ fn refuse(status: StatusCode, error: impl Into<String>) -> Response {
         .into_response()
 }
 
-fn health_of(daemon: &Daemon) -> Health {
+async fn health_of(daemon: &Daemon) -> Health {
     Health {
         version: env!("CARGO_PKG_VERSION").to_string(),
         leader: daemon.is_leader(),
+        connected: daemon.engine.cloud().await.is_some(),
         queued: daemon.queue.waiting(),
         running: daemon.queue.running(),
     }
 }
 
 async fn health(State(daemon): State<Arc<Daemon>>) -> Json<Health> {
-    Json(health_of(&daemon))
+    Json(health_of(&daemon).await)
 }
 
 async fn status(State(daemon): State<Arc<Daemon>>) -> Json<StatusReport> {
@@ -68,14 +69,14 @@ async fn status(State(daemon): State<Arc<Daemon>>) -> Json<StatusReport> {
 
 async fn leader(State(daemon): State<Arc<Daemon>>, Json(change): Json<LeaderChange>) -> Response {
     match daemon.set_leader(change.leader).await {
-        Ok(()) => Json(health_of(&daemon)).into_response(),
+        Ok(()) => Json(health_of(&daemon).await).into_response(),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 
 async fn reload(State(daemon): State<Arc<Daemon>>) -> Response {
     match daemon.reload().await {
-        Ok(()) => Json(health_of(&daemon)).into_response(),
+        Ok(()) => Json(health_of(&daemon).await).into_response(),
         Err(e) => refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("settings not reloaded (the old ones stay in force): {e}"),
@@ -91,7 +92,7 @@ async fn resync(State(daemon): State<Arc<Daemon>>) -> Response {
         );
     }
     daemon.resync_now().await;
-    Json(health_of(&daemon)).into_response()
+    Json(health_of(&daemon).await).into_response()
 }
 
 async fn answer(State(daemon): State<Arc<Daemon>>, Json(call): Json<AnswerCall>) -> Response {

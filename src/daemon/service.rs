@@ -136,8 +136,10 @@ where
     let metrics = Arc::new(Metrics::new());
     let store = Store::open(&settings.daemon.state_file)?;
     let leader = store.leader().unwrap_or(settings.daemon.leader);
-    // A store last written by a leader (or by a daemon never told otherwise) is current.
-    let fresh: HashSet<Interface> = if store.leader() != Some(false) {
+    // Only a store last written while the hooks told us we lead is known to hold every
+    // request; anything else (a new unit's empty store, a follower's stale one) must not be
+    // taken as "nothing else is wanted" by the garbage collector until the hooks have run.
+    let fresh: HashSet<Interface> = if store.leader() == Some(true) {
         [Interface::LoadBalancer, Interface::PublicAddress].into()
     } else {
         HashSet::new()
@@ -310,12 +312,11 @@ impl Daemon {
         Ok(())
     }
 
-    /// Re-checks every request deeply (drift, deleted or ERROR load balancers) and collects
-    /// garbage in the background.
+    /// Queues a deep re-check of every request (drift, deleted or ERROR load balancers) and
+    /// collects garbage (returns once that is done).
     pub(crate) async fn resync_now(self: &Arc<Self>) {
         self.enqueue_all(true).await;
-        let me = self.clone();
-        tokio::spawn(async move { me.collect_garbage().await });
+        self.collect_garbage().await;
     }
 
     fn take_deep(&self, key: &RequestKey) -> bool {

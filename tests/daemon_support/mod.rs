@@ -105,6 +105,11 @@ impl TestDaemon {
         DaemonAnswerer::new(self.client(), Interface::LoadBalancer)
     }
 
+    /// The hook-side answerer for the legacy `public-address` interface.
+    pub fn legacy_answerer(&self) -> DaemonAnswerer {
+        DaemonAnswerer::new(self.client(), Interface::PublicAddress)
+    }
+
     /// Runs the `lb-consumers` hook flow against this daemon.
     pub async fn hook(&self, input: &HookInput) -> HookResult {
         let result = hook::lb_consumers(input, &self.answerer()).await;
