@@ -455,6 +455,8 @@ async fn resync_loop(daemon: Arc<Daemon>) {
         }
         tracing::debug!("periodic resync");
         daemon.resync_now().await;
+        // Refreshes the "load balancers by status" gauge (read calls only).
+        let _ = daemon.engine.status(true).await;
     }
 }
 

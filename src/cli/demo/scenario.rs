@@ -132,7 +132,7 @@ mod tests {
         // Sealed: the hash the requirer will compare against.
         assert_eq!(ext.sent_hash, Some(ext.compute_sent_hash()));
         // What goes into the databag loads back as the same request.
-        let rel = relation(1, &[ext.clone()], None);
+        let rel = relation(1, std::slice::from_ref(&ext), None);
         let text = &rel.app_data["request_api-server-external"];
         assert_eq!(Request::parse(text).unwrap(), ext);
     }
