@@ -96,9 +96,13 @@ impl Engine {
     ) -> Result<(Option<Response>, bool), StoreError> {
         let skey = stored::stored_key(key);
         let mut store = self.store.lock().await;
+        let new = store.get(&skey).is_none();
         let changed = store.set_request(skey.clone(), stored::encode(interface, request));
         if changed {
             store.save()?;
+        }
+        if new {
+            // Provisioning time is measured for new requests only (not for updates).
             lock(&self.first_seen)
                 .entry(key.clone())
                 .or_insert_with(Instant::now);
