@@ -58,7 +58,7 @@ async fn every_subcommand_has_help_with_exit_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_logs_json_and_stops_cleanly_on_sigterm() {
+async fn serve_logs_json_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     let sim = common::start_sim(Provider::Ovn).await;
     let dir = tempdir();
     settings_in(&sim, dir.path(), "");
@@ -109,8 +109,36 @@ async fn serve_logs_json_and_stops_cleanly_on_sigterm() {
     let report: StatusReport = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!report.leader);
 
-    // SIGTERM (to our own child, by pid): exit 0, socket removed.
+    // SIGHUP (to our own child, by pid) re-reads the settings file.
     let pid = child.id().unwrap().to_string();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "metrics_address = \"off\"",
+            "metrics_address = \"off\"\nresync_seconds = 60",
+        ),
+    )
+    .unwrap();
+    let hup = Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(hup.success());
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("a log line after SIGHUP")
+            .unwrap()
+            .expect("the daemon keeps running");
+        let event: Value = serde_json::from_str(&line).expect("JSON log lines");
+        if event["message"] == "settings reloaded" {
+            break;
+        }
+    }
+
+    // SIGTERM (to our own child, by pid): exit 0, socket removed.
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
