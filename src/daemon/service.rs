@@ -200,7 +200,10 @@ where
         daemon.abandon.trigger();
         all.await;
     }
-    let _ = api.await;
+    // Hook clients use one short call per connection; do not wait on a stuck one.
+    if tokio::time::timeout(Duration::from_secs(5), api).await.is_err() {
+        tracing::warn!("a local API connection was still open at shutdown; closed it");
+    }
     if let Err(e) = daemon.engine.persist().await {
         tracing::error!(error = %e, "could not persist the store on shutdown");
     }
