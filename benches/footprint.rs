@@ -72,6 +72,7 @@ async fn main() {
     let idle_real = t0.elapsed().as_secs_f64();
     let idle_cpu = cpu_secs(Some(d.pid())).unwrap_or_default() - cpu0;
     let idle_calls = sim.calls().total() - calls0;
+    let idle_routes = sim.calls().since(calls0).by_route();
     let rss_idle = rss_kib(Some(d.pid())).unwrap_or_default();
     let hwm = peak_rss_kib(Some(d.pid())).unwrap_or_default();
 
@@ -183,6 +184,7 @@ async fn main() {
         "peak_rss_kib": hwm,
         "idle_cpu_seconds": idle_cpu,
         "idle_api_calls": idle_calls,
+        "idle_api_calls_by_route": idle_routes,
         "hook_cli": cli,
         "hook_cli_answered_runs": cli_ok,
         "hook_library": lib,

@@ -27,9 +27,10 @@ pub const AMPHORA: Delays = Delays {
     failover: 60.0,
 };
 
-/// Real seconds per simulated second (`OI_BENCH_SCALE`, default 0.01: a 60 s boot takes 0.6 s).
+/// Real seconds per simulated second (`OI_BENCH_SCALE`, default 0.05: a 60 s boot takes 3 s; the
+/// larger the scale, the less local call latency weighs in simulated seconds).
 pub fn scale() -> f64 {
-    env_f64("OI_BENCH_SCALE", 0.01)
+    env_f64("OI_BENCH_SCALE", 0.05)
 }
 
 /// A float from the environment, or `default`.
@@ -168,6 +169,9 @@ pub fn request(name: &str, n: usize, public: bool) -> Request {
 /// millisecond from its in-process snapshot (no API calls, so the counts are not touched).
 pub struct Watcher {
     changes: Arc<Mutex<Vec<(Instant, String, String)>>>,
+    /// (when, how many calls the simulator had answered by then), on every change.
+    counts: Arc<Mutex<Vec<(Instant, usize)>>>,
+    sim: Arc<SimHandle>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -175,13 +179,14 @@ impl Watcher {
     /// Starts watching `sim`.
     pub fn start(sim: Arc<SimHandle>) -> Watcher {
         let changes = Arc::new(Mutex::new(Vec::new()));
-        let out = changes.clone();
-        let probe = move || lb_statuses(&sim);
+        let counts = Arc::new(Mutex::new(Vec::new()));
+        let (out, out_counts, probe_sim) = (changes.clone(), counts.clone(), sim.clone());
         let task = tokio::spawn(async move {
             let mut last: BTreeMap<String, String> = BTreeMap::new();
+            let mut last_count = usize::MAX;
             loop {
                 let now = Instant::now();
-                for (id, status) in probe() {
+                for (id, status) in lb_statuses(&probe_sim) {
                     if last.get(&id) != Some(&status) {
                         out.lock().unwrap_or_else(|p| p.into_inner()).push((
                             now,
@@ -191,10 +196,49 @@ impl Watcher {
                         last.insert(id, status);
                     }
                 }
+                let count = probe_sim.calls().total();
+                if count != last_count {
+                    out_counts
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((now, count));
+                    last_count = count;
+                }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         });
-        Watcher { changes, task }
+        Watcher {
+            changes,
+            counts,
+            sim,
+            task,
+        }
+    }
+
+    /// When the client noticed `active`: the moment its first call other than a status poll
+    /// after `active` reached the simulator (the poll that saw ACTIVE came just before it).
+    pub fn noticed(&self, active: Instant) -> Option<Instant> {
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let seen_by_then = counts
+            .iter()
+            .filter(|(t, _)| *t <= active)
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap_or(0);
+        let records = self.sim.calls().records;
+        let first = records
+            .iter()
+            .enumerate()
+            .skip(seen_by_then)
+            .find(|(_, r)| {
+                !(r.method == "GET" && r.route == "/load-balancer/v2/lbaas/loadbalancers/{id}")
+            })
+            .map(|(i, _)| i)?;
+        counts.iter().find(|(_, c)| *c > first).map(|(t, _)| *t)
     }
 
     /// The last moment (≤ `until`) a load balancer became ACTIVE.
