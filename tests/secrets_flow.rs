@@ -126,8 +126,18 @@ async fn a_full_flow_at_trace_shows_no_password_secret_or_token() {
     ]);
     let both = |local: &Local| HookInput {
         relations: vec![
-            relation(1, "kubernetes-control-plane", &[external.clone()], local),
-            relation(2, "kubernetes-control-plane", &[internal.clone()], local),
+            relation(
+                1,
+                "kubernetes-control-plane",
+                std::slice::from_ref(&external),
+                local,
+            ),
+            relation(
+                2,
+                "kubernetes-control-plane",
+                std::slice::from_ref(&internal),
+                local,
+            ),
         ],
     };
     // A cloud error on the first create: logged and retried, never with credentials.
@@ -148,7 +158,12 @@ async fn a_full_flow_at_trace_shows_no_password_secret_or_token() {
     let wanted2 = std::collections::BTreeMap::from([(1, vec![external2.clone()])]);
     let only_external = |local: &Local| HookInput {
         relations: vec![
-            relation(1, "kubernetes-control-plane", &[external2.clone()], local),
+            relation(
+                1,
+                "kubernetes-control-plane",
+                std::slice::from_ref(&external2),
+                local,
+            ),
             relation(2, "kubernetes-control-plane", &[], local),
         ],
     };
