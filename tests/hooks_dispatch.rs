@@ -76,6 +76,11 @@ fn seed(data: &Path) {
 
 /// Runs the dispatch script once, as Juju would for `hook`.
 async fn dispatch(data: &Path, config: &Path, hook: &str, wait: u64) {
+    dispatch_with(data, config, hook, wait, &[]).await
+}
+
+/// [`dispatch`] with extra environment (e.g. `JUJU_RELATION_ID`).
+async fn dispatch_with(data: &Path, config: &Path, hook: &str, wait: u64, env: &[(&str, &str)]) {
     let path = format!(
         "{}:{}",
         repo().join("tests/hooks/bin").display(),
@@ -94,6 +99,7 @@ async fn dispatch(data: &Path, config: &Path, hook: &str, wait: u64) {
         .env("OCTAVIA_INTEGRATOR_CONFIG", config)
         .env("OCTAVIA_INTEGRATOR_WAIT", wait.to_string())
         .env_remove("OCTAVIA_INTEGRATOR_LOG")
+        .envs(env.iter().copied())
         .output()
         .await
         .expect("bash runs");
@@ -197,6 +203,28 @@ async fn dispatch_publishes_answers_through_the_daemon_and_only_on_the_leader() 
     assert!(response(&data, 2, "api-server-internal").is_none());
     eventually("the internal load balancer to go", || async {
         live_lbs(&sim).len() == 2
+    })
+    .await;
+
+    // The legacy relation is removed: in its -broken hook it no longer counts, so its load
+    // balancer is deleted, and nothing is written to it.
+    let before = calls(&data).len();
+    dispatch_with(
+        &data,
+        &config,
+        "loadbalancer-relation-broken",
+        0,
+        &[("JUJU_RELATION_ID", "loadbalancer:3")],
+    )
+    .await;
+    let new: Vec<Value> = calls(&data).split_off(before);
+    assert!(
+        !new.iter()
+            .any(|c| c["tool"] == "relation-set" && c["args"][1] == "loadbalancer:3"),
+        "wrote to a broken relation: {new:?}"
+    );
+    eventually("the legacy load balancer to go", || async {
+        live_lbs(&sim).len() == 1
     })
     .await;
 
