@@ -36,7 +36,8 @@ pub struct Args {
     /// seconds to build; the default shows it in a few real seconds).
     #[arg(long, default_value_t = 0.05, value_name = "X")]
     pub delay_scale: f64,
-    /// Octavia provider of the simulated cloud: amphora or ovn.
+    /// Octavia provider of the simulated cloud: amphora or ovn (ovn cannot do the http health
+    /// check kubernetes-control-plane asks for: the demo then shows the `unsupported` answer).
     #[arg(long, default_value_t = Provider::Amphora, value_name = "NAME")]
     pub provider: Provider,
 }
@@ -217,6 +218,19 @@ async fn story(
                 .all(|r| r.answer.is_some() && r.provisioning_status.as_deref() == Some("ACTIVE"));
         if ready {
             break;
+        }
+        let refused: Vec<String> = report
+            .requests
+            .iter()
+            .filter(|r| r.answer.as_deref().is_some_and(|a| a.starts_with("error")))
+            .map(|r| format!("{}: {}", r.request, r.note.as_deref().unwrap_or("refused")))
+            .collect();
+        if report.requests.len() == 2 && !refused.is_empty() {
+            return Err(anyhow!(
+                "the cloud cannot serve these requests as asked, so they were answered with an \
+                 error (this is what kubernetes-control-plane would see):\n  {}",
+                refused.join("\n  ")
+            ));
         }
         if phase.elapsed() > PHASE_LIMIT {
             return Err(anyhow!(
