@@ -437,3 +437,92 @@ fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Never held across an await; the data stays consistent if a holder panicked.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relation::v1::{Address, Failure, Protocol, RequestField};
+    use std::collections::BTreeMap;
+
+    fn request() -> Request {
+        Request::new("id", "api", Protocol::Tcp, BTreeMap::from([(443, 6443)])).sealed()
+    }
+
+    fn engine(dir: &std::path::Path) -> Engine {
+        let store = Store::open(dir.join("s.json")).unwrap();
+        Engine::new(store, None, Arc::new(Metrics::new()))
+    }
+
+    #[test]
+    fn answers_are_summarised_for_status() {
+        let r = request();
+        let ok = Response::success(&r, Address::parse("192.0.2.7").unwrap());
+        assert_eq!(answer_summary(&ok.canonical_json()), "192.0.2.7");
+        let refused = Response::unsupported(&r, Failure::field(RequestField::Protocol, "no"));
+        assert_eq!(
+            answer_summary(&refused.canonical_json()),
+            "error: unsupported"
+        );
+        assert_eq!(answer_summary("{"), "unreadable");
+    }
+
+    #[tokio::test]
+    async fn recording_is_idempotent_and_retain_forgets_only_its_interface() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path());
+        let a = RequestKey::new(1, "kcp", "api");
+        let b = RequestKey::new(2, "kcp", "public-address");
+        assert_eq!(
+            e.record(Interface::LoadBalancer, &a, &request())
+                .await
+                .unwrap(),
+            (None, true)
+        );
+        assert_eq!(
+            e.record(Interface::LoadBalancer, &a, &request())
+                .await
+                .unwrap(),
+            (None, false),
+            "the same request again is no change"
+        );
+        e.record(Interface::PublicAddress, &b, &request())
+            .await
+            .unwrap();
+        let gone = e
+            .retain(Interface::LoadBalancer, &BTreeSet::new())
+            .await
+            .unwrap();
+        assert_eq!(gone, vec![a.clone()]);
+        assert_eq!(
+            e.keys().await,
+            vec![b.clone()],
+            "the other interface is kept"
+        );
+        assert!(e.forget(&b).await.unwrap());
+        assert!(!e.forget(&b).await.unwrap());
+        // Persisted: a fresh store on the same file sees the same (empty) set.
+        drop(e);
+        let again = engine(dir.path());
+        assert!(again.keys().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_a_cloud_a_pass_waits_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path());
+        let key = RequestKey::new(1, "kcp", "api");
+        e.record(Interface::LoadBalancer, &key, &request())
+            .await
+            .unwrap();
+        assert_eq!(
+            e.reconcile(&key, false).await,
+            Pass::Again(RETRY_UNCONNECTED)
+        );
+        let report = e.status(true).await;
+        assert_eq!(report.requests.len(), 1);
+        assert_eq!(
+            report.requests[0].note.as_deref(),
+            Some("not connected to the cloud yet")
+        );
+    }
+}
