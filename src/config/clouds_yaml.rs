@@ -106,11 +106,7 @@ fn load_entry(
         path,
         "check the file, or choose another with [cloud] clouds_file",
     )?;
-    let doc: Value = serde_norway::from_str(&file.text).map_err(|e| ConfigError::Syntax {
-        origin: format!("clouds file {}", path.display()),
-        format: "YAML",
-        message: e.to_string(),
-    })?;
+    let doc = parse_yaml(&file.text, path)?;
     let clouds = doc.get("clouds").and_then(Value::as_mapping);
     let entry = clouds.and_then(|c| c.get(name));
     match entry {
@@ -165,6 +161,16 @@ fn merge(base: &mut Mapping, over: Mapping) {
             }
         }
     }
+}
+
+/// The YAML document; a syntax error says where, without the offending value (a password
+/// written `password: !!int hunter2` would otherwise be quoted).
+fn parse_yaml(text: &str, path: &Path) -> Result<Value, ConfigError> {
+    serde_norway::from_str(text).map_err(|e| ConfigError::Syntax {
+        origin: format!("clouds file {}", path.display()),
+        format: "YAML",
+        message: super::error::without_values(&e.to_string()),
+    })
 }
 
 /// A scalar as text (YAML may write a project id or a password as a number).
@@ -326,6 +332,22 @@ mod tests {
             search_path(&env, "secure")[2],
             PathBuf::from("/h/.config/openstack/secure.yaml")
         );
+    }
+
+    #[test]
+    fn yaml_errors_do_not_quote_values() {
+        for text in [
+            "clouds:\n  c:\n    auth:\n      password: !!int S3CRETabc\n",
+            "clouds:\n  c:\n    auth:\n      password: \"S3CRETabc\n",
+            "clouds:\n  c:\n    auth:\n      password: [S3CRETabc\n",
+            "clouds:\n  c:\n    auth:\n      password: S3CRETabc: x\n",
+        ] {
+            let e = parse_yaml(text, Path::new("/c.yaml")).unwrap_err();
+            let shown = e.to_string();
+            assert!(!shown.contains("S3CRET"), "{shown}");
+            assert!(shown.contains("line 4"), "{shown}");
+            assert!(shown.contains("/c.yaml"), "{shown}");
+        }
     }
 
     #[test]

@@ -77,3 +77,50 @@ impl ConfigError {
         }
     }
 }
+
+/// A parser's message with the offending value left out: serde quotes it in "invalid type:
+/// string \"…\", expected …" and "invalid value: …", and it may be a password. What is left
+/// says the kind of value, what was expected and where.
+pub(crate) fn without_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for marker in ["invalid type: ", "invalid value: "] {
+        let Some(start) = out.find(marker).map(|i| i + marker.len()) else {
+            continue;
+        };
+        let Some(end) = out[start..].rfind(", expected").map(|i| start + i) else {
+            continue;
+        };
+        let quoted = out[start..end].find(['"', '`', '\'']).map(|i| start + i);
+        if let Some(q) = quoted {
+            out.replace_range(q..end, "(value not shown)");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_left_out_of_parser_messages() {
+        assert_eq!(
+            without_values(
+                r#"auth.password: invalid value: string "S3CRET, expected x", expected an integer at line 4 column 17"#
+            ),
+            "auth.password: invalid value: string (value not shown), expected an integer at line 4 column 17"
+        );
+        assert_eq!(
+            without_values("invalid type: integer `918273645`, expected a string"),
+            "invalid type: integer (value not shown), expected a string"
+        );
+        assert_eq!(
+            without_values("invalid type: map, expected a string"),
+            "invalid type: map, expected a string"
+        );
+        assert_eq!(
+            without_values("did not find expected key at line 2 column 3"),
+            "did not find expected key at line 2 column 3"
+        );
+    }
+}

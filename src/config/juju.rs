@@ -74,7 +74,10 @@ fn decode(text: &str, origin: &str) -> Result<Mapping, ConfigError> {
         .map_err(|e| ConfigError::Syntax {
             origin: origin.to_string(),
             format: "Juju credentials (YAML, JSON, or base64 of JSON)",
-            message: format!("not a mapping, and not base64 either: {e}"),
+            message: format!(
+                "not a mapping, and not base64 either: {}",
+                base64_problem(&e)
+            ),
         })?;
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(obj)) => {
@@ -96,8 +99,28 @@ fn decode(text: &str, origin: &str) -> Result<Mapping, ConfigError> {
         Err(e) => Err(ConfigError::Syntax {
             origin: origin.to_string(),
             format: "JSON",
-            message: format!("the base64-decoded credentials: {e}"),
+            message: format!(
+                "the base64-decoded credentials: {}",
+                super::error::without_values(&e.to_string())
+            ),
         }),
+    }
+}
+
+/// What is wrong with base64 text, by position only: the decoder's own message quotes the
+/// offending character, a piece of the credentials.
+fn base64_problem(e: &base64::DecodeError) -> String {
+    match e {
+        base64::DecodeError::InvalidByte(offset, _) => {
+            format!("a character that is not base64 at offset {offset}")
+        }
+        base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            format!("an impossible last character at offset {offset}")
+        }
+        base64::DecodeError::InvalidLength(len) => {
+            format!("{len} base64 characters is not a possible length")
+        }
+        base64::DecodeError::InvalidPadding => "wrong `=` padding".to_string(),
     }
 }
 
@@ -294,6 +317,11 @@ mod tests {
     fn bad_base64_and_bad_json_are_syntax_errors() {
         let err = parse("not base64 !!!", "o").unwrap_err();
         assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        assert!(err.to_string().contains("offset"), "{err}");
+        // The offending character is a piece of the credentials: never quoted.
+        let err = parse("QUJD?", "o").unwrap_err();
+        assert!(err.to_string().contains("offset 4"), "{err}");
+        assert!(!err.to_string().contains("63"), "{err}");
         let b64 = base64::engine::general_purpose::STANDARD.encode("{not json");
         let err = parse(&b64, "o").unwrap_err();
         assert!(err.to_string().contains("JSON"), "{err}");

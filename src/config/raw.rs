@@ -60,6 +60,9 @@ pub(crate) const DAEMON_KEYS: &[&str] = &[
     "leader",
 ];
 
+/// `[cloud]` keys whose values are secrets: never quoted in an error.
+const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
+
 /// `[cloud]` as written. No `Debug`: it holds secrets.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,7 +135,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<RawSettings, ConfigError
     let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
         origin: origin.to_string(),
         format: "TOML",
-        message: e.to_string().trim_end().to_string(),
+        message: syntax_message(&e, text),
     })?;
     let mut raw = RawSettings::default();
     for (key, value) in table {
@@ -165,6 +168,31 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<RawSettings, ConfigError
         }
     }
     Ok(raw)
+}
+
+/// The parser's own message with the line and column it points at. Never the parser's
+/// `Display`: that quotes the source line, which may hold a password.
+fn syntax_message(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            format!("{message} (line {line}, column {column})")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 /// " (it belongs in [section])" when another section knows the key.
@@ -211,6 +239,13 @@ fn section<T: serde::de::DeserializeOwned>(
         let (message, key) = match text.trim_end().rsplit_once("\nin `") {
             Some((m, k)) => (m.to_string(), k.trim_end_matches('`').to_string()),
             None => (text.trim_end().to_string(), String::new()),
+        };
+        // A value of the wrong type is quoted by serde ("invalid type: integer `123`"): never
+        // for a secret.
+        let message = if SECRET_KEYS.contains(&key.as_str()) {
+            "must be a string (the value is not shown: it is a secret)".to_string()
+        } else {
+            message
         };
         let setting = if key.is_empty() {
             format!("`[{name}]`")
@@ -304,5 +339,34 @@ mod tests {
         let e = err("cluster_id = 'c'\n[cloud\n");
         assert!(matches!(e, ConfigError::Syntax { .. }));
         assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_syntax_error_on_a_secret_line_does_not_quote_it() {
+        let e = err("[cloud]\npassword = \"hunter2-S3CRET\n");
+        let shown = e.to_string();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!format!("{e:?}").contains("hunter2"), "{e:?}");
+        assert!(shown.contains("line 2, column"), "{shown}");
+        let e = err("[cloud]\npassword = { v = \"hunter2-S3CRET\"\n");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        let e = err("[cloud]\npassword = 918273645\n");
+        assert_eq!(e.setting(), Some("`[cloud] password`"));
+        assert!(!e.to_string().contains("918273645"), "{e}");
+        assert!(e.to_string().contains("must be a string"), "{e}");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_column("ab\ncé\nx", 0), (1, 1));
+        assert_eq!(line_column("ab\ncé\nx", 3), (2, 1));
+        assert_eq!(line_column("ab\ncé\nx", 7), (3, 1));
+        assert_eq!(line_column("ab\ncé\nx", 99), (3, 2));
+        // Inside a multi-byte character: the character's own column.
+        assert_eq!(line_column("é", 1), (1, 1));
     }
 }
