@@ -238,8 +238,8 @@ fn check_broken(
     let candidates: Vec<usize> = (0..lines.len())
         .filter(|&i| {
             // A TOML error is reported at or after the broken line (an unclosed inline table
-            // swallows the lines after it), so only lines after the secret are safe to break
-            // while the leak stands.
+            // swallows the lines after it): lines after the last secret and lines at or before
+            // one are broken by separate properties.
             let last_secret = lines.iter().rposition(|l| l.contains(secret));
             let safe = last_secret.is_none_or(|last| i > last);
             safe != secret_line
