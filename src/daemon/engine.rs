@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -25,6 +26,8 @@ use crate::store::{Store, StoreError};
 
 /// How soon to look again when no cloud connection exists yet.
 pub const RETRY_UNCONNECTED: Duration = Duration::from_secs(15);
+/// Load balancers read at once by [`Engine::status`].
+const STATUS_READS_AT_ONCE: usize = 8;
 /// How soon to retry a removal that failed.
 pub const RETRY_REMOVAL: Duration = Duration::from_secs(30);
 
@@ -379,41 +382,54 @@ impl Engine {
                 .collect()
         };
         let cloud = self.cloud().await;
-        let mut requests = Vec::with_capacity(entries.len());
-        let mut statuses = Vec::new();
-        for (key, entry) in entries {
-            let mut row = StatusRow {
-                request: format!("{}/{}", key.app, key.name),
-                relation_id: (key.relation_id != 0).then_some(key.relation_id),
-                answer: entry.answer.as_deref().map(answer_summary),
-                note: lock(&self.notes).get(&key).cloned(),
-                ..StatusRow::default()
-            };
-            match &cloud {
-                None => row.note = Some("not connected to the cloud yet".into()),
-                Some(cloud) => match cloud.status(&stored::cloud_key(&key)).await {
-                    Ok(Some(lb)) => {
-                        statuses.push(lb.provisioning_status.clone());
-                        row.load_balancer = Some(lb.name);
-                        row.load_balancer_id = Some(lb.load_balancer_id);
-                        row.vip = lb.vip_address;
-                        row.floating_ip = lb.floating_ip;
-                        row.provisioning_status = Some(lb.provisioning_status);
-                        row.operating_status = Some(lb.operating_status);
-                        row.members_up = u32::try_from(lb.members_up).ok();
-                        row.members_total = u32::try_from(lb.members_total).ok();
+        // A few load balancers are read at a time (2–3 read calls each), in request order.
+        let rows: Vec<(StatusRow, Option<String>)> = futures::stream::iter(entries)
+            .map(|(key, entry)| {
+                let cloud = cloud.clone();
+                async move {
+                    let mut row = StatusRow {
+                        request: format!("{}/{}", key.app, key.name),
+                        relation_id: (key.relation_id != 0).then_some(key.relation_id),
+                        answer: entry.answer.as_deref().map(answer_summary),
+                        note: lock(&self.notes).get(&key).cloned(),
+                        ..StatusRow::default()
+                    };
+                    let Some(cloud) = cloud else {
+                        row.note = Some("not connected to the cloud yet".into());
+                        return (row, None);
+                    };
+                    match cloud.status(&stored::cloud_key(&key)).await {
+                        Ok(Some(lb)) => {
+                            let status = lb.provisioning_status.clone();
+                            row.load_balancer = Some(lb.name);
+                            row.load_balancer_id = Some(lb.load_balancer_id);
+                            row.vip = lb.vip_address;
+                            row.floating_ip = lb.floating_ip;
+                            row.provisioning_status = Some(lb.provisioning_status);
+                            row.operating_status = Some(lb.operating_status);
+                            row.members_up = u32::try_from(lb.members_up).ok();
+                            row.members_total = u32::try_from(lb.members_total).ok();
+                            (row, Some(status))
+                        }
+                        Ok(None) => (row, None),
+                        Err(e) => {
+                            row.note = Some(format!("cannot read the load balancer: {e}"));
+                            (row, None)
+                        }
                     }
-                    Ok(None) => {}
-                    Err(e) => row.note = Some(format!("cannot read the load balancer: {e}")),
-                },
-            }
-            requests.push(row);
-        }
+                }
+            })
+            .buffered(STATUS_READS_AT_ONCE)
+            .collect()
+            .await;
         if cloud.is_some() {
             self.metrics
-                .set_load_balancers(statuses.iter().map(String::as_str));
+                .set_load_balancers(rows.iter().filter_map(|(_, s)| s.as_deref()));
         }
-        StatusReport { leader, requests }
+        StatusReport {
+            leader,
+            requests: rows.into_iter().map(|(row, _)| row).collect(),
+        }
     }
 
     fn note(&self, key: &RequestKey, text: &str) {
