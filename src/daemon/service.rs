@@ -201,7 +201,10 @@ where
         all.await;
     }
     // Hook clients use one short call per connection; do not wait on a stuck one.
-    if tokio::time::timeout(Duration::from_secs(5), api).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), api)
+        .await
+        .is_err()
+    {
         tracing::warn!("a local API connection was still open at shutdown; closed it");
     }
     if let Err(e) = daemon.engine.persist().await {
