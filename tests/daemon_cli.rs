@@ -228,3 +228,39 @@ async fn check_cloud_passes_and_explains_failures() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
     sim.shutdown().await;
 }
+
+#[test]
+fn the_systemd_unit_is_hardened_and_runs_serve() {
+    let unit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("deploy/systemd/octavia-integrator.service"),
+    )
+    .unwrap();
+    let directives: Vec<(&str, &str)> = unit
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let value = |key: &str| {
+        directives
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("{key} is missing from the unit"))
+    };
+    assert!(value("ExecStart").ends_with(" serve"));
+    assert!(value("ExecReload").contains("-HUP"));
+    for (key, want) in [
+        ("Restart", "on-failure"),
+        ("StateDirectory", "octavia-integrator"),
+        ("RuntimeDirectory", "octavia-integrator"),
+        ("NoNewPrivileges", "yes"),
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", "yes"),
+        ("PrivateTmp", "yes"),
+        ("PrivateDevices", "yes"),
+        ("CapabilityBoundingSet", ""),
+    ] {
+        assert_eq!(value(key), want, "{key}");
+    }
+}
