@@ -2,7 +2,8 @@
 //! - [`DaemonAnswerer`]: the daemon runs; hand it the requests over its socket and return at
 //!   once with every answer that is ready;
 //! - [`LocalAnswerer`]: no daemon; open the store and the cloud in this process and converge
-//!   each request for at most `--wait` before answering what is ready.
+//!   requests until `--wait` (one budget for the whole hook) runs out, then answer what is
+//!   ready.
 //!
 //! [`HookAnswerer::for_settings`] picks one.
 
@@ -87,13 +88,13 @@ impl Answerer for DaemonAnswerer {
     }
 }
 
-/// Answers in this process: store and cloud opened here, each request converged for at most
-/// `wait`.
+/// Answers in this process: store and cloud opened here; requests are converged until one
+/// deadline, `wait` after opening, so a hook never takes much longer than `--wait`.
 #[derive(Debug, Clone)]
 pub struct LocalAnswerer {
     engine: Arc<Engine>,
     interface: Interface,
-    wait: Duration,
+    deadline: tokio::time::Instant,
 }
 
 impl LocalAnswerer {
@@ -108,6 +109,7 @@ impl LocalAnswerer {
         interface: Interface,
         wait: Duration,
     ) -> Result<LocalAnswerer, AnswerError> {
+        let deadline = tokio::time::Instant::now() + wait;
         let store = Store::open(&settings.daemon.state_file)
             .map_err(|e| AnswerError::Failed(e.to_string()))?;
         let metrics = Arc::new(Metrics::new());
@@ -124,17 +126,18 @@ impl LocalAnswerer {
         Ok(LocalAnswerer {
             engine: Arc::new(Engine::new(store, Some(reconciler), metrics)),
             interface,
-            wait,
+            deadline,
         })
     }
 
-    /// One bounded pass for `key` (abandoned safely when `wait` runs out).
+    /// One pass for `key`, abandoned safely at the deadline (the next pass starts from what
+    /// the cloud has).
     async fn pass(&self, key: &RequestKey) {
-        if tokio::time::timeout(self.wait, self.engine.reconcile(key, false))
+        if tokio::time::timeout_at(self.deadline, self.engine.reconcile(key, false))
             .await
             .is_err()
         {
-            tracing::info!(request = %key, wait_secs = self.wait.as_secs(),
+            tracing::info!(request = %key,
                 "not converged within --wait; a later hook (or the daemon) continues");
         }
     }
