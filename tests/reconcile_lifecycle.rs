@@ -260,6 +260,47 @@ async fn repairs_are_bounded() {
     );
 }
 
+/// The race GC must not lose: a request registered while the cloud is being listed (here:
+/// right after the last list call) keeps its load balancer, floating IP and security group.
+#[tokio::test]
+async fn gc_keeps_what_a_request_registered_after_the_listing_owns() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, with_security_groups(&sim));
+    let late = key("k8s", "late");
+    let gone = key("k8s", "gone");
+    ready(
+        rec.apply(&late, &tcp_request("late", &[(443, 6443)], &MEMBERS, true))
+            .await,
+    );
+    ready(
+        rec.apply(&gone, &tcp_request("gone", &[(8443, 6443)], &MEMBERS, true))
+            .await,
+    );
+    let sg_lists = || sim.calls().count("GET", "/networking/v2.0/security-groups");
+    let before = sg_lists();
+    // `late` is registered once the listing is over: asked before it, GC would see no owner.
+    let live = || {
+        let registered = sg_lists() > before;
+        std::future::ready(if registered {
+            vec![late.clone()]
+        } else {
+            vec![]
+        })
+    };
+    let done = rec.gc_with(live, false).await.unwrap();
+    assert!(sg_lists() > before, "the listing happened");
+    assert!(done.iter().all(|o| !o.label.contains("late")), "{done:?}");
+    assert_eq!(tagged(&sim, "loadbalancer", &late), 1);
+    assert_eq!(tagged(&sim, "floatingip", &late), 1);
+    assert_eq!(tagged(&sim, "security_group", &late), 1);
+    assert_eq!(
+        tagged(&sim, "loadbalancer", &gone),
+        0,
+        "a real orphan still goes"
+    );
+    assert_eq!(tagged(&sim, "floatingip", &gone), 0);
+}
+
 #[tokio::test]
 async fn gc_finds_what_no_request_owns_and_deletes_only_with_yes() {
     let sim = start_sim(Provider::Amphora).await;

@@ -360,8 +360,14 @@ impl Engine {
         let Some(cloud) = self.cloud().await else {
             return Err("not connected to the cloud yet".into());
         };
-        let live: Vec<spec::RequestKey> = self.keys().await.iter().map(stored::cloud_key).collect();
-        match cloud.gc(&live, false).await {
+        // Asked after the listing and before each delete: a request stored meanwhile is kept.
+        let live = || async {
+            let keys = self.keys().await;
+            keys.iter()
+                .map(stored::cloud_key)
+                .collect::<Vec<spec::RequestKey>>()
+        };
+        match cloud.gc_with(live, false).await {
             Ok(orphans) => {
                 for o in &orphans {
                     tracing::info!(kind = o.kind, id = %o.id, label = %o.label, "deleted an orphan");

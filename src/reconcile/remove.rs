@@ -177,26 +177,35 @@ impl Reconciler {
     }
 
     /// Finds resources tagged with our cluster that no request in `live` owns, and deletes
-    /// them unless `dry_run`. Three list calls, then one delete per orphan.
+    /// them unless `dry_run`. For a fixed list of requests (the CLI); a daemon whose requests
+    /// change while it runs uses [`Reconciler::gc_with`].
     ///
     /// # Errors
     /// The first cloud error.
     pub async fn gc(&self, live: &[RequestKey], dry_run: bool) -> Result<Vec<Orphan>, Error> {
+        self.gc_with(|| std::future::ready(live.to_vec()), dry_run)
+            .await
+    }
+
+    /// Finds resources tagged with our cluster that no current request owns, and deletes them
+    /// unless `dry_run`. Three list calls, then one delete per orphan.
+    ///
+    /// `live` gives the requests wanted *now*. It is asked after the listing, not before, and
+    /// again under the orphan's request lock right before each delete: a request registered
+    /// while the cloud was being listed keeps the load balancer its apply is building. (The
+    /// request is found from the description we wrote, confirmed by its tag; a resource whose
+    /// description does not name it is only re-checked.)
+    ///
+    /// # Errors
+    /// The first cloud error.
+    pub async fn gc_with<F, Fut>(&self, live: F, dry_run: bool) -> Result<Vec<Orphan>, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Vec<RequestKey>>,
+    {
         let cluster = &self.site.cluster_id;
-        let owned: BTreeSet<String> = live.iter().map(|k| request_tag(cluster, k)).collect();
         let ours = vec![MANAGED_TAG.to_string(), cluster_tag(cluster)];
-        let orphaned = |tags: &[String]| {
-            !tags
-                .iter()
-                .any(|t| t.starts_with(REQUEST_TAG_PREFIX) && owned.contains(t))
-        };
-        let mut out = Vec::new();
-        let mut exec = Exec {
-            session: &self.session,
-            policy: self.options.wait.clone(),
-            deadline: Instant::now() + self.options.wait.budget,
-            actions: Vec::new(),
-        };
+        let mut found = Vec::new();
         let fips = floating_ips::list(
             &self.session,
             &ListFloatingIps {
@@ -205,20 +214,13 @@ impl Reconciler {
             },
         )
         .await?;
-        for f in fips.into_iter().filter(|f| orphaned(&f.tags)) {
-            if !dry_run {
-                match floating_ips::delete(&self.session, &f.id).await {
-                    Err(e) if !e.is_not_found() => return Err(e),
-                    _ => {}
-                }
-            }
-            out.push(Orphan {
-                kind: "floating IP",
-                id: f.id,
-                label: f.floating_ip_address,
-                deleted: !dry_run,
-            });
-        }
+        found.extend(fips.into_iter().map(|f| Found {
+            kind: "floating IP",
+            id: f.id,
+            label: f.floating_ip_address,
+            description: f.description,
+            tags: f.tags,
+        }));
         let lbs = load_balancers::list(
             &self.session,
             &ListLoadBalancers {
@@ -227,17 +229,13 @@ impl Reconciler {
             },
         )
         .await?;
-        for lb in lbs.into_iter().filter(|lb| orphaned(&lb.tags)) {
-            if !dry_run {
-                self.delete_lb(&mut exec, &lb.id).await?;
-            }
-            out.push(Orphan {
-                kind: "load balancer",
-                id: lb.id,
-                label: lb.name,
-                deleted: !dry_run,
-            });
-        }
+        found.extend(lbs.into_iter().map(|lb| Found {
+            kind: "load balancer",
+            id: lb.id,
+            label: lb.name,
+            description: lb.description,
+            tags: lb.tags,
+        }));
         let groups = security_groups::list(
             &self.session,
             &ListSecurityGroups {
@@ -246,14 +244,50 @@ impl Reconciler {
             },
         )
         .await?;
-        for g in groups.into_iter().filter(|g| orphaned(&g.tags)) {
+        found.extend(groups.into_iter().map(|g| Found {
+            kind: "security group",
+            id: g.id,
+            label: g.name,
+            description: g.description,
+            tags: g.tags,
+        }));
+
+        let owned = |keys: Vec<RequestKey>| -> BTreeSet<String> {
+            keys.iter().map(|k| request_tag(cluster, k)).collect()
+        };
+        let now = owned(live().await);
+        found.retain(|f| orphaned(&f.tags, &now));
+        let mut exec = Exec {
+            session: &self.session,
+            policy: self.options.wait.clone(),
+            deadline: Instant::now() + self.options.wait.budget,
+            actions: Vec::new(),
+        };
+        let mut out = Vec::new();
+        for f in found {
             if !dry_run {
-                self.delete_security_group(&g.id).await?;
+                let key = Owner::key_from_marks(cluster, &f.description, &f.tags);
+                let _guard = match &key {
+                    Some(k) => Some(self.locks.acquire(k).await),
+                    None => None,
+                };
+                if !orphaned(&f.tags, &owned(live().await)) {
+                    tracing::info!(kind = f.kind, id = %f.id, "wanted again since the listing; kept");
+                    continue;
+                }
+                match f.kind {
+                    "floating IP" => match floating_ips::delete(&self.session, &f.id).await {
+                        Err(e) if !e.is_not_found() => return Err(e),
+                        _ => {}
+                    },
+                    "load balancer" => self.delete_lb(&mut exec, &f.id).await?,
+                    _ => self.delete_security_group(&f.id).await?,
+                }
             }
             out.push(Orphan {
-                kind: "security group",
-                id: g.id,
-                label: g.name,
+                kind: f.kind,
+                id: f.id,
+                label: f.label,
                 deleted: !dry_run,
             });
         }
@@ -309,4 +343,20 @@ impl Reconciler {
                 .unwrap_or(0),
         }))
     }
+}
+
+/// A resource with our cluster's tags, as listed by garbage collection.
+struct Found {
+    kind: &'static str,
+    id: String,
+    label: String,
+    description: String,
+    tags: Vec<String>,
+}
+
+/// Whether no request tag on `tags` is in `owned`.
+fn orphaned(tags: &[String], owned: &BTreeSet<String>) -> bool {
+    !tags
+        .iter()
+        .any(|t| t.starts_with(REQUEST_TAG_PREFIX) && owned.contains(t))
 }

@@ -144,6 +144,24 @@ impl Owner {
     }
 }
 
+impl Owner {
+    /// The request a resource was built for, read back from the description
+    /// [`Owner::description`] wrote and confirmed by the resource's request tag; `None` when the
+    /// description does not name it (cut short, or edited) or the tag disagrees.
+    pub fn key_from_marks(
+        cluster_id: &str,
+        description: &str,
+        tags: &[String],
+    ) -> Option<RequestKey> {
+        let (_, rest) = description.split_once(" for request '")?;
+        let (name, rest) = rest.split_once("' of application '")?;
+        let (app, _) = rest.rsplit_once("' (cluster '")?;
+        let key = RequestKey::new(app, name);
+        let tag = request_tag(cluster_id, &key);
+        tags.contains(&tag).then_some(key)
+    }
+}
+
 /// The tag naming a cluster.
 pub fn cluster_tag(cluster_id: &str) -> String {
     format!("{CLUSTER_TAG_PREFIX}{}", tag_token(cluster_id))
@@ -189,6 +207,20 @@ mod tests {
 
     fn owner(cluster: &str, app: &str, name: &str) -> Owner {
         Owner::new(cluster, RequestKey::new(app, name))
+    }
+
+    #[test]
+    fn the_key_is_read_back_from_description_and_tag() {
+        let o = owner("demo", "kubernetes-control-plane", "api-server-external");
+        let d = o.description("Load balancer");
+        assert_eq!(
+            Owner::key_from_marks("demo", &d, &o.tags()),
+            Some(o.key().clone())
+        );
+        // The tag must agree: another cluster's, or none, names nobody.
+        assert_eq!(Owner::key_from_marks("other", &d, &o.tags()), None);
+        assert_eq!(Owner::key_from_marks("demo", &d, &[]), None);
+        assert_eq!(Owner::key_from_marks("demo", "edited", &o.tags()), None);
     }
 
     #[test]
