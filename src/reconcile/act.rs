@@ -353,19 +353,15 @@ impl<'a> Exec<'a> {
     }
 
     /// Makes a pool's members exactly `members` with one batch call; falls back to one call
-    /// per member when the provider has no batch update. Never sends an empty set.
+    /// per member when the provider has no batch update. `want` is never empty: the
+    /// reconciler refuses a desired graph with an empty pool before acting
+    /// ([`refuse_empty_pools`](super::plan::refuse_empty_pools)).
     async fn set_members(
         &mut self,
         lb_id: &str,
         pool_id: &str,
         want: &[DesiredMember],
     ) -> Result<(), Error> {
-        if want.is_empty() {
-            // The spec never builds an empty pool; refuse rather than empty one by accident.
-            return Err(Error::Config(format!(
-                "refusing to remove every member of pool {pool_id}"
-            )));
-        }
         let s = self.session;
         let body: Vec<CreateMember> = want.iter().map(member_body).collect();
         let what = format!("set {} members on pool {pool_id}", want.len());

@@ -13,7 +13,7 @@ use super::act::{create_body, Exec};
 use super::cloud;
 use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
-use super::plan::{decide, plan, plan_floating_ip_for_new, Decision, Step};
+use super::plan::{decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step};
 use super::repair::{repair_action, RepairAction};
 use super::security::{apply_security_group, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
@@ -177,7 +177,7 @@ impl Reconciler {
                 }
             }
         }
-        build(owner, &intent, &self.site).map_err(|e| {
+        let desired = build(owner, &intent, &self.site).map_err(|e| {
             let field = match e {
                 SpecError::NoBackends | SpecError::BadBackend(_) => RequestField::Backends,
                 SpecError::NoPorts => RequestField::PortMapping,
@@ -187,7 +187,10 @@ impl Reconciler {
                 failure: Failure::field(field, e.to_string()),
                 retry_after: None,
             }
-        })
+        })?;
+        // Before any cloud call: the pool is never emptied as a side effect.
+        refuse_empty_pools(&desired)?;
+        Ok(desired)
     }
 
     fn repairs_mut<T>(
