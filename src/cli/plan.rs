@@ -70,8 +70,12 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                 println!("request {key} would be answered with an error: {failure}");
                 ExitCode::from(exit::OK)
             }
-            Err(other) => {
-                eprintln!("error: {other:?}");
+            Err(Outcome::Converging { why, .. }) => {
+                eprintln!("error: cannot plan request {key} now: {why}; run plan again later");
+                ExitCode::from(exit::FAILURE)
+            }
+            Err(Outcome::Ready(_)) => {
+                eprintln!("error: cannot plan request {key}: the reconciler gave an answer instead of a plan");
                 ExitCode::from(exit::FAILURE)
             }
         }
