@@ -55,6 +55,9 @@ enum Command {
     /// Show every request and its load balancer (VIP, floating IP, statuses, members).
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Status(cli::status::Args),
+    /// Ask the running daemon to re-check every request against the cloud now.
+    #[command(after_help = cli::exit::EXIT_CODES_HELP)]
+    Resync(cli::resync::Args),
     /// Tell the daemon whether this unit is the Juju leader (only the leader acts on the cloud).
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Leader(cli::leader::Args),
@@ -86,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => cli::serve::run(cli.config.as_deref(), args),
         Command::Status(args) => cli::status::run(cli.config.as_deref(), args),
         Command::Leader(args) => cli::leader::run(cli.config.as_deref(), args),
+        Command::Resync(args) => cli::resync::run(cli.config.as_deref(), args),
         Command::CheckCloud(args) => cli::check_cloud::run(cli.config.as_deref(), args),
         Command::Demo(args) => cli::demo::run(args),
     }

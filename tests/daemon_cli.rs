@@ -31,6 +31,7 @@ async fn every_subcommand_has_help_with_exit_codes() {
         "serve",
         "status",
         "leader",
+        "resync",
         "check-cloud",
         "demo",
         "lb-consumers",
@@ -89,6 +90,13 @@ async fn serve_logs_json_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     );
     let report: StatusReport = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report.leader && report.requests.is_empty());
+    let out = cli(&config).arg("resync").output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("resync queued"));
     let out = cli(&config)
         .args(["leader", "false"])
         .output()
@@ -226,6 +234,12 @@ async fn check_cloud_passes_and_explains_failures() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+
+    // resync needs a running daemon: exit 4.
+    std::fs::write(&config, &good).unwrap();
+    let out = cli(&config).arg("resync").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
     sim.shutdown().await;
 }
 

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod plan;
 pub mod public_address;
 pub mod remove;
+pub mod resync;
 pub mod serve;
 pub mod sim;
 pub mod status;
