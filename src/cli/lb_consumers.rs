@@ -10,13 +10,11 @@
 //! (only requests that do not load were answered).
 
 use std::io::{Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::cli::exit;
 use crate::relation::hook::{self, HookResult};
-use crate::relation::{Answerer, HookInput, NoCloud};
+use crate::relation::{Answerer, HookInput};
 
 /// Arguments of `lb-consumers`.
 #[derive(Debug, Clone, clap::Args)]
@@ -27,13 +25,8 @@ pub struct Args {
     pub wait: u64,
 }
 
-/// Runs the command on the process's stdin/stdout.
-pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
-    run_with(&answerer(config, Duration::from_secs(args.wait)))
-}
-
-/// Runs the command with a given answerer (the seam where the daemon client or the in-process
-/// reconciler plugs in).
+/// Runs the command with a given answerer: the daemon client or the in-process reconciler
+/// ([`crate::cli::hooks::lb_consumers`] picks it).
 pub fn run_with<A: Answerer>(answerer: &A) -> ExitCode {
     let input = match read_input() {
         Ok(input) => input,
@@ -56,25 +49,6 @@ pub(crate) fn read_input() -> Result<HookInput, ExitCode> {
         eprintln!("error: {message}");
         ExitCode::from(exit::USAGE)
     })
-}
-
-/// The answerer for these settings.
-///
-/// Until the reconciler is plugged in here, every request that loads is refused with
-/// "no cloud configured" (exit code 3) instead of being answered falsely.
-pub fn answerer(config: Option<&Path>, wait: Duration) -> NoCloud {
-    tracing::debug!(wait_seconds = wait.as_secs(), "answering requests");
-    match config {
-        None => NoCloud::new(
-            "pass --config PATH (or set OCTAVIA_INTEGRATOR_CONFIG) with the cloud credentials and \
-             the VIP subnet, or start the daemon",
-        ),
-        Some(path) => NoCloud::new(format!(
-            "settings file {} given, but this build cannot build load balancers from a hook yet; \
-             start the daemon (`octavia-integrator serve`) to answer requests",
-            path.display()
-        )),
-    }
 }
 
 /// Parses the hook envelope; the message names what is wrong.

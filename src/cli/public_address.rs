@@ -5,11 +5,9 @@
 //! set and unset, for **our unit** databag on each relation), same exit codes; see
 //! [`crate::relation::public_address`].
 
-use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use crate::cli::lb_consumers::{answerer, block_on, emit, read_input};
+use crate::cli::lb_consumers::{block_on, emit, read_input};
 use crate::relation::hook;
 use crate::relation::public_address::DEFAULT_FRONTEND_PORT;
 use crate::relation::Answerer;
@@ -25,11 +23,6 @@ pub struct Args {
     /// Without a daemon, wait up to SECS in-process for load balancers to converge.
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub wait: u64,
-}
-
-/// Runs the command on the process's stdin/stdout.
-pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
-    run_with(&answerer(config, Duration::from_secs(args.wait)), args.port)
 }
 
 /// Runs the command with a given answerer (see [`crate::cli::lb_consumers::run_with`]).

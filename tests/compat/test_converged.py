@@ -1,9 +1,7 @@
 """Answers that need a cloud: `lb-consumers --config` against the simulated cloud
 (`octavia-integrator sim --write-config PATH`), read back by the library's requirer.
 
-These pass once the in-process reconciler is plugged into the hook commands. Until then the
-CLI says it cannot build load balancers from a hook, and each case is reported as an expected
-failure (xfail) with that reason; nothing here is skipped silently.
+The hook commands answer in-process within `--wait` (no daemon here): every case must pass.
 """
 
 import ipaddress
@@ -18,7 +16,6 @@ from loadbalancer_interface.schemas import v1
 
 from conftest import BIN, OK, Exchange, check_every_response, run_cli
 
-NOT_WIRED = "cannot build load balancers from a hook yet"
 WAIT = "120"  # seconds; simulated delays are scaled down, this is only a ceiling
 
 
@@ -69,8 +66,6 @@ def ex(cloud):
 def converge(exchange):
     """One hook run; every request must be answered."""
     code, rel, err = exchange.hook()
-    if NOT_WIRED in err:
-        pytest.xfail(f"reconciler not plugged into lb-consumers yet: {err.strip()}")
     assert code == OK, err
     check_every_response(exchange)
     return rel
@@ -155,8 +150,6 @@ def test_public_address_legacy_relation(cloud):
     units = {f"kubernetes-master/{i}": {"ingress-address": f"10.5.0.1{i}"} for i in range(3)}
     envelope = {"relations": [{"id": 4, "app": "kubernetes-master", "units": units}]}
     code, out, err = run_cli(["--config", str(cloud), "public-address", "--wait", WAIT], json.dumps(envelope))
-    if NOT_WIRED in err:
-        pytest.xfail(f"reconciler not plugged into public-address yet: {err.strip()}")
     assert code == OK, err
     rel = json.loads(out)["relations"][0]
     assert rel["set"]["port"] == "443"
