@@ -109,21 +109,32 @@ async fn an_abandoned_apply_is_adopted_by_the_next_one() {
     let k = key("k8s", "svc");
     let req = external_request(&MEMBERS);
     let rec = reconciler(&sim, site_with_groups(&sim));
-    for steps in [1usize, 3, 5, 8] {
+    for steps in [1u32, 3, 5, 8] {
         let before = sim.calls().total();
+        // The cloud answers `steps` calls, then never answers the next one: the apply is
+        // dropped exactly while that call hangs (no timing involved).
+        sim.faults().cut_off_after(steps, CutOffMode::Stall);
+        let stalled = || sim.calls().records[before..].iter().any(|c| c.status == 0);
         let fut = rec.apply(&k, &req);
         tokio::pin!(fut);
-        // Let it make `steps` calls, then drop it.
-        loop {
+        let finished = loop {
             tokio::select! {
-                _ = &mut fut => break,
-                _ = tokio::time::sleep(Duration::from_micros(200)) => {
-                    if sim.calls().total() >= before + steps {
-                        break;
+                biased;
+                _ = &mut fut => break true,
+                () = tokio::task::yield_now() => {
+                    if stalled() {
+                        break false;
                     }
                 }
             }
-        }
+        };
+        assert!(!finished, "{steps} calls cannot build everything");
+        assert_eq!(
+            sim.calls().total(),
+            before + steps as usize + 1,
+            "dropped at the stalled call"
+        );
+        sim.faults().clear();
     }
     let r = converge(&sim, &k, &req).await;
     assert!(r.floating_ip.is_some());

@@ -108,12 +108,13 @@ async fn scaled_delays_complete_on_their_own() {
         .await;
     assert_eq!(s, 201, "{v}");
     let id = v["loadbalancer"]["id"].as_str().expect("id").to_string();
-    let mut polls = 0;
-    while lb_status(&raw, &id).await != "ACTIVE" {
-        polls += 1;
-        assert!(polls < 2000, "never became ACTIVE");
-        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-    }
+    // Simulated time moves on by 10 s — far past the scaled provisioning delays (60 s create
+    // × 0.0001) — with no real sleep: the clock is paused only while it is advanced, and no
+    // `settle()` either: the status machine must complete on its own.
+    tokio::time::pause();
+    tokio::time::advance(std::time::Duration::from_secs(10)).await;
+    tokio::time::resume();
+    assert_eq!(lb_status(&raw, &id).await, "ACTIVE");
     sim.shutdown().await;
 }
 
