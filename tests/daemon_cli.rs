@@ -128,8 +128,8 @@ async fn serve_logs_json_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         ),
     )
     .unwrap();
-    let hup = Command::new("kill")
-        .args(["-HUP", &pid])
+    let hup = Command::new("bash")
+        .args(["-c", &format!("kill -HUP {pid}")])
         .status()
         .await
         .unwrap();
@@ -147,8 +147,8 @@ async fn serve_logs_json_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     }
 
     // SIGTERM (to our own child, by pid): exit 0, socket removed.
-    let killed = Command::new("kill")
-        .args(["-TERM", &pid])
+    let killed = Command::new("bash")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .await
         .unwrap();
