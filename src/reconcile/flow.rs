@@ -161,22 +161,6 @@ impl Reconciler {
             retry_after: None,
         })?;
         let intent = intent_of(&meant, &self.default_algorithm);
-        if self.kind == ProviderKind::Ovn {
-            if let Some(port) = intent.monitor.as_ref().and_then(|m| m.port) {
-                if intent.listeners.iter().any(|l| l.backend_port != port) {
-                    return Err(Outcome::Failed {
-                        kind: ErrorKind::Unsupported,
-                        failure: Failure::field(
-                            RequestField::HealthChecks,
-                            format!(
-                                "the ovn provider can only check the backend port itself, not port {port}"
-                            ),
-                        ),
-                        retry_after: None,
-                    });
-                }
-            }
-        }
         let desired = build(owner, &intent, &self.site).map_err(|e| {
             let field = match e {
                 SpecError::NoBackends | SpecError::BadBackend(_) => RequestField::Backends,

@@ -200,6 +200,7 @@ mod tests {
             source_ip_persistence: true,
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::Http].into(),
             vip_address: true,
+            monitor_port_override: true,
         }
     }
 

@@ -55,6 +55,9 @@ pub struct ProviderCaps {
     pub monitor_kinds: BTreeSet<MonitorKind>,
     /// Whether a specific VIP address can be requested.
     pub vip_address: bool,
+    /// Whether a health check may probe a port other than the backend's own (Octavia's
+    /// `monitor_port` on members; OVN cannot).
+    pub monitor_port_override: bool,
 }
 
 /// One listener: a port mapping entry.
@@ -362,6 +365,19 @@ fn check(
     if retries.is_none() {
         problems.push(format!("retries {} must be 1-10", hc.retries));
     }
+    if let Some(p) = port {
+        let other: Vec<String> = listeners
+            .iter()
+            .filter(|l| l.backend_port != p)
+            .map(|l| l.backend_port.to_string())
+            .collect();
+        if !other.is_empty() && !caps.is_none_or(|c| c.monitor_port_override) {
+            problems.push(format!(
+                "this provider can only check the backend port itself, not port {p} (backend port {})",
+                other.join(", ")
+            ));
+        }
+    }
     let udp_only = !listeners.is_empty() && listeners.iter().all(|l| l.protocol == Protocol::Udp);
     if kind == MonitorKind::UdpConnect && !udp_only {
         problems.push("udp health checks need a udp load balancer".into());
@@ -400,6 +416,7 @@ mod tests {
             ]
             .into(),
             vip_address: true,
+            monitor_port_override: true,
         }
     }
 
@@ -410,6 +427,7 @@ mod tests {
             source_ip_persistence: false,
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::UdpConnect].into(),
             vip_address: false,
+            monitor_port_override: false,
         }
     }
 
@@ -425,6 +443,21 @@ mod tests {
         r.health_checks.push(hc);
         r.backends = vec!["10.5.0.10".into(), "10.5.0.11".into()];
         r
+    }
+
+    #[test]
+    fn a_check_on_another_port_needs_the_monitor_port_capability() {
+        let mut r = Request::new("id", "svc", Protocol::Tcp, [(443, 6443)].into());
+        r.health_checks.push(HealthCheck::new(Protocol::Tcp, 10256));
+        r.backends = vec!["10.5.0.10".into()];
+        let refused = meaning(&r, &tcp_only_caps()).unwrap_err();
+        let why = &refused.fields[&RequestField::HealthChecks];
+        assert!(why.contains("port 10256"), "{why}");
+        assert_eq!(refused.fields.len(), 1, "{refused}");
+        // With the capability, or checking the backend port itself: fine.
+        assert_eq!(meaning(&r, &caps()).unwrap().check.unwrap().port, 10256);
+        r.health_checks[0].port = 6443;
+        assert!(meaning(&r, &tcp_only_caps()).is_ok());
     }
 
     #[test]

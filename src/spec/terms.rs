@@ -47,6 +47,7 @@ pub fn provider_caps(kind: ProviderKind) -> ProviderCaps {
             .into_iter()
             .collect(),
             vip_address: true,
+            monitor_port_override: true,
         },
         ProviderKind::Ovn => ProviderCaps {
             protocols: [WireProtocol::Tcp, WireProtocol::Udp].into_iter().collect(),
@@ -56,6 +57,8 @@ pub fn provider_caps(kind: ProviderKind) -> ProviderCaps {
                 .into_iter()
                 .collect(),
             vip_address: true,
+            // OVN health checks probe the member's own address and port.
+            monitor_port_override: false,
         },
     }
 }
