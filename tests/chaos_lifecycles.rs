@@ -13,7 +13,8 @@
 //! are exactly the expected ones: one ACTIVE load balancer per surviving request with its
 //! members and floating IP, nothing for removed ones (no leaks, no duplicates).
 //!
-//! Size: 50 lifecycles; `OI_LONG=1`: 200. Seed: `OI_SEED` (default fixed).
+//! Size: 50 lifecycles on amphora and 20 on OVN (no failover: ERROR means rebuild);
+//! `OI_LONG=1`: 200 and 80. Seed: `OI_SEED` (default fixed).
 
 mod crash_support;
 
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use crash_support::*;
 use octavia_integrator::reconcile::{Options, Outcome, Reconciler, RepairPolicy};
-use octavia_integrator::relation::v1::Request;
+use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
 use octavia_integrator::spec::{RequestKey, Site};
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
 use openstack::session::{
@@ -91,7 +92,7 @@ fn session(sim: &SimHandle) -> Session {
     Session::new(config).expect("a session to the simulator")
 }
 
-fn site(sim: &SimHandle) -> Site {
+fn site(sim: &SimHandle, provider: Provider) -> Site {
     let ids = sim.seed_ids();
     Site {
         cluster_id: CLUSTER.into(),
@@ -101,11 +102,11 @@ fn site(sim: &SimHandle) -> Site {
         member_network_id: Some(ids.vip_network_id.clone()),
         member_subnet_cidr: Some("10.5.0.0/24".into()),
         floating_network_id: Some(ids.external_network_id.clone()),
-        provider: Some("amphora".into()),
+        provider: Some(provider.as_str().into()),
         flavor_id: None,
         availability_zone: None,
         manage_security_groups: false,
-        preserves_client_ip: false,
+        preserves_client_ip: provider == Provider::Ovn,
     }
 }
 
@@ -178,18 +179,34 @@ async fn remove(rec: &Reconciler, key: &RequestKey) -> Result<(), String> {
     Err(format!("{key} never removed; last error {last}"))
 }
 
+/// The request of lifecycle `name`: the kubernetes-control-plane shape; on OVN (TCP monitors
+/// only) with a TCP health check.
+fn ask(provider: Provider, name: &str, members: &[String], public: bool) -> Request {
+    let mut r = request(name, 443, members, public);
+    if provider == Provider::Ovn {
+        r.health_checks = vec![HealthCheck::new(Protocol::Tcp, 6443)];
+        r.sent_hash = None;
+        r = r.sealed();
+    }
+    r
+}
+
 /// One lifecycle; returns what should remain (members) or `None` when removed.
-async fn lifecycle(rec: Arc<Reconciler>, i: usize) -> Result<Option<BTreeSet<String>>, String> {
+async fn lifecycle(
+    rec: Arc<Reconciler>,
+    provider: Provider,
+    i: usize,
+) -> Result<Option<BTreeSet<String>>, String> {
     let name = format!("lb-{i:03}");
     let key = RequestKey::new(APP, &name);
     let base: Vec<String> = (0..3).map(|m| member(i % 7 + m)).collect();
     let public = i % 2 == 0;
-    converge(&rec, &key, &request(&name, 443, &base, public)).await?;
+    converge(&rec, &key, &ask(provider, &name, &base, public)).await?;
     let mut more = base.clone();
     more.push(member(i % 7 + 3));
-    converge(&rec, &key, &request(&name, 443, &more, public)).await?;
+    converge(&rec, &key, &ask(provider, &name, &more, public)).await?;
     let fewer: Vec<String> = more[1..].to_vec();
-    converge(&rec, &key, &request(&name, 443, &fewer, public)).await?;
+    converge(&rec, &key, &ask(provider, &name, &fewer, public)).await?;
     if i % 3 == 0 {
         Ok(Some(fewer.into_iter().collect()))
     } else {
@@ -267,14 +284,23 @@ async fn driver(sim: Arc<SimHandle>, seed: u64, stop: tokio::sync::watch::Receiv
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifecycles_converge_under_faults_without_leaks_or_duplicates() {
+async fn amphora_lifecycles_converge_under_faults_without_leaks_or_duplicates() {
+    chaos(Provider::Amphora, lifecycles()).await;
+}
+
+/// OVN has no failover: a load balancer in ERROR is rebuilt (cascade delete + create).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ovn_lifecycles_converge_under_faults_without_leaks_or_duplicates() {
+    chaos(Provider::Ovn, lifecycles() * 2 / 5).await;
+}
+
+async fn chaos(provider: Provider, n: usize) {
     let seed = seed();
-    let n = lifecycles();
-    let sim = Arc::new(start_sim(Provider::Amphora, SCALE, seed).await);
+    let sim = Arc::new(start_sim(provider, SCALE, seed).await);
     sim.faults().set(background());
     let rec = Arc::new(Reconciler::from_site(
         session(&sim),
-        site(&sim),
+        site(&sim, provider),
         "ROUND_ROBIN",
         true,
         options(),
@@ -294,7 +320,7 @@ async fn lifecycles_converge_under_faults_without_leaks_or_duplicates() {
         let (rec, gate) = (rec.clone(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await.expect("semaphore");
-            (i, lifecycle(rec, i).await)
+            (i, lifecycle(rec, provider, i).await)
         }));
     }
     let mut expected = Expected::new();
@@ -331,7 +357,7 @@ async fn lifecycles_converge_under_faults_without_leaks_or_duplicates() {
             .iter()
             .cloned()
             .collect();
-        converge(&rec, &key, &request(name, 443, &members, i % 2 == 0))
+        converge(&rec, &key, &ask(provider, name, &members, i % 2 == 0))
             .await
             .expect("converges once calm");
     }
@@ -344,5 +370,5 @@ async fn lifecycles_converge_under_faults_without_leaks_or_duplicates() {
         faults_hit * 10 >= total,
         "the faults must actually bite: {faults_hit} of {total} calls"
     );
-    eprintln!("{n} lifecycles, {total} calls, {faults_hit} faulted");
+    eprintln!("{provider}: {n} lifecycles, {total} calls, {faults_hit} faulted");
 }
