@@ -259,3 +259,26 @@ async fn dispatch_works_in_process_when_no_daemon_runs() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn without_usable_settings_dispatch_still_publishes_version_and_reports_blocked() {
+    let dir = tempdir();
+    let data = dir.path().join("hook-data");
+    seed(&data);
+    let missing = dir.path().join("no-such-settings.toml");
+    dispatch(&data, &missing, "lb-consumers-relation-changed", 0).await;
+    // The output of a failed run is still complete and valid: `version` is published so the
+    // requirer sends its requests; no response is invented.
+    let ours = bag(&data, 1, "local-app");
+    assert_eq!(
+        ours.get("version").map(String::as_str),
+        Some("1"),
+        "{ours:?}"
+    );
+    assert!(!ours.keys().any(|k| k.starts_with("response_")), "{ours:?}");
+    let status: Vec<Value> = calls(&data)
+        .into_iter()
+        .filter(|c| c["tool"] == "status-set")
+        .collect();
+    assert_eq!(status.last().unwrap()["args"][0], "blocked", "{status:?}");
+}
