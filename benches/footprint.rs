@@ -68,11 +68,30 @@ async fn main() {
     let cpu0 = cpu_secs(Some(d.pid())).unwrap_or_default();
     let calls0 = sim.calls().total();
     let t0 = Instant::now();
-    tokio::time::sleep(Duration::from_secs_f64(idle_secs)).await;
+    tokio::time::sleep(Duration::from_secs_f64(idle_secs / 2.0)).await;
+    let first_half_calls = sim.calls().total() - calls0;
+    tokio::time::sleep(Duration::from_secs_f64(idle_secs / 2.0)).await;
     let idle_real = t0.elapsed().as_secs_f64();
     let idle_cpu = cpu_secs(Some(d.pid())).unwrap_or_default() - cpu0;
     let idle_calls = sim.calls().total() - calls0;
     let idle_routes = sim.calls().since(calls0).by_route();
+    let report: octavia_integrator::daemon::api::StatusReport = d
+        .client()
+        .get(octavia_integrator::daemon::api::STATUS)
+        .await
+        .expect("status");
+    let notes: Vec<String> = report
+        .requests
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {} ({})",
+                r.request,
+                r.answer.as_deref().unwrap_or("no answer"),
+                r.note.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
     let rss_idle = rss_kib(Some(d.pid())).unwrap_or_default();
     let hwm = peak_rss_kib(Some(d.pid())).unwrap_or_default();
 
@@ -155,7 +174,10 @@ async fn main() {
                 format!("CPU over {idle_real:.0} s idle (s)"),
                 format!("{idle_cpu:.3}"),
             ],
-            vec!["API calls while idle".into(), idle_calls.to_string()],
+            vec![
+                "API calls while idle (first half / second half)".into(),
+                format!("{first_half_calls} / {}", idle_calls - first_half_calls),
+            ],
             vec![
                 "hook via CLI process p50 / p95 / max (ms)".into(),
                 format!(
@@ -184,7 +206,9 @@ async fn main() {
         "peak_rss_kib": hwm,
         "idle_cpu_seconds": idle_cpu,
         "idle_api_calls": idle_calls,
+        "idle_api_calls_first_half": first_half_calls,
         "idle_api_calls_by_route": idle_routes,
+        "status_after_idle": notes,
         "hook_cli": cli,
         "hook_cli_answered_runs": cli_ok,
         "hook_library": lib,
