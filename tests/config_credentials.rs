@@ -5,8 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use octavia_integrator::config::{
-    Auth, CaBundle, ConfigError, DomainRef, Environment, Interface, ProjectRef, Scope, Settings,
-    UserRef,
+    AppCredRef, CaBundle, ConfigError, Credentials, DomainRef, Environment, Interface, Scope,
+    Settings, UserRef,
 };
 use secrecy::ExposeSecret;
 
@@ -41,9 +41,9 @@ fn env(vars: &[(&str, &str)], cwd: &Path) -> Environment {
     Environment::new(vars.iter().copied(), cwd)
 }
 
-fn password(auth: &Auth) -> &str {
+fn password(auth: &Credentials) -> &str {
     match auth {
-        Auth::Password { password, .. } => password.expose_secret(),
+        Credentials::Password { password, .. } => password.expose_secret(),
         other => panic!("not a password: {other:?}"),
     }
 }
@@ -60,7 +60,7 @@ fn clouds_yaml_entry_by_name() {
     assert_eq!(c.auth_url, "https://keystone.example.test:5000/v3");
     assert_eq!(password(&c.auth), "fixture-password-1");
     match &c.auth {
-        Auth::Password { user, .. } => assert_eq!(
+        Credentials::Password { user, .. } => assert_eq!(
             user,
             &UserRef::Name {
                 name: "admin".into(),
@@ -71,7 +71,7 @@ fn clouds_yaml_entry_by_name() {
     }
     assert_eq!(
         c.scope,
-        Scope::Project(ProjectRef::Name {
+        Some(Scope::ProjectName {
             name: "k8s".into(),
             domain: DomainRef::Id("default".into())
         })
@@ -89,22 +89,22 @@ fn clouds_yaml_application_credential_and_token() {
     let e = env(&[], dir.path());
     let s = load_in(dir.path(), "cloud = \"appcred-cloud\"", &e).unwrap();
     match &s.cloud.auth {
-        Auth::ApplicationCredentialId { id, secret } => {
+        Credentials::ApplicationCredential {
+            credential: AppCredRef::Id(id),
+            secret,
+        } => {
             assert_eq!(id, "0123456789abcdef");
             assert_eq!(secret.expose_secret(), "fixture-appcred-secret");
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(s.cloud.scope, Scope::Implicit);
+    assert_eq!(s.cloud.scope, None);
     assert_eq!(s.cloud.region.as_deref(), Some("RegionTwo"));
     assert!(s.cloud.insecure, "verify: false");
 
     let s = load_in(dir.path(), "cloud = \"token-cloud\"", &e).unwrap();
-    assert!(matches!(s.cloud.auth, Auth::Token { .. }));
-    assert_eq!(
-        s.cloud.scope,
-        Scope::Project(ProjectRef::Id("9f8e7d6c5b4a".into()))
-    );
+    assert!(matches!(s.cloud.auth, Credentials::Token { .. }));
+    assert_eq!(s.cloud.scope, Some(Scope::ProjectId("9f8e7d6c5b4a".into())));
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn os_cloud_names_the_entry_when_no_source_is_set() {
     install("clouds.yaml", &dir.path().join("clouds.yaml"), 0o600);
     let e = env(&[("OS_CLOUD", "token-cloud")], dir.path());
     let s = load_in(dir.path(), "", &e).unwrap();
-    assert!(matches!(s.cloud.auth, Auth::Token { .. }));
+    assert!(matches!(s.cloud.auth, Credentials::Token { .. }));
     let e = env(&[("OS_CLOUD", "missing-cloud")], dir.path());
     let err = load_in(dir.path(), "", &e).unwrap_err();
     assert_eq!(err.setting(), Some("OS_CLOUD"));
@@ -321,7 +321,7 @@ fn from_env_reads_os_variables() {
     );
     let s = load_in(dir.path(), "from_env = true", &e).unwrap();
     assert_eq!(password(&s.cloud.auth), "env-password");
-    assert_eq!(s.cloud.scope, Scope::Project(ProjectRef::Id("pid".into())));
+    assert_eq!(s.cloud.scope, Some(Scope::ProjectId("pid".into())));
     assert_eq!(s.cloud.region.as_deref(), Some("EnvRegion"));
     assert_eq!(s.cloud.interface, Interface::Admin);
     assert_eq!(
@@ -378,7 +378,7 @@ fn juju_charm_config_json_and_base64() {
         assert_eq!(c.region.as_deref(), Some("RegionOne"));
         assert_eq!(
             c.scope,
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: "admin".into(),
                 domain: DomainRef::Name("admin_domain".into())
             })
@@ -402,7 +402,7 @@ fn juju_trust_yaml_and_json() {
     assert_eq!(c.auth_url, "https://keystone.example.test:5000/v3");
     assert_eq!(password(&c.auth), "fixture-trust-password");
     match &c.auth {
-        Auth::Password { user, .. } => assert_eq!(
+        Credentials::Password { user, .. } => assert_eq!(
             user,
             &UserRef::Name {
                 name: "trusted-user".into(),
@@ -413,7 +413,7 @@ fn juju_trust_yaml_and_json() {
     }
     assert_eq!(
         c.scope,
-        Scope::Project(ProjectRef::Name {
+        Some(Scope::ProjectName {
             name: "k8s".into(),
             domain: DomainRef::Name("projects".into())
         })
@@ -421,10 +421,7 @@ fn juju_trust_yaml_and_json() {
     assert!(matches!(&c.ca, Some(CaBundle::Pem { pem, .. }) if pem.contains("MIIBfixturetrust")));
 
     let s = juju("juju-trust.json");
-    assert_eq!(
-        s.cloud.scope,
-        Scope::Project(ProjectRef::Id("0a1b2c3d".into()))
-    );
+    assert_eq!(s.cloud.scope, Some(Scope::ProjectId("0a1b2c3d".into())));
     assert_eq!(s.cloud.ca, None);
 }
 

@@ -101,7 +101,9 @@ pub(crate) fn parse_bool(v: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::credentials::{Auth, DomainRef, Interface, ProjectRef, Scope, UserRef};
+    use crate::config::credentials::{
+        AppCredRef, Credentials, DomainRef, Interface, Scope, UserRef,
+    };
     use secrecy::ExposeSecret;
 
     fn resolve(vars: &[(&str, &str)]) -> Result<crate::config::CloudSettings, ConfigError> {
@@ -124,7 +126,7 @@ mod tests {
         ])
         .unwrap();
         match &c.auth {
-            Auth::Password { user, password } => {
+            Credentials::Password { user, password } => {
                 assert_eq!(
                     user,
                     &UserRef::Name {
@@ -138,7 +140,7 @@ mod tests {
         }
         assert_eq!(
             c.scope,
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: "p".into(),
                 domain: DomainRef::Id("pd".into())
             })
@@ -157,8 +159,10 @@ mod tests {
             ("OS_TENANT_NAME", "t"),
         ])
         .unwrap();
-        assert!(matches!(&c.auth, Auth::Password { user: UserRef::Id(id), .. } if id == "uid"));
-        assert!(matches!(&c.scope, Scope::Project(ProjectRef::Name { name, .. }) if name == "t"));
+        assert!(
+            matches!(&c.auth, Credentials::Password { user: UserRef::Id(id), .. } if id == "uid")
+        );
+        assert!(matches!(&c.scope, Some(Scope::ProjectName { name, .. }) if name == "t"));
     }
 
     #[test]
@@ -171,7 +175,10 @@ mod tests {
         ])
         .unwrap();
         match &c.auth {
-            Auth::ApplicationCredentialId { id, secret } => {
+            Credentials::ApplicationCredential {
+                credential: AppCredRef::Id(id),
+                secret,
+            } => {
                 assert_eq!(id, "acid");
                 assert_eq!(secret.expose_secret(), "acs");
             }
@@ -188,8 +195,8 @@ mod tests {
             ("OS_PROJECT_ID", "pid"),
         ])
         .unwrap();
-        assert!(matches!(c.auth, Auth::Token { .. }));
-        assert_eq!(c.scope, Scope::Project(ProjectRef::Id("pid".into())));
+        assert!(matches!(c.auth, Credentials::Token { .. }));
+        assert_eq!(c.scope, Some(Scope::ProjectId("pid".into())));
     }
 
     #[test]

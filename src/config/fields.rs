@@ -4,7 +4,8 @@
 use secrecy::SecretString;
 
 use super::credentials::{
-    Auth, CaBundle, CloudSettings, DomainRef, Interface, ProjectRef, Scope, UserRef,
+    parse_interface, AppCredRef, CaBundle, CloudSettings, Credentials, DomainRef, Interface, Scope,
+    UserRef,
 };
 use super::ConfigError;
 
@@ -138,7 +139,7 @@ impl AuthFields {
         };
 
         let auth = match kind {
-            Kind::Password => Auth::Password {
+            Kind::Password => Credentials::Password {
                 user: user.ok_or_else(|| {
                     bad(
                         "username",
@@ -164,20 +165,22 @@ impl AuthFields {
                     )
                 })?;
                 match (&self.application_credential_id, &self.application_credential_name) {
-                    (Some(id), _) => Auth::ApplicationCredentialId { id: id.clone(), secret },
-                    (None, Some(n)) => Auth::ApplicationCredentialName {
-                        name: n.clone(),
-                        user: user.ok_or_else(|| {
-                            bad(
-                                "username",
-                                format!(
-                                    "missing: an application credential given by name needs its user ({} or {}); or give {} instead",
-                                    name("username"),
-                                    name("user_id"),
-                                    name("application_credential_id")
-                                ),
-                            )
-                        })?,
+                    (Some(id), _) => Credentials::ApplicationCredential { credential: AppCredRef::Id(id.clone()), secret },
+                    (None, Some(n)) => Credentials::ApplicationCredential {
+                        credential: AppCredRef::Name {
+                            name: n.clone(),
+                            user: user.ok_or_else(|| {
+                                bad(
+                                    "username",
+                                    format!(
+                                        "missing: an application credential given by name needs its user ({} or {}); or give {} instead",
+                                        name("username"),
+                                        name("user_id"),
+                                        name("application_credential_id")
+                                    ),
+                                )
+                            })?,
+                        },
                         secret,
                     },
                     (None, None) => {
@@ -188,7 +191,7 @@ impl AuthFields {
                     }
                 }
             }
-            Kind::Token => Auth::Token {
+            Kind::Token => Credentials::Token {
                 token: self
                     .token
                     .clone()
@@ -203,21 +206,24 @@ impl AuthFields {
                     "project settings are ignored: an application credential carries its own project"
                 );
             }
-            Scope::Implicit
+            None
         } else if let Some(id) = &self.project_id {
-            Scope::Project(ProjectRef::Id(id.clone()))
+            Some(Scope::ProjectId(id.clone()))
         } else if let Some(project) = &self.project_name {
             let domain = match (&self.project_domain_id, &self.project_domain_name) {
                 (Some(id), _) => DomainRef::Id(id.clone()),
                 (None, Some(n)) => DomainRef::Name(n.clone()),
                 _ => fallback_domain(),
             };
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: project.clone(),
                 domain,
             })
         } else if let Some(domain) = shared_domain {
-            Scope::Domain(domain)
+            Some(match domain {
+                DomainRef::Id(id) => Scope::DomainId(id),
+                DomainRef::Name(n) => Scope::DomainName(n),
+            })
         } else {
             return Err(bad(
                 "project_name",
@@ -231,7 +237,7 @@ impl AuthFields {
 
         let interface = match &self.interface {
             None => Interface::Public,
-            Some(text) => Interface::parse(text, legacy_interface).ok_or_else(|| {
+            Some(text) => parse_interface(text, legacy_interface).ok_or_else(|| {
                 bad(
                     "interface",
                     format!("`{text}` is not an endpoint interface: use public, internal or admin"),
@@ -367,7 +373,7 @@ mod tests {
     fn password_defaults_domains_to_default_id() {
         let c = base().resolve("test", &plain, false).unwrap();
         match &c.auth {
-            Auth::Password { user, .. } => assert_eq!(
+            Credentials::Password { user, .. } => assert_eq!(
                 user,
                 &UserRef::Name {
                     name: "admin".into(),
@@ -378,7 +384,7 @@ mod tests {
         }
         assert_eq!(
             c.scope,
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: "demo".into(),
                 domain: DomainRef::Id("default".into())
             })
@@ -397,7 +403,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             c.scope,
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: "demo".into(),
                 domain: DomainRef::Name("admin_domain".into())
             })
@@ -413,7 +419,7 @@ mod tests {
         }
         .resolve("test", &plain, false)
         .unwrap();
-        assert_eq!(c.scope, Scope::Domain(DomainRef::Id("d1".into())));
+        assert_eq!(c.scope, Some(Scope::DomainId("d1".into())));
     }
 
     #[test]
@@ -444,7 +450,7 @@ mod tests {
         }
         .resolve("test", &plain, false)
         .unwrap();
-        assert!(matches!(ok.auth, Auth::Token { .. }));
+        assert!(matches!(ok.auth, Credentials::Token { .. }));
     }
 
     #[test]
@@ -471,8 +477,10 @@ mod tests {
         }
         .resolve("test", &plain, false)
         .unwrap();
-        assert_eq!(c.scope, Scope::Implicit);
-        assert!(matches!(c.auth, Auth::ApplicationCredentialId { ref id, .. } if id == "id1"));
+        assert_eq!(c.scope, None);
+        assert!(
+            matches!(c.auth, Credentials::ApplicationCredential { credential: AppCredRef::Id(ref id), .. } if id == "id1")
+        );
     }
 
     #[test]

@@ -288,7 +288,7 @@ pub(crate) fn key_name(shape: Shape, field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::credentials::{Auth, DomainRef, ProjectRef, Scope};
+    use crate::config::credentials::{Credentials, DomainRef, Scope};
 
     const FLAT: &str = r#"{"auth-url": "https://keystone.example:5000/v3", "region": "RegionOne",
         "username": "admin", "password": "secret", "user-domain-name": "admin_domain",
@@ -302,10 +302,10 @@ mod tests {
             assert_eq!(shape, Shape::Flat);
             let c = f.resolve("o", &|k| key_name(shape, k), false).unwrap();
             assert_eq!(c.region.as_deref(), Some("RegionOne"));
-            assert!(matches!(c.auth, Auth::Password { .. }));
+            assert!(matches!(c.auth, Credentials::Password { .. }));
             assert_eq!(
                 c.scope,
-                Scope::Project(ProjectRef::Name {
+                Some(Scope::ProjectName {
                     name: "admin".into(),
                     domain: DomainRef::Name("admin_domain".into())
                 })
@@ -349,7 +349,7 @@ cacertificates:\n- |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFIC
         assert_eq!(c.auth_url, "https://k:5000/v3");
         assert_eq!(
             c.scope,
-            Scope::Project(ProjectRef::Name {
+            Some(Scope::ProjectName {
                 name: "t".into(),
                 domain: DomainRef::Name("d".into())
             })

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use credentials::{
-    Auth, CaBundle, CloudSettings, DomainRef, Interface, ProjectRef, Scope, UserRef,
+    parse_interface, AppCredRef, CaBundle, CloudSettings, Credentials, DomainRef, Interface, Scope,
+    UserRef,
 };
 pub use environment::Environment;
 pub use error::ConfigError;

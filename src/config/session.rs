@@ -3,9 +3,7 @@
 
 use openstack::session as os;
 
-use super::credentials::{
-    Auth, CaBundle, CloudSettings, DomainRef, Interface, ProjectRef, Scope, UserRef,
-};
+use super::credentials::{CaBundle, CloudSettings};
 use super::file::read_text;
 use super::{ConfigError, Settings};
 
@@ -20,14 +18,10 @@ impl Settings {
 impl CloudSettings {
     /// See [`Settings::session_config`].
     pub fn session_config(&self) -> Result<os::SessionConfig, ConfigError> {
-        let mut config = os::SessionConfig::new(self.auth_url.clone(), credentials(&self.auth));
-        config.scope = scope(&self.scope);
+        let mut config = os::SessionConfig::new(self.auth_url.clone(), self.auth.clone());
+        config.scope = self.scope.clone();
         config.region = self.region.clone();
-        config.interface = match self.interface {
-            Interface::Public => os::Interface::Public,
-            Interface::Internal => os::Interface::Internal,
-            Interface::Admin => os::Interface::Admin,
-        };
+        config.interface = self.interface;
         config.insecure = self.insecure;
         config.ca_bundle_pem = match &self.ca {
             None => None,
@@ -60,76 +54,23 @@ fn ca_pem(ca: &CaBundle) -> Result<String, ConfigError> {
     Ok(pem)
 }
 
-fn domain(d: &DomainRef) -> os::DomainRef {
-    match d {
-        DomainRef::Id(id) => os::DomainRef::Id(id.clone()),
-        DomainRef::Name(n) => os::DomainRef::Name(n.clone()),
-    }
-}
-
-fn user(u: &UserRef) -> os::UserRef {
-    match u {
-        UserRef::Id(id) => os::UserRef::Id(id.clone()),
-        UserRef::Name { name, domain: d } => os::UserRef::Name {
-            name: name.clone(),
-            domain: domain(d),
-        },
-    }
-}
-
-fn credentials(auth: &Auth) -> os::Credentials {
-    match auth {
-        Auth::Password { user: u, password } => os::Credentials::Password {
-            user: user(u),
-            password: password.clone(),
-        },
-        Auth::ApplicationCredentialId { id, secret } => os::Credentials::ApplicationCredential {
-            credential: os::AppCredRef::Id(id.clone()),
-            secret: secret.clone(),
-        },
-        Auth::ApplicationCredentialName {
-            name,
-            user: u,
-            secret,
-        } => os::Credentials::ApplicationCredential {
-            credential: os::AppCredRef::Name {
-                name: name.clone(),
-                user: user(u),
-            },
-            secret: secret.clone(),
-        },
-        Auth::Token { token } => os::Credentials::Token {
-            token: token.clone(),
-        },
-    }
-}
-
-fn scope(s: &Scope) -> Option<os::Scope> {
-    match s {
-        Scope::Project(ProjectRef::Id(id)) => Some(os::Scope::ProjectId(id.clone())),
-        Scope::Project(ProjectRef::Name { name, domain: d }) => Some(os::Scope::ProjectName {
-            name: name.clone(),
-            domain: domain(d),
-        }),
-        Scope::Domain(DomainRef::Id(id)) => Some(os::Scope::DomainId(id.clone())),
-        Scope::Domain(DomainRef::Name(n)) => Some(os::Scope::DomainName(n.clone())),
-        Scope::Implicit => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use secrecy::{ExposeSecret, SecretString};
     use std::os::unix::fs::PermissionsExt;
 
-    fn cloud(auth: Auth, scope: Scope, ca: Option<CaBundle>) -> CloudSettings {
+    fn cloud(
+        auth: os::Credentials,
+        scope: Option<os::Scope>,
+        ca: Option<CaBundle>,
+    ) -> CloudSettings {
         CloudSettings {
             auth_url: "https://k:5000/v3".into(),
             auth,
             scope,
             region: Some("R1".into()),
-            interface: Interface::Internal,
+            interface: os::Interface::Internal,
             ca,
             insecure: false,
             source: "test".into(),
@@ -137,18 +78,18 @@ mod tests {
     }
 
     #[test]
-    fn password_project_by_name() {
+    fn the_session_gets_what_the_settings_resolved() {
         let c = cloud(
-            Auth::Password {
-                user: UserRef::Name {
+            os::Credentials::Password {
+                user: os::UserRef::Name {
                     name: "u".into(),
-                    domain: DomainRef::Name("D".into()),
+                    domain: os::DomainRef::Name("D".into()),
                 },
                 password: SecretString::from("pw"),
             },
-            Scope::Project(ProjectRef::Name {
+            Some(os::Scope::ProjectName {
                 name: "p".into(),
-                domain: DomainRef::Id("default".into()),
+                domain: os::DomainRef::Id("default".into()),
             }),
             None,
         );
@@ -156,48 +97,14 @@ mod tests {
         assert_eq!(s.auth_url, "https://k:5000/v3");
         assert_eq!(s.region.as_deref(), Some("R1"));
         assert_eq!(s.interface, os::Interface::Internal);
-        assert_eq!(
-            s.scope,
-            Some(os::Scope::ProjectName {
-                name: "p".into(),
-                domain: os::DomainRef::Id("default".into())
-            })
-        );
+        assert_eq!(s.scope, c.scope);
         match s.credentials {
-            os::Credentials::Password { user, password } => {
-                assert_eq!(
-                    user,
-                    os::UserRef::Name {
-                        name: "u".into(),
-                        domain: os::DomainRef::Name("D".into())
-                    }
-                );
+            os::Credentials::Password { password, .. } => {
                 assert_eq!(password.expose_secret(), "pw");
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn application_credential_has_no_scope() {
-        let c = cloud(
-            Auth::ApplicationCredentialName {
-                name: "ac".into(),
-                user: UserRef::Id("uid".into()),
-                secret: SecretString::from("s"),
-            },
-            Scope::Implicit,
-            None,
-        );
-        let s = c.session_config().unwrap();
-        assert_eq!(s.scope, None);
-        assert!(matches!(
-            s.credentials,
-            os::Credentials::ApplicationCredential {
-                credential: os::AppCredRef::Name { .. },
-                ..
-            }
-        ));
+        assert!(s.ca_bundle_pem.is_none());
     }
 
     #[test]
@@ -210,12 +117,12 @@ mod tests {
         )
         .unwrap();
         std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let token = || Auth::Token {
+        let token = || os::Credentials::Token {
             token: SecretString::from("t"),
         };
         let s = cloud(
             token(),
-            Scope::Domain(DomainRef::Id("d".into())),
+            Some(os::Scope::DomainId("d".into())),
             Some(CaBundle::File(good)),
         )
         .session_config()
@@ -226,20 +133,16 @@ mod tests {
         assert_eq!(s.scope, Some(os::Scope::DomainId("d".into())));
 
         let missing = dir.path().join("missing.pem");
-        let err = cloud(
-            token(),
-            Scope::Implicit,
-            Some(CaBundle::File(missing.clone())),
-        )
-        .session_config()
-        .unwrap_err()
-        .to_string();
+        let err = cloud(token(), None, Some(CaBundle::File(missing.clone())))
+            .session_config()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&missing.display().to_string()), "{err}");
         assert!(err.contains("CA bundle"), "{err}");
 
         let junk = dir.path().join("junk.pem");
         std::fs::write(&junk, "hello").unwrap();
-        let err = cloud(token(), Scope::Implicit, Some(CaBundle::File(junk.clone())))
+        let err = cloud(token(), None, Some(CaBundle::File(junk.clone())))
             .session_config()
             .unwrap_err()
             .to_string();

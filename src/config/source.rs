@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::credentials::{CaBundle, CloudSettings, Interface};
+use super::credentials::{parse_interface, CaBundle, CloudSettings};
 use super::fields::AuthFields;
 use super::raw::RawCloud;
 use super::{clouds_yaml, env_vars, juju, ConfigError, Environment};
@@ -29,7 +29,7 @@ pub(crate) fn resolve(
     // Overrides that apply to every source; checked strictly here.
     let interface = match &raw.interface {
         None => None,
-        Some(t) => Some(Interface::parse(t, false).ok_or_else(|| {
+        Some(t) => Some(parse_interface(t, false).ok_or_else(|| {
             bad(
                 "interface",
                 format!("`{t}` is not an endpoint interface: use public, internal or admin"),
