@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use octavia_integrator::config::{
-    Algorithm, ConfigError, Credentials, Environment, Interface, NameOrId, Settings,
+    Algorithm, ConfigError, Credentials, Environment, Interface, NameOrId, Settings, CLOUD_KEYS,
+    DAEMON_KEYS, LOAD_BALANCER_KEYS,
 };
 
 const SECRET: &str = "s3cret-Pa55word-never-shown";
@@ -341,49 +342,13 @@ fn the_example_settings_file_is_valid() {
     let s = Settings::from_toml_str(&text, example.parent().unwrap(), &no_env()).unwrap();
     assert_eq!(s.load_balancer.provider, "amphora");
     // Every setting the parser knows is shown in the example (set or commented out).
-    for key in [
-        "cluster_id",
-        "auth_url",
-        "region",
-        "interface",
-        "ca_file",
-        "insecure",
-        "username",
-        "user_id",
-        "user_domain_name",
-        "user_domain_id",
-        "password",
-        "project_name",
-        "project_id",
-        "project_domain_name",
-        "project_domain_id",
-        "domain_name",
-        "domain_id",
-        "application_credential_id",
-        "application_credential_name",
-        "application_credential_secret",
-        "token",
-        "cloud",
-        "clouds_file",
-        "juju_credentials_file",
-        "from_env",
-        "vip_subnet",
-        "member_subnet",
-        "floating_network",
-        "provider",
-        "flavor",
-        "availability_zone",
-        "default_algorithm",
-        "manage_security_groups",
-        "fully_populated_create",
-        "wait_seconds",
-        "socket",
-        "state_file",
-        "resync_seconds",
-        "notify_command",
-        "metrics_address",
-        "leader",
-    ] {
+    let every = [
+        &["cluster_id"][..],
+        CLOUD_KEYS,
+        LOAD_BALANCER_KEYS,
+        DAEMON_KEYS,
+    ];
+    for key in every.concat() {
         assert!(
             text.lines().any(|l| l
                 .trim_start_matches(['#', ' '])

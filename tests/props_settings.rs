@@ -7,7 +7,9 @@
 
 use std::path::Path;
 
-use octavia_integrator::config::{ConfigError, Environment, Settings};
+use octavia_integrator::config::{
+    ConfigError, Environment, Settings, CLOUD_KEYS, DAEMON_KEYS, LOAD_BALANCER_KEYS, SECRET_KEYS,
+};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
@@ -24,53 +26,9 @@ fn config() -> ProptestConfig {
     }
 }
 
-const CLOUD: &[&str] = &[
-    "auth_url",
-    "region",
-    "interface",
-    "ca_file",
-    "insecure",
-    "username",
-    "user_id",
-    "user_domain_name",
-    "user_domain_id",
-    "password",
-    "project_name",
-    "project_id",
-    "project_domain_name",
-    "project_domain_id",
-    "domain_name",
-    "domain_id",
-    "application_credential_id",
-    "application_credential_name",
-    "application_credential_secret",
-    "token",
-    "cloud",
-    "clouds_file",
-    "juju_credentials_file",
-    "from_env",
-];
-const LOAD_BALANCER: &[&str] = &[
-    "vip_subnet",
-    "member_subnet",
-    "floating_network",
-    "provider",
-    "flavor",
-    "availability_zone",
-    "default_algorithm",
-    "manage_security_groups",
-    "fully_populated_create",
-    "wait_seconds",
-];
-const DAEMON: &[&str] = &[
-    "socket",
-    "state_file",
-    "resync_seconds",
-    "notify_command",
-    "metrics_address",
-    "leader",
-];
-const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
+const CLOUD: &[&str] = CLOUD_KEYS;
+const LOAD_BALANCER: &[&str] = LOAD_BALANCER_KEYS;
+const DAEMON: &[&str] = DAEMON_KEYS;
 
 /// The secret value planted in secret keys: must never show up in errors or Debug output.
 fn secret() -> impl Strategy<Value = String> {

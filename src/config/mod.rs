@@ -29,6 +29,10 @@ pub use credentials::{
 };
 pub use environment::Environment;
 pub use error::ConfigError;
+/// The setting names the parser knows, per section, and which hold secrets: one list for the
+/// parser, its error hints and the tests.
+#[doc(hidden)]
+pub use raw::{CLOUD_KEYS, DAEMON_KEYS, LOAD_BALANCER_KEYS, SECRET_KEYS};
 pub use site::{
     Algorithm, DaemonSettings, LoadBalancerSettings, NameOrId, DEFAULT_METRICS_ADDRESS,
     DEFAULT_SOCKET, DEFAULT_STATE_FILE,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::ConfigError;
 
 /// `[cloud]` keys (kept in step with [`RawCloud`]; a test checks).
-pub(crate) const CLOUD_KEYS: &[&str] = &[
+pub const CLOUD_KEYS: &[&str] = &[
     "auth_url",
     "region",
     "interface",
@@ -37,7 +37,7 @@ pub(crate) const CLOUD_KEYS: &[&str] = &[
 ];
 
 /// `[load_balancer]` keys.
-pub(crate) const LOAD_BALANCER_KEYS: &[&str] = &[
+pub const LOAD_BALANCER_KEYS: &[&str] = &[
     "vip_subnet",
     "member_subnet",
     "floating_network",
@@ -51,7 +51,7 @@ pub(crate) const LOAD_BALANCER_KEYS: &[&str] = &[
 ];
 
 /// `[daemon]` keys.
-pub(crate) const DAEMON_KEYS: &[&str] = &[
+pub const DAEMON_KEYS: &[&str] = &[
     "socket",
     "state_file",
     "resync_seconds",
@@ -61,7 +61,7 @@ pub(crate) const DAEMON_KEYS: &[&str] = &[
 ];
 
 /// `[cloud]` keys whose values are secrets: never quoted in an error.
-const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
+pub const SECRET_KEYS: &[&str] = &["password", "application_credential_secret", "token"];
 
 /// `[cloud]` as written. No `Debug`: it holds secrets.
 #[derive(Default, Deserialize)]
