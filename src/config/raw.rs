@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::ConfigError;
 
-/// `[cloud]` keys (kept in step with [`RawCloud`]; a test checks).
+/// `[cloud]` keys (kept in step with `RawCloud`; a test checks).
 pub const CLOUD_KEYS: &[&str] = &[
     "auth_url",
     "region",
