@@ -14,6 +14,8 @@
 //! - [`config`]: settings and credentials.
 //! - [`cli`]: what each subcommand does (`src/main.rs` only parses and dispatches).
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod daemon;
