@@ -13,7 +13,9 @@
 //! (ACTIVE → the client's first call after noticing it), excess over the provisioning floor (the sum of the provider's delays the strategy
 //! incurs: every poll lag and call on the way), and API calls (total, status polls, other
 //! reads, mutations, auths, by route).
-//! Then member churn on the converged load balancers: add one member, remove one.
+//! Then member churn on the converged load balancers: add one member, remove one; and the
+//! same create (3 members) polled on our schedule and on OCCM's (1 s × 1.2, uncapped) for boot
+//! times `OI_BENCH_BOOTS` (default 30,60,90,120,300 simulated seconds): the detection lag.
 //!
 //! Run: `cargo bench --bench convergence` (prints a table and one `BENCH_JSON` line).
 
@@ -391,6 +393,69 @@ async fn main() {
         ],
         &churn_rows,
     );
+    // Detection: the same create (3 members) polled on our schedule and on OCCM's, for
+    // several boot times: how long after ACTIVE each notices it.
+    let boots = env_sizes("OI_BENCH_BOOTS", &[30, 60, 90, 120, 300]);
+    let mut detect_rows = Vec::new();
+    let mut detect = Vec::new();
+    for (j, &boot) in boots.iter().enumerate() {
+        let mut lags = Vec::new();
+        for policy in [poll_policy(scale), occm_poll_policy(scale)] {
+            let sim = Arc::new(start_sim(scale, 500 + j as u64).await);
+            sim.faults().delays(
+                openstack::sim::Provider::Amphora,
+                openstack::sim::Delays {
+                    create: boot as f64,
+                    ..AMPHORA
+                },
+            );
+            let rec = Arc::new(reconciler(&sim, scale, 8).with_options(
+                octavia_integrator::reconcile::Options {
+                    wait: policy,
+                    ..options(scale, 8)
+                },
+            ));
+            let key = RequestKey::new("kubernetes-control-plane", "api-server-external");
+            let req = request("api-server-external", 3, true);
+            let run = {
+                let rec = rec.clone();
+                measure(sim.clone(), |_| async move {
+                    ready(&rec.apply(&key, &req).await)
+                })
+                .await
+            };
+            drop(rec);
+            if let Ok(sim) = Arc::try_unwrap(sim) {
+                sim.shutdown().await;
+            }
+            lags.push(run);
+        }
+        let (ours, occm) = (&lags[0], &lags[1]);
+        detect_rows.push(vec![
+            boot.to_string(),
+            format!(
+                "{} / {} polls",
+                f1(sim_secs(ours.lag, scale)),
+                ours.calls.polls
+            ),
+            format!(
+                "{} / {} polls",
+                f1(sim_secs(occm.lag, scale)),
+                occm.calls.polls
+            ),
+        ]);
+        detect.push(json!({
+            "boot_sim_seconds": boot,
+            "ours": ours.json(scale),
+            "occm_schedule": occm.json(scale),
+        }));
+    }
+    print_table(
+        "Detection: poll lag after ACTIVE (simulated s) / status polls; our schedule \
+         (1 s × 1.5, cap 10 s) vs OCCM's (1 s × 1.2, uncapped), same client",
+        &["boot s", "ours", "OCCM schedule"],
+        &detect_rows,
+    );
     print_json(&json!({
         "bench": "convergence",
         "scale": scale,
@@ -398,5 +463,6 @@ async fn main() {
         "poll": {"initial_s": 1.0, "factor": 1.5, "cap_s": 10.0, "jitter": 0.0},
         "machine": machine(),
         "results": results,
+        "detection": detect,
     }));
 }

@@ -104,6 +104,17 @@ pub fn poll_policy(scale: f64) -> WaitPolicy {
     }
 }
 
+/// OCCM's poll schedule (1 s × 1.2, uncapped: `WaitActiveAndGetLoadBalancer`), scaled.
+pub fn occm_poll_policy(scale: f64) -> WaitPolicy {
+    WaitPolicy {
+        initial: Duration::from_secs(1).mul_f64(scale),
+        factor: 1.2,
+        cap: Duration::from_secs(3600).mul_f64(scale),
+        jitter: 0.0,
+        budget: Duration::from_secs(3600),
+    }
+}
+
 /// Reconciler options: the scaled production poll schedule, `concurrency` reconciles at once.
 pub fn options(scale: f64, concurrency: usize) -> Options {
     Options {
