@@ -362,6 +362,31 @@ proptest! {
         }
     }
 
+    /// The legacy `public-address` hook with arbitrary unit databags (addresses, ports of any
+    /// text): never a panic, one output per relation, only the legacy keys written, and
+    /// `extended_data` (when written) is a JSON list.
+    #[test]
+    fn arbitrary_legacy_databags(input in hook_input(), mode in 0u8..4, port in any::<u16>()) {
+        let answerer = Scripted { mode };
+        let result = futures::executor::block_on(hook::public_address(&input, &answerer, port));
+        prop_assert_eq!(result.output.relations.len(), input.relations.len());
+        for rel in &result.output.relations {
+            for (k, v) in &rel.set {
+                prop_assert!(
+                    matches!(k.as_str(), "public-address" | "port" | "extended_data"),
+                    "unexpected key {k}"
+                );
+                if k == "extended_data" {
+                    let parsed = serde_json::from_str::<Value>(v);
+                    prop_assert!(
+                        parsed.as_ref().is_ok_and(Value::is_array),
+                        "extended_data {v} is not a JSON list"
+                    );
+                }
+            }
+        }
+    }
+
     /// The hook's input envelope from arbitrary JSON: an error, never a panic.
     #[test]
     fn arbitrary_envelope(v in json_value()) {
@@ -407,7 +432,12 @@ fn hook_input() -> impl Strategy<Value = HookInput> {
     let units = prop::collection::btree_map(
         "[a-z-]{1,6}/[0-9]{1,2}",
         prop::collection::btree_map(
-            prop_oneof![Just("ingress-address".to_owned()), text()],
+            prop_oneof![
+                Just("ingress-address".to_owned()),
+                Just("private-address".to_owned()),
+                Just("port".to_owned()),
+                text()
+            ],
             text(),
             0..3,
         ),
