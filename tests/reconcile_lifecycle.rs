@@ -441,3 +441,99 @@ async fn a_load_balancer_in_error_is_removed() {
     assert!(sim.snapshot().floating_ips.is_empty());
     assert!(ours(&sim).is_empty());
 }
+
+/// The id of the security group carrying `key`'s request tag.
+fn group_of(sim: &SimHandle, key: &octavia_integrator::spec::RequestKey) -> String {
+    let tag = octavia_integrator::spec::request_tag(CLUSTER, key);
+    let groups: Vec<String> = sim
+        .snapshot()
+        .tagged(&tag)
+        .into_iter()
+        .filter(|(k, _)| *k == "security_group")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(groups.len(), 1, "{key:?}: {groups:?}");
+    groups[0].clone()
+}
+
+/// Security groups (with their rules) that carry none of our tags, as the cloud has them.
+fn foreign_groups(sim: &SimHandle) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let snap = sim.snapshot();
+    let ours = |v: &serde_json::Value| {
+        v["tags"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == octavia_integrator::spec::MANAGED_TAG))
+    };
+    let groups: Vec<_> = snap
+        .security_groups
+        .iter()
+        .filter(|g| !ours(g))
+        .cloned()
+        .collect();
+    let ids: Vec<&str> = groups.iter().filter_map(|g| g["id"].as_str()).collect();
+    let rules = snap
+        .security_group_rules
+        .iter()
+        .filter(|r| {
+            r["security_group_id"]
+                .as_str()
+                .is_some_and(|g| ids.contains(&g))
+        })
+        .cloned()
+        .collect();
+    (groups, rules)
+}
+
+#[tokio::test]
+async fn requests_sharing_member_ports_keep_each_others_groups() {
+    let sim = start_sim(Provider::Amphora).await;
+    let rec = reconciler(&sim, with_security_groups(&sim));
+    let external = key("k8s", "api-server-external");
+    let internal = key("k8s", "api-server-internal");
+    let external_request = external_request(&MEMBERS);
+    let internal_request = tcp_request("api-server-internal", &[(6443, 6443)], &MEMBERS, false);
+    let foreign_before = foreign_groups(&sim);
+
+    // Both read the member ports before either writes them: each must add only its group.
+    let (a, b) = tokio::join!(
+        rec.apply(&external, &external_request),
+        rec.apply(&internal, &internal_request),
+    );
+    ready(a);
+    ready(b);
+    let (ext_sg, int_sg) = (group_of(&sim, &external), group_of(&sim, &internal));
+    let default_sg = sim.seed_ids().default_security_group_id;
+    for sg in [&ext_sg, &int_sg, &default_sg] {
+        assert_eq!(
+            ports_with_group(&sim, sg),
+            3,
+            "group {sg} on every member port"
+        );
+    }
+
+    // The daemon's deep re-check finds nothing to change.
+    let before = sim.calls().total();
+    let a = ready(rec.apply_deep(&external, &external_request).await);
+    let b = ready(rec.apply_deep(&internal, &internal_request).await);
+    assert!(a.actions.is_empty() && b.actions.is_empty(), "{a:?} {b:?}");
+    assert_eq!(budget(&sim, before).mutations, 0);
+
+    // Removal takes off only the removed request's group.
+    rec.remove(&external).await.expect("removal");
+    assert_eq!(ports_with_group(&sim, &ext_sg), 0);
+    assert_eq!(
+        ports_with_group(&sim, &int_sg),
+        3,
+        "the other request's group stays"
+    );
+    assert_eq!(
+        ports_with_group(&sim, &default_sg),
+        3,
+        "the ports' own group stays"
+    );
+    assert_eq!(
+        foreign_groups(&sim),
+        foreign_before,
+        "a security group we did not create was changed"
+    );
+}

@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use super::act::{create_body, Exec};
 use super::cloud;
+use super::locks::PortLocks;
 use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
 use super::plan::{decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step};
@@ -288,7 +289,7 @@ impl Reconciler {
                     .await?;
             }
         }
-        ensure_security_group(exec, desired, observed).await?;
+        ensure_security_group(exec, &self.port_locks, desired, observed).await?;
         ready(desired, &lb, fip, exec).map(Some)
     }
 
@@ -313,7 +314,7 @@ impl Reconciler {
             }
             exec.step(&lb, step, &mut fip).await?;
         }
-        ensure_security_group(exec, desired, observed).await?;
+        ensure_security_group(exec, &self.port_locks, desired, observed).await?;
         ready(desired, &lb, fip, exec).map(Some)
     }
 
@@ -406,6 +407,7 @@ impl Reconciler {
 /// Brings our security group on the member ports in line (when the site manages them).
 async fn ensure_security_group(
     exec: &mut Exec<'_>,
+    locks: &PortLocks,
     desired: &DesiredLb,
     observed: &Observed,
 ) -> Result<(), Error> {
@@ -415,7 +417,7 @@ async fn ensure_security_group(
     let groups = observed.security_groups.as_deref().unwrap_or(&[]);
     let plan = plan_security_group(want, groups, &observed.ports);
     if !plan.is_empty() {
-        for done in apply_security_group(exec.session, want, &plan).await? {
+        for done in apply_security_group(exec.session, locks, want, &plan).await? {
             exec_record(exec, done);
         }
     }

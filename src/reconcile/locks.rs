@@ -1,4 +1,5 @@
-//! Never two reconciles of one request at once; at most N at once overall.
+//! Never two reconciles of one request at once; at most N at once overall; never two
+//! read-modify-writes of one port's security groups at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,6 +54,34 @@ impl KeyLocks {
     }
 }
 
+/// One async lock per Neutron port, shared by every reconcile of one `Reconciler`.
+///
+/// A port's `security_groups` can only be replaced as a whole list, and several requests
+/// (the external and internal API load balancers of one cluster) put their groups on the
+/// same member ports. Whoever changes a port's groups holds its lock from the re-read to the
+/// `PUT`, so one request's group is never written over by another's stale copy of the list.
+#[derive(Debug, Default)]
+pub struct PortLocks {
+    locks: Mutex<HashMap<String, Arc<AsyncMutex<()>>>>,
+}
+
+impl PortLocks {
+    /// No port locked yet.
+    pub fn new() -> Self {
+        PortLocks::default()
+    }
+
+    /// Waits for `port`'s lock; it is held until the guard is dropped.
+    pub async fn lock(&self, port: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            map.retain(|_, l| Arc::strong_count(l) > 1);
+            map.entry(port.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +130,26 @@ mod tests {
         }
         assert!(peak.load(Ordering::SeqCst) <= 2);
         assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_port_is_serialised_and_other_ports_are_not() {
+        let locks = Arc::new(PortLocks::new());
+        let held = locks.lock("p1").await;
+        let other = locks.lock("p2").await;
+        let waiting = {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                let _g = locks.lock("p1").await;
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(
+            !waiting.is_finished(),
+            "a second holder of p1 while it is held"
+        );
+        drop(other);
+        drop(held);
+        waiting.await.unwrap();
     }
 }

@@ -18,6 +18,9 @@
 //! - Members change through one batch call, only when the set differs; a request with no
 //!   backends is answered with an error and its pools are left untouched.
 //! - Never two reconciles of one request at once; at most `concurrency` at once overall.
+//! - A member port's security groups are changed under that port's lock, re-read first, and
+//!   only our own request's group is added or removed: requests sharing member ports (the
+//!   external and internal API load balancers) never write over each other's groups.
 //! - An unchanged request costs read calls only (3 on the quick path), never a mutation.
 //!
 //! # Assumptions
@@ -100,6 +103,7 @@ pub struct Reconciler {
     fully_populated: AtomicBool,
     options: Options,
     locks: locks::KeyLocks,
+    port_locks: locks::PortLocks,
     repairs: Mutex<HashMap<RequestKey, RepairMemo>>,
 }
 
@@ -145,6 +149,7 @@ impl Reconciler {
             default_algorithm,
             fully_populated: AtomicBool::new(fully_populated_create),
             locks: locks::KeyLocks::new(options.concurrency),
+            port_locks: locks::PortLocks::new(),
             options,
             repairs: Mutex::new(HashMap::new()),
         }

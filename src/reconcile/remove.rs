@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::act::Exec;
 use super::cloud;
+use super::security;
 use super::Reconciler;
 use crate::spec::{cluster_tag, request_tag, Owner, RequestKey, MANAGED_TAG, REQUEST_TAG_PREFIX};
 
@@ -162,13 +163,10 @@ impl Reconciler {
             .iter()
             .filter(|p| p.security_groups.iter().any(|g| g == id))
         {
-            let keep: Vec<String> = p
-                .security_groups
-                .iter()
-                .filter(|g| *g != id)
-                .cloned()
-                .collect();
-            ports::set_security_groups(&self.session, &p.id, &keep).await?;
+            security::edit_port_groups(&self.session, &self.port_locks, &p.id, |groups| {
+                groups.retain(|g| g != id)
+            })
+            .await?;
         }
         match security_groups::delete(&self.session, id).await {
             Err(e) if !e.is_not_found() => Err(e),

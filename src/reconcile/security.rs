@@ -7,6 +7,7 @@ use openstack::network::security_groups::{self, CreateSecurityGroup, CreateSecur
 use openstack::network::tags::{self, TaggedResource};
 use openstack::{Error, Session};
 
+use super::locks::PortLocks;
 use super::observed::{ObservedSg, PortView};
 use crate::spec::{DesiredRule, DesiredSecurityGroup};
 
@@ -23,9 +24,10 @@ pub struct SgPlan {
     pub add_rules: Vec<DesiredRule>,
     /// Rules (ids) to delete.
     pub delete_rules: Vec<String>,
-    /// Member ports that need the group added: (port id, its groups now).
+    /// Member ports that need the group added: (port id, its groups as observed; the write
+    /// re-reads them under the port's lock).
     pub attach: Vec<(String, Vec<String>)>,
-    /// Ports that carry the group but are no longer members: (port id, its groups now).
+    /// Ports that carry the group but are no longer members: (port id, its groups as observed).
     pub detach: Vec<(String, Vec<String>)>,
 }
 
@@ -98,12 +100,15 @@ pub fn plan_security_group(
     plan
 }
 
-/// Carries out a plan; returns what was done.
+/// Carries out a plan; returns what was done. Ports are changed through
+/// [`edit_port_groups`]: the plan's copy of a port's groups only says *which* ports to touch,
+/// never what to write.
 ///
 /// # Errors
 /// The first Neutron error (a rule that already exists counts as done).
 pub async fn apply_security_group(
     session: &Session,
+    locks: &PortLocks,
     want: &DesiredSecurityGroup,
     plan: &SgPlan,
 ) -> Result<Vec<String>, Error> {
@@ -158,22 +163,26 @@ pub async fn apply_security_group(
         }
     }
     let stale = |g: &String| plan.delete_groups.contains(g);
-    for (port, now) in &plan.attach {
-        let mut groups: Vec<String> = now.iter().filter(|g| !stale(g)).cloned().collect();
-        if !groups.contains(&group) {
-            groups.push(group.clone());
+    for (port, _) in &plan.attach {
+        let changed = edit_port_groups(session, locks, port, |groups| {
+            groups.retain(|g| !stale(g));
+            if !groups.contains(&group) {
+                groups.push(group.clone());
+            }
+        })
+        .await?;
+        if changed {
+            done.push(format!("put security group {group} on port {port}"));
         }
-        ports::set_security_groups(session, port, &groups).await?;
-        done.push(format!("put security group {group} on port {port}"));
     }
-    for (port, now) in &plan.detach {
-        let groups: Vec<String> = now
-            .iter()
-            .filter(|g| **g != group && !stale(g))
-            .cloned()
-            .collect();
-        ports::set_security_groups(session, port, &groups).await?;
-        done.push(format!("took security group {group} off port {port}"));
+    for (port, _) in &plan.detach {
+        let changed = edit_port_groups(session, locks, port, |groups| {
+            groups.retain(|g| *g != group && !stale(g));
+        })
+        .await?;
+        if changed {
+            done.push(format!("took security group {group} off port {port}"));
+        }
     }
     for id in &plan.delete_groups {
         match security_groups::delete(session, id).await {
@@ -182,6 +191,36 @@ pub async fn apply_security_group(
         }
     }
     Ok(done)
+}
+
+/// Changes one port's security groups without losing anyone else's change: under the port's
+/// lock, re-reads the port, applies `edit` to its current groups and `PUT`s the list only if
+/// it changed. Returns whether it wrote. A port that is gone needs nothing (`Ok(false)`).
+///
+/// `edit` must only add or remove groups of the caller's own request: the rest of the list is
+/// written back exactly as Neutron has it now.
+///
+/// # Errors
+/// The Neutron error of the read or the write.
+pub async fn edit_port_groups(
+    session: &Session,
+    locks: &PortLocks,
+    port: &str,
+    edit: impl FnOnce(&mut Vec<String>),
+) -> Result<bool, Error> {
+    let _held = locks.lock(port).await;
+    let now = match ports::get(session, port).await {
+        Ok(p) => p.security_groups,
+        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let mut groups = now.clone();
+    edit(&mut groups);
+    if groups == now {
+        return Ok(false);
+    }
+    ports::set_security_groups(session, port, &groups).await?;
+    Ok(true)
 }
 
 #[cfg(test)]
