@@ -276,6 +276,12 @@ async fn quota_exhaustion_is_a_clear_error_answer() {
     }
     let response = outcome.response(&req).unwrap();
     assert_eq!(response.error(), Some(ErrorKind::ProviderError));
+    // The same failure again (a new request id from the cloud): the same answer, byte for byte.
+    let again = rec.apply(&key("k8s", "svc"), &req).await;
+    assert_eq!(
+        serde_json::to_string(&again.response(&req).unwrap()).unwrap(),
+        serde_json::to_string(&response).unwrap(),
+    );
 
     // Floating IPs exhausted: the load balancer is built, the answer names the floating IP.
     sim.faults().octavia_quota("loadbalancer", -1);

@@ -106,7 +106,12 @@ impl Reconciler {
                     Outcome::Ready(ready)
                 }
                 Err(Stop::Outcome(o)) => o,
-                Err(Stop::Cloud(e)) => outcome_of_error(&e),
+                Err(Stop::Cloud(e)) => {
+                    // The answer leaves the request id out (it must read the same on every
+                    // attempt); the log keeps it for the cloud's administrators.
+                    tracing::warn!(error = %e, request_id = e.request_id().unwrap_or("-"), "a cloud call failed");
+                    outcome_of_error(&e)
+                }
             };
             match &outcome {
                 Outcome::Ready(r) => tracing::info!(lb = %r.load_balancer_id, address = %r.address, changes = r.actions.len(), "ready"),

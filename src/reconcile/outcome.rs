@@ -106,16 +106,20 @@ pub const RETRY_LATER: Duration = Duration::from_secs(300);
 /// - refused credentials / missing role → `provider_error` saying what to fix, retried later;
 /// - still provisioning past the budget, 5xx, timeouts, unreachable, busy → keep converging;
 /// - anything else → `provider_error` with the service's message.
+///
+/// An answer's words never include the request id of the call that failed (it differs on
+/// every attempt: a changing answer would make the daemon notify the charm again each time);
+/// the id stays in the logs and in `Converging::why`.
 pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
     use openstack::Error as E;
-    let text = error.to_string();
+    let text = answer_text(error);
     match error {
         E::WaitTimedOut { .. } | E::Cancelled { .. } => Outcome::Converging {
-            why: text,
+            why: error.to_string(),
             retry_after: RETRY_SOON,
         },
         e if e.is_retryable() => Outcome::Converging {
-            why: text,
+            why: error.to_string(),
             retry_after: RETRY_SOON,
         },
         E::QuotaExceeded(_) => Outcome::Failed {
@@ -125,6 +129,7 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
         },
         E::NotImplemented(f) => {
             let fields = fields_named_in(&f.message);
+            let message = scrub(&f.message, error);
             if fields.is_empty() {
                 Outcome::Failed {
                     kind: ErrorKind::ProviderError,
@@ -132,9 +137,9 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
                     retry_after: Some(RETRY_LATER),
                 }
             } else {
-                let mut failure = Failure::field(fields[0], f.message.clone());
+                let mut failure = Failure::field(fields[0], message.clone());
                 for extra in &fields[1..] {
-                    failure = failure.and_field(*extra, f.message.clone());
+                    failure = failure.and_field(*extra, message.clone());
                 }
                 Outcome::Failed {
                     kind: ErrorKind::Unsupported,
@@ -152,9 +157,10 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
         }
         E::BadRequest(f) => {
             let fields = fields_named_in(&f.message);
+            let message = scrub(&f.message, error);
             let mut failure = message_failure(text);
             for field in fields {
-                failure = failure.and_field(field, f.message.clone());
+                failure = failure.and_field(field, message.clone());
             }
             Outcome::Failed {
                 kind: ErrorKind::ProviderError,
@@ -167,6 +173,24 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
             failure: message_failure(text),
             retry_after: Some(RETRY_LATER),
         },
+    }
+}
+
+/// The error as said in a relation answer: its text without the request id, so the same
+/// failure always reads the same.
+fn answer_text(error: &openstack::Error) -> String {
+    let text = error.to_string();
+    match error.request_id().filter(|id| !id.is_empty()) {
+        Some(id) => scrub(&text.replace(&format!(" [request id {id}]"), ""), error),
+        None => text,
+    }
+}
+
+/// `text` without the error's request id (a service may echo it in its message).
+fn scrub(text: &str, error: &openstack::Error) -> String {
+    match error.request_id().filter(|id| !id.is_empty()) {
+        Some(id) => text.replace(id, "(request id in the logs)"),
+        None => text.to_string(),
     }
 }
 
@@ -318,5 +342,61 @@ mod tests {
         let r = ready.response(&req).unwrap();
         assert_eq!(r.address(), Some("203.0.113.7"));
         assert_eq!(r.received_hash(), req.sent_hash.as_deref());
+    }
+
+    #[test]
+    fn the_same_failure_answers_the_same_bytes_whatever_its_request_id() {
+        let req = Request::new(
+            "id",
+            "api",
+            crate::relation::v1::Protocol::Tcp,
+            [(443, 6443)].into_iter().collect(),
+        )
+        .sealed();
+        let failing = |status: u16, body: &str, id: &str| {
+            let e = openstack::Error::from_failure(ServiceFailure::from_response(
+                "load-balancer",
+                "POST",
+                "/v2/lbaas/loadbalancers",
+                status,
+                Some(id.into()),
+                body.as_bytes(),
+            ));
+            assert!(e.to_string().contains(id), "the error itself keeps its id");
+            let response = outcome_of_error(&e).response(&req).expect("an answer");
+            let json = serde_json::to_string(&response).unwrap();
+            assert!(!json.contains(id), "{json}");
+            json
+        };
+        let cases = [
+            (
+                403,
+                r#"{"faultstring": "Quota has been met for resources: Load Balancer"}"#,
+            ),
+            (
+                501,
+                r#"{"faultstring": "Provider 'amphora' does not support a requested option: lb_algorithm SOURCE_IP_PORT"}"#,
+            ),
+            (501, r#"{"faultstring": "Provider 'x' is unavailable"}"#),
+            (401, r#"{"error": {"message": "bad", "code": 401}}"#),
+            (
+                400,
+                r#"{"faultstring": "Invalid input for field/attribute protocol"}"#,
+            ),
+            (404, r#"{"faultstring": "Not found: req-aaaa-1"}"#),
+            (
+                501,
+                r#"{"faultstring": "monitor type HTTP is not supported (req-aaaa-1)"}"#,
+            ),
+            (400, r#"{"faultstring": "Invalid protocol (req-aaaa-1)"}"#),
+        ];
+        for (status, body) in cases {
+            let body_b = body.replace("req-aaaa-1", "req-bbbb-2");
+            assert_eq!(
+                failing(status, body, "req-aaaa-1"),
+                failing(status, &body_b, "req-bbbb-2"),
+                "{status} {body}"
+            );
+        }
     }
 }
