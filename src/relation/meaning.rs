@@ -652,4 +652,30 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn one_refusal_is_said_once() {
+        let mut r = Request::new("id", "svc", Protocol::Tcp, [(443, 6443)].into());
+        let mut hc = HealthCheck::new(Protocol::Http, 6443);
+        hc.path = Some("/livez".into());
+        r.health_checks.push(hc);
+        r.backends = vec!["10.5.0.10".into()];
+        let r = r.sealed();
+        let refused = meaning(&r, &tcp_only_caps()).unwrap_err();
+        let failure = refused.failure();
+        let line = failure.to_string();
+        assert_eq!(line.matches("health_checks").count(), 1, "{line}");
+        assert!(line.contains("not supported by this provider"), "{line}");
+        // The answer still names the field with its reason.
+        let answer = crate::relation::v1::Response::unsupported(&r, failure);
+        assert!(answer.error_fields()["health_checks"].contains("not supported"));
+        assert_eq!(
+            answer
+                .error_message()
+                .unwrap()
+                .matches("health_checks")
+                .count(),
+            1
+        );
+    }
 }

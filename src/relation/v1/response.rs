@@ -201,10 +201,20 @@ impl Failure {
     }
 }
 
+/// One line for logs, status and the CLI: the message, then each field's reason that the
+/// message does not already say (an `unsupported` message lists its fields' reasons itself,
+/// and a provider refusal's message quotes the service's words that are also the field's
+/// reason: printing both would say everything twice).
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = self.message.as_deref().unwrap_or("");
         let mut parts: Vec<String> = self.message.iter().cloned().collect();
-        parts.extend(self.fields.iter().map(|(k, v)| format!("{k}: {v}")));
+        parts.extend(
+            self.fields
+                .iter()
+                .filter(|(_, v)| v.is_empty() || !message.contains(v.as_str()))
+                .map(|(k, v)| format!("{k}: {v}")),
+        );
         f.write_str(&parts.join("; "))
     }
 }

@@ -595,3 +595,16 @@ fn huge_rejections_stay_bounded() {
     assert!(answer.error_fields()["port_mapping"].len() <= response::MAX_TEXT);
     Response::parse(&answer.canonical_json()).unwrap();
 }
+
+#[test]
+fn failure_line_keeps_field_reasons_the_message_does_not_say() {
+    let f = Failure::field(RequestField::Sticky, "no source-IP persistence")
+        .and_message("the provider refused");
+    assert_eq!(
+        f.to_string(),
+        "the provider refused; sticky: no source-IP persistence"
+    );
+    let f = Failure::field(RequestField::Sticky, "no source-IP persistence")
+        .and_message("refused: no source-IP persistence");
+    assert_eq!(f.to_string(), "refused: no source-IP persistence");
+}
