@@ -155,7 +155,7 @@ fn an_unreadable_store_is_an_error_naming_it() {
 fn files_are_0600_and_created_folders_0700() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("var/lib/oi/state.json");
-    let mut store = Store::open(&path).unwrap();
+    let store = Store::open(&path).unwrap();
     assert!(path.exists(), "created on open");
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(store.lock_path()), 0o600);

@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`service`]: [`run`] / [`run_with`]: workers, resync, leadership, reload, shutdown.
 //! - [`engine`]: one reconcile pass for one request, store bookkeeping, notify, status.
-//! - [`routes`] and [`api`]: the local API (HTTP/JSON over the unix socket) and its types.
+//! - `routes` (private) and [`api`]: the local API (HTTP/JSON over the unix socket) and its types.
 //! - [`answerer`]: the hook commands' answerers (through the daemon, or in-process).
 //! - [`client`]: the CLI side of the local API (HTTP/1.1 + JSON over the unix socket).
 //! - [`queue`]: the work queue (deduplicated, never two leases for one key, bounded workers).

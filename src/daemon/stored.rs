@@ -75,7 +75,7 @@ pub fn relation_key(key: &StoredKey) -> RequestKey {
 
 /// The reconciler's key: what the cloud resources are named and tagged after.
 pub fn cloud_key(key: &RequestKey) -> spec::RequestKey {
-    spec::RequestKey::new(key.app.clone(), key.name.clone())
+    spec::RequestKey::from(key)
 }
 
 /// The stored answer, if it answers the request as it is now: made after the request was

@@ -1,6 +1,6 @@
 //! The desired load-balancer graph: everything one request should have in the cloud.
 //!
-//! Plain data, built by [`super::build`] and compared by the reconciler's planner with what it
+//! Plain data, built by [`super::build()`] and compared by the reconciler's planner with what it
 //! observed. Lists are kept in a canonical order (listeners by protocol and port, members by
 //! address and port) so two graphs built from the same input are equal.
 
