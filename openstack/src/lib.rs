@@ -13,6 +13,7 @@
 //!   wire types with the client, so a mistake in one cannot be mirrored by the other.
 #![deny(missing_docs)]
 
+mod calls;
 pub mod error;
 pub mod load_balancer;
 pub mod network;

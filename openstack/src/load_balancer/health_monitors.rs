@@ -3,8 +3,9 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::wire::{default_true, is_empty, null_default, null_true, segment, with_body, IdRef};
+use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRef};
 use super::{HttpMethod, MonitorType, OperatingStatus, ProvisioningStatus};
+use crate::calls;
 use crate::error::Error;
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
@@ -172,11 +173,6 @@ pub struct UpdateHealthMonitor {
     pub tags: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    healthmonitor: HealthMonitor,
-}
-
 #[derive(Serialize)]
 struct CreateBody<'a> {
     pool_id: &'a str,
@@ -212,17 +208,16 @@ pub async fn create(
     pool_id: &str,
     monitor: &CreateHealthMonitor,
 ) -> Result<HealthMonitor, Error> {
-    let call = Call::new(
+    let body = CreateBody { pool_id, monitor };
+    calls::post_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::POST,
         collection(),
         &[201, 202],
-    );
-    let body = CreateBody { pool_id, monitor };
-    let reply = session
-        .send(with_body(call, "healthmonitor", &body)?)
-        .await?;
-    Ok(reply.json::<One>()?.healthmonitor)
+        "healthmonitor",
+        &body,
+    )
+    .await
 }
 
 /// `GET /lbaas/healthmonitors/{id}` → 200.
@@ -230,13 +225,13 @@ pub async fn create(
 /// # Errors
 /// 404 when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<HealthMonitor, Error> {
-    let call = Call::new(
+    calls::get_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::GET,
         resource(id)?,
-        &[200],
-    );
-    Ok(session.send(call).await?.json::<One>()?.healthmonitor)
+        "healthmonitor",
+    )
+    .await
 }
 
 /// `GET /lbaas/healthmonitors[?pool_id=]` (every page) → 200.
@@ -260,16 +255,15 @@ pub async fn update(
     id: &str,
     update: &UpdateHealthMonitor,
 ) -> Result<HealthMonitor, Error> {
-    let call = Call::new(
+    calls::put_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::PUT,
         resource(id)?,
         &[200, 202],
-    );
-    let reply = session
-        .send(with_body(call, "healthmonitor", update)?)
-        .await?;
-    Ok(reply.json::<One>()?.healthmonitor)
+        "healthmonitor",
+        update,
+    )
+    .await
 }
 
 /// `DELETE /lbaas/healthmonitors/{id}` → 204.
@@ -277,14 +271,7 @@ pub async fn update(
 /// # Errors
 /// 404 when already gone; 409 while the pool/load balancer is not ACTIVE.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::DELETE,
-        resource(id)?,
-        &[204],
-    );
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::LoadBalancer, resource(id)?).await
 }
 
 #[cfg(test)]

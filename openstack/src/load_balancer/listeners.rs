@@ -6,8 +6,9 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::pools::CreatePool;
-use super::wire::{default_true, is_empty, null_default, null_true, segment, with_body, IdRef};
+use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRef};
 use super::{OperatingStatus, Protocol, ProvisioningStatus};
+use crate::calls;
 use crate::error::Error;
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
@@ -214,11 +215,6 @@ pub struct ListListeners {
     pub name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    listener: Listener,
-}
-
 #[derive(Serialize)]
 struct CreateBody<'a> {
     loadbalancer_id: &'a str,
@@ -246,18 +242,19 @@ pub async fn create(
     loadbalancer_id: &str,
     listener: &CreateListener,
 ) -> Result<Listener, Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::POST,
-        collection(),
-        &[201, 202],
-    );
     let body = CreateBody {
         loadbalancer_id,
         listener,
     };
-    let reply = session.send(with_body(call, "listener", &body)?).await?;
-    Ok(reply.json::<One>()?.listener)
+    calls::post_one(
+        session,
+        ServiceType::LoadBalancer,
+        collection(),
+        &[201, 202],
+        "listener",
+        &body,
+    )
+    .await
 }
 
 /// `GET /lbaas/listeners/{id}` → 200.
@@ -265,13 +262,13 @@ pub async fn create(
 /// # Errors
 /// 404 when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<Listener, Error> {
-    let call = Call::new(
+    calls::get_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::GET,
         resource(id)?,
-        &[200],
-    );
-    Ok(session.send(call).await?.json::<One>()?.listener)
+        "listener",
+    )
+    .await
 }
 
 /// `GET /lbaas/listeners` (every page) → 200.
@@ -298,14 +295,15 @@ pub async fn update(
     id: &str,
     update: &UpdateListener,
 ) -> Result<Listener, Error> {
-    let call = Call::new(
+    calls::put_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::PUT,
         resource(id)?,
         &[200, 202],
-    );
-    let reply = session.send(with_body(call, "listener", update)?).await?;
-    Ok(reply.json::<One>()?.listener)
+        "listener",
+        update,
+    )
+    .await
 }
 
 /// `DELETE /lbaas/listeners/{id}` → 204.
@@ -313,14 +311,7 @@ pub async fn update(
 /// # Errors
 /// 404 when already gone; 409 while the load balancer is not ACTIVE.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::DELETE,
-        resource(id)?,
-        &[204],
-    );
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::LoadBalancer, resource(id)?).await
 }
 
 #[cfg(test)]

@@ -4,10 +4,9 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::wire::{
-    default_true, is_empty, null_default, null_true, segment, with_body, with_raw_body,
-};
+use super::wire::{default_true, is_empty, null_default, null_true, segment, with_raw_body};
 use super::{OperatingStatus, ProvisioningStatus};
+use crate::calls;
 use crate::error::Error;
 use crate::pagination::{collect, page};
 use crate::session::{Call, CallClass, ServiceType, Session};
@@ -115,11 +114,6 @@ impl CreateMember {
     }
 }
 
-#[derive(Deserialize)]
-struct One {
-    member: Member,
-}
-
 #[derive(Serialize)]
 struct Batch<'a> {
     members: &'a [CreateMember],
@@ -162,14 +156,16 @@ pub async fn create(
     pool_id: &str,
     member: &CreateMember,
 ) -> Result<Member, Error> {
-    let call = Call::new(
+    let path = collection(pool_id)?;
+    calls::post_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::POST,
-        collection(pool_id)?,
+        path,
         &[201, 202],
-    );
-    let reply = session.send(with_body(call, "member", member)?).await?;
-    Ok(reply.json::<One>()?.member)
+        "member",
+        member,
+    )
+    .await
 }
 
 /// `DELETE /lbaas/pools/{pool_id}/members/{id}` → 204.
@@ -177,14 +173,7 @@ pub async fn create(
 /// # Errors
 /// 404 when already gone; 409 while the pool/load balancer is not ACTIVE.
 pub async fn delete(session: &Session, pool_id: &str, id: &str) -> Result<(), Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::DELETE,
-        resource(pool_id, id)?,
-        &[204],
-    );
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::LoadBalancer, resource(pool_id, id)?).await
 }
 
 /// `PUT /lbaas/pools/{pool_id}/members[?additive_only=true]` → 202, no body: makes the pool's

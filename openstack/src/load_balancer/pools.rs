@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::health_monitors::CreateHealthMonitor;
 use super::members::CreateMember;
-use super::wire::{default_true, is_empty, null_default, null_true, segment, with_body, IdRef};
+use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRef};
 use super::{LbAlgorithm, OperatingStatus, Protocol, ProvisioningStatus, SessionPersistenceType};
+use crate::calls;
 use crate::error::Error;
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
@@ -181,11 +182,6 @@ pub struct ListPools {
     pub name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    pool: Pool,
-}
-
 #[derive(Serialize)]
 struct CreateBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,14 +221,15 @@ pub async fn create(
         loadbalancer_id,
         pool,
     };
-    let call = Call::new(
+    calls::post_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::POST,
         collection(),
         &[201, 202],
-    );
-    let reply = session.send(with_body(call, "pool", &body)?).await?;
-    Ok(reply.json::<One>()?.pool)
+        "pool",
+        &body,
+    )
+    .await
 }
 
 /// `GET /lbaas/pools/{id}` → 200.
@@ -240,13 +237,7 @@ pub async fn create(
 /// # Errors
 /// 404 (`is_not_found`) when it does not exist.
 pub async fn get(session: &Session, id: &str) -> Result<Pool, Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::GET,
-        resource(id)?,
-        &[200],
-    );
-    Ok(session.send(call).await?.json::<One>()?.pool)
+    calls::get_one(session, ServiceType::LoadBalancer, resource(id)?, "pool").await
 }
 
 /// `GET /lbaas/pools` (every page) → 200.
@@ -269,14 +260,15 @@ pub async fn list(session: &Session, filter: &ListPools) -> Result<Vec<Pool>, Er
 /// # Errors
 /// 409 while the load balancer is not ACTIVE.
 pub async fn update(session: &Session, id: &str, update: &UpdatePool) -> Result<Pool, Error> {
-    let call = Call::new(
+    calls::put_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::PUT,
         resource(id)?,
         &[200, 202],
-    );
-    let reply = session.send(with_body(call, "pool", update)?).await?;
-    Ok(reply.json::<One>()?.pool)
+        "pool",
+        update,
+    )
+    .await
 }
 
 /// `DELETE /lbaas/pools/{id}` → 204; its members and monitor go with it.
@@ -284,14 +276,7 @@ pub async fn update(session: &Session, id: &str, update: &UpdatePool) -> Result<
 /// # Errors
 /// 404 when already gone; 409 while the load balancer is not ACTIVE.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(
-        ServiceType::LoadBalancer,
-        Method::DELETE,
-        resource(id)?,
-        &[204],
-    );
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::LoadBalancer, resource(id)?).await
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Status;
+use crate::calls;
 use crate::error::Error;
-use crate::load_balancer::wire::{null_default, segment, with_body};
+use crate::load_balancer::wire::{null_default, segment};
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
 
@@ -106,11 +107,6 @@ pub struct ListFloatingIps {
     pub tags: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    floatingip: FloatingIp,
-}
-
 page!(
     FloatingIpPage,
     FloatingIp,
@@ -149,8 +145,7 @@ pub async fn list(session: &Session, filter: &ListFloatingIps) -> Result<Vec<Flo
 /// # Errors
 /// 404 when missing.
 pub async fn get(session: &Session, id: &str) -> Result<FloatingIp, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
-    Ok(session.send(call).await?.json::<One>()?.floatingip)
+    calls::get_one(session, ServiceType::Network, resource(id)?, "floatingip").await
 }
 
 /// `POST /v2.0/floatingips` → 201.
@@ -159,9 +154,15 @@ pub async fn get(session: &Session, id: &str) -> Result<FloatingIp, Error> {
 /// 404 when the VIP subnet has no router to the external network (configuration, not
 /// retryable); 409 `OverQuota`, `FloatingIPPortAlreadyAssociated`, or exhausted network.
 pub async fn create(session: &Session, fip: &CreateFloatingIp) -> Result<FloatingIp, Error> {
-    let call = Call::new(ServiceType::Network, Method::POST, collection(), &[201]);
-    let reply = session.send(with_body(call, "floatingip", fip)?).await?;
-    Ok(reply.json::<One>()?.floatingip)
+    calls::post_one(
+        session,
+        ServiceType::Network,
+        collection(),
+        &[201],
+        "floatingip",
+        fip,
+    )
+    .await
 }
 
 /// `PUT /v2.0/floatingips/{id}` → 200.
@@ -173,9 +174,15 @@ pub async fn update(
     id: &str,
     update: &UpdateFloatingIp,
 ) -> Result<FloatingIp, Error> {
-    let call = Call::new(ServiceType::Network, Method::PUT, resource(id)?, &[200]);
-    let reply = session.send(with_body(call, "floatingip", update)?).await?;
-    Ok(reply.json::<One>()?.floatingip)
+    calls::put_one(
+        session,
+        ServiceType::Network,
+        resource(id)?,
+        &[200],
+        "floatingip",
+        update,
+    )
+    .await
 }
 
 /// `DELETE /v2.0/floatingips/{id}` → 204 (releases the address).
@@ -183,9 +190,7 @@ pub async fn update(
 /// # Errors
 /// 404 when already gone.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, resource(id)?, &[204]);
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::Network, resource(id)?).await
 }
 
 #[cfg(test)]

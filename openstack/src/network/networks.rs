@@ -4,6 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::Status;
+use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{default_true, null_default, null_true, segment};
 use crate::pagination::{collect, page};
@@ -58,11 +59,6 @@ pub struct ListNetworks {
     pub router_external: Option<bool>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    network: Network,
-}
-
 page!(NetworkPage, Network, "networks", "networks_links");
 
 fn collection() -> &'static str {
@@ -78,8 +74,7 @@ fn resource(id: &str) -> Result<String, Error> {
 /// # Errors
 /// 404 when missing or not visible to the project.
 pub async fn get(session: &Session, id: &str) -> Result<Network, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
-    Ok(session.send(call).await?.json::<One>()?.network)
+    calls::get_one(session, ServiceType::Network, resource(id)?, "network").await
 }
 
 /// `GET /v2.0/networks` with filters (every page) → 200.

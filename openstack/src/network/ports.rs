@@ -4,8 +4,9 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Status;
+use crate::calls;
 use crate::error::Error;
-use crate::load_balancer::wire::{default_true, null_default, null_true, segment, with_body};
+use crate::load_balancer::wire::{default_true, null_default, null_true, segment};
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
 
@@ -91,11 +92,6 @@ pub struct UpdatePort {
     pub description: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    port: Port,
-}
-
 page!(PortPage, Port, "ports", "ports_links");
 
 fn collection() -> &'static str {
@@ -111,8 +107,7 @@ fn resource(id: &str) -> Result<String, Error> {
 /// # Errors
 /// 404 when missing or not visible.
 pub async fn get(session: &Session, id: &str) -> Result<Port, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
-    Ok(session.send(call).await?.json::<One>()?.port)
+    calls::get_one(session, ServiceType::Network, resource(id)?, "port").await
 }
 
 /// `GET /v2.0/ports` with filters (every page) → 200.
@@ -138,9 +133,15 @@ pub async fn list(session: &Session, filter: &ListPorts) -> Result<Vec<Port>, Er
 /// # Errors
 /// 400 when the port has port security off or no address; 404 when missing.
 pub async fn update(session: &Session, id: &str, update: &UpdatePort) -> Result<Port, Error> {
-    let call = Call::new(ServiceType::Network, Method::PUT, resource(id)?, &[200]);
-    let reply = session.send(with_body(call, "port", update)?).await?;
-    Ok(reply.json::<One>()?.port)
+    calls::put_one(
+        session,
+        ServiceType::Network,
+        resource(id)?,
+        &[200],
+        "port",
+        update,
+    )
+    .await
 }
 
 /// Sets the port's security groups to exactly `security_groups` (`PUT` with only that field).

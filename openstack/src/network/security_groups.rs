@@ -3,8 +3,9 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
+use crate::calls;
 use crate::error::Error;
-use crate::load_balancer::wire::{null_default, segment, wire_enum, with_body};
+use crate::load_balancer::wire::{null_default, segment, wire_enum};
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
 
@@ -172,16 +173,6 @@ pub struct ListSecurityGroups {
     pub tags: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct OneGroup {
-    security_group: SecurityGroup,
-}
-
-#[derive(Deserialize)]
-struct OneRule {
-    security_group_rule: SecurityGroupRule,
-}
-
 page!(
     GroupPage,
     SecurityGroup,
@@ -240,8 +231,7 @@ pub async fn list(
 /// # Errors
 /// 404 when missing.
 pub async fn get(session: &Session, id: &str) -> Result<SecurityGroup, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, group(id)?, &[200]);
-    Ok(session.send(call).await?.json::<OneGroup>()?.security_group)
+    calls::get_one(session, ServiceType::Network, group(id)?, "security_group").await
 }
 
 /// `POST /v2.0/security-groups` → 201.
@@ -249,9 +239,15 @@ pub async fn get(session: &Session, id: &str) -> Result<SecurityGroup, Error> {
 /// # Errors
 /// 400 for the name `default`; 409 `OverQuota`.
 pub async fn create(session: &Session, sg: &CreateSecurityGroup) -> Result<SecurityGroup, Error> {
-    let call = Call::new(ServiceType::Network, Method::POST, groups(), &[201]);
-    let reply = session.send(with_body(call, "security_group", sg)?).await?;
-    Ok(reply.json::<OneGroup>()?.security_group)
+    calls::post_one(
+        session,
+        ServiceType::Network,
+        groups(),
+        &[201],
+        "security_group",
+        sg,
+    )
+    .await
 }
 
 /// `DELETE /v2.0/security-groups/{id}` → 204.
@@ -259,9 +255,7 @@ pub async fn create(session: &Session, sg: &CreateSecurityGroup) -> Result<Secur
 /// # Errors
 /// 409 `SecurityGroupInUse` while a port still uses it; 404 when already gone.
 pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, group(id)?, &[204]);
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::Network, group(id)?).await
 }
 
 /// `GET /v2.0/security-group-rules?security_group_id=` (every page) → 200.
@@ -286,11 +280,15 @@ pub async fn create_rule(
     session: &Session,
     r: &CreateSecurityGroupRule,
 ) -> Result<SecurityGroupRule, Error> {
-    let call = Call::new(ServiceType::Network, Method::POST, rules(), &[201]);
-    let reply = session
-        .send(with_body(call, "security_group_rule", r)?)
-        .await?;
-    Ok(reply.json::<OneRule>()?.security_group_rule)
+    calls::post_one(
+        session,
+        ServiceType::Network,
+        rules(),
+        &[201],
+        "security_group_rule",
+        r,
+    )
+    .await
 }
 
 /// `DELETE /v2.0/security-group-rules/{id}` → 204.
@@ -298,9 +296,7 @@ pub async fn create_rule(
 /// # Errors
 /// 404 when already gone.
 pub async fn delete_rule(session: &Session, id: &str) -> Result<(), Error> {
-    let call = Call::new(ServiceType::Network, Method::DELETE, rule(id)?, &[204]);
-    session.send(call).await?;
-    Ok(())
+    calls::delete(session, ServiceType::Network, rule(id)?).await
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
+use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{null_default, segment};
 use crate::pagination::{collect, page};
@@ -63,11 +64,6 @@ pub struct ListSubnets {
     pub network_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct One {
-    subnet: Subnet,
-}
-
 page!(SubnetPage, Subnet, "subnets", "subnets_links");
 
 fn collection() -> &'static str {
@@ -83,8 +79,7 @@ fn resource(id: &str) -> Result<String, Error> {
 /// # Errors
 /// 404 when missing or not visible.
 pub async fn get(session: &Session, id: &str) -> Result<Subnet, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, resource(id)?, &[200]);
-    Ok(session.send(call).await?.json::<One>()?.subnet)
+    calls::get_one(session, ServiceType::Network, resource(id)?, "subnet").await
 }
 
 /// `GET /v2.0/subnets` with filters (every page) → 200.

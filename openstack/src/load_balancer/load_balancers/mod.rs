@@ -11,14 +11,10 @@ pub use types::{
 
 use super::status_tree::StatusTree;
 use super::wire::{segment, with_body};
+use crate::calls;
 use crate::error::Error;
 use crate::pagination::{collect, page};
 use crate::session::{Call, CallClass, ServiceType, Session};
-
-#[derive(Deserialize)]
-struct One {
-    loadbalancer: LoadBalancer,
-}
 
 #[derive(Deserialize)]
 struct Statuses {
@@ -77,13 +73,13 @@ pub async fn list(
 /// # Errors
 /// 404 (`is_not_found`) when it does not exist — the normal end of a delete.
 pub async fn get(session: &Session, id: &str) -> Result<LoadBalancer, Error> {
-    let call = Call::new(
+    calls::get_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::GET,
         resource(id)?,
-        &[200],
-    );
-    Ok(session.send(call).await?.json::<One>()?.loadbalancer)
+        "loadbalancer",
+    )
+    .await
 }
 
 /// `POST /lbaas/loadbalancers` → 201. A fully populated create (listeners/pools set) uses the
@@ -94,7 +90,7 @@ pub async fn get(session: &Session, id: &str) -> Result<LoadBalancer, Error> {
 /// the load balancer: look it up by name before creating again.
 pub async fn create(session: &Session, lb: &CreateLoadBalancer) -> Result<LoadBalancer, Error> {
     let reply = session.send(create_call(lb)?).await?;
-    Ok(reply.json::<One>()?.loadbalancer)
+    calls::one(&reply, "loadbalancer")
 }
 
 /// The create call: a fully populated create gets the long timeout class.
@@ -123,16 +119,15 @@ pub async fn update(
     id: &str,
     update: &UpdateLoadBalancer,
 ) -> Result<LoadBalancer, Error> {
-    let call = Call::new(
+    calls::put_one(
+        session,
         ServiceType::LoadBalancer,
-        Method::PUT,
         resource(id)?,
         &[200, 202],
-    );
-    let reply = session
-        .send(with_body(call, "loadbalancer", update)?)
-        .await?;
-    Ok(reply.json::<One>()?.loadbalancer)
+        "loadbalancer",
+        update,
+    )
+    .await
 }
 
 /// `DELETE /lbaas/loadbalancers/{id}[?cascade=true]` → 204. With `cascade`, every child goes
