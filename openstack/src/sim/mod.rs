@@ -121,6 +121,14 @@ impl Sim {
 }
 
 impl SimBuilder {
+    /// Octavia's page cap when a list call sends no `limit` (its `pagination_max_limit`,
+    /// default 1000); a small cap makes every Octavia list span several pages. Values below
+    /// 1 are taken as 1.
+    pub fn page_max(mut self, items: usize) -> Self {
+        self.config.page_max = items.max(1);
+        self
+    }
+
     /// The provider used when a create names none.
     pub fn provider(mut self, p: Provider) -> Self {
         self.config.default_provider = p;
@@ -254,7 +262,7 @@ pub struct SeedIds {
     pub external_subnet_id: String,
     /// VIP network.
     pub vip_network_id: String,
-    /// VIP subnet (10.5.0.0/24).
+    /// VIP subnet (10.5.0.0/20; VIPs from 10.5.0.100 to 10.5.15.250, room for ≥ 1000).
     pub vip_subnet_id: String,
     /// Member ports (10.5.0.10, .11, .12).
     pub member_port_ids: Vec<String>,

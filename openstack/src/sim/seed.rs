@@ -10,16 +10,20 @@ pub(crate) fn seed(w: &mut World) -> SeedIds {
     let default_sg_id = state::str_of(&default_sg, "id").to_string();
     let (ext_net, ext_subnet) = w.seed_network(
         "public",
-        "203.0.113.0/24",
+        // A /20 so that ≥ 1000 floating IPs fit (scale runs); the first 241 addresses are
+        // still the documentation range 203.0.113.0/24.
+        "203.0.112.0/20",
         true,
-        ("203.0.113.10", "203.0.113.250"),
+        ("203.0.113.10", "203.0.117.250"),
         "203.0.113.1",
     );
     let (vip_net, vip_subnet) = w.seed_network(
         "private",
-        "10.5.0.0/24",
+        // A /20 so that ≥ 1000 load balancers fit (scale runs); member ports stay at
+        // 10.5.0.10–12, VIPs start at 10.5.0.100.
+        "10.5.0.0/20",
         false,
-        ("10.5.0.100", "10.5.0.250"),
+        ("10.5.0.100", "10.5.15.250"),
         "10.5.0.1",
     );
     let mut member_port_ids = Vec::new();
@@ -50,5 +54,49 @@ pub(crate) fn seed(w: &mut World) -> SeedIds {
         member_port_ids,
         member_addresses,
         default_security_group_id: default_sg_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::config::SimConfig;
+    use crate::sim::faults::FaultPlan;
+    use std::net::Ipv4Addr;
+
+    /// Addresses in a subnet's allocation pools, all inside its CIDR.
+    fn pool_size(w: &World, subnet_id: &str) -> u32 {
+        let s = w.subnets.get(subnet_id).expect("seeded subnet");
+        let (net, bits) = state::str_of(s, "cidr").split_once('/').unwrap();
+        let mask = u32::MAX << (32 - bits.parse::<u32>().unwrap());
+        let net = u32::from(net.parse::<Ipv4Addr>().unwrap());
+        let inside = |a: Ipv4Addr| u32::from(a) & mask == net;
+        let mut n = 0;
+        for p in s["allocation_pools"].as_array().into_iter().flatten() {
+            let ip = |k: &str| p[k].as_str().unwrap().parse::<Ipv4Addr>().unwrap();
+            let (a, b) = (ip("start"), ip("end"));
+            assert!(inside(a) && inside(b), "{a}-{b} outside the subnet");
+            n += u32::from(b) - u32::from(a) + 1;
+        }
+        n
+    }
+
+    #[test]
+    fn a_thousand_load_balancers_and_floating_ips_fit() {
+        let mut w = World::new(SimConfig::new(1), FaultPlan::default());
+        let ids = seed(&mut w);
+        assert!(pool_size(&w, &ids.vip_subnet_id) >= 1000);
+        assert!(pool_size(&w, &ids.external_subnet_id) >= 1000);
+        assert_eq!(ids.member_addresses, ["10.5.0.10", "10.5.0.11", "10.5.0.12"]);
+        // The first VIP and the first floating IP are where they always were.
+        assert_eq!(w.allocate_ip(&ids.vip_subnet_id, None).unwrap(), "10.5.0.100");
+        assert_eq!(
+            w.allocate_ip(&ids.external_subnet_id, None).unwrap(),
+            "203.0.113.10"
+        );
+        // No quota stands in the way of 1000 of anything.
+        for q in w.config.octavia_quota.values().chain(w.config.neutron_quota.values()) {
+            assert!(*q < 0 || *q >= 1000, "quota {q}");
+        }
     }
 }
