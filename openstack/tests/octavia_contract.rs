@@ -350,6 +350,7 @@ async fn listener_create_get_list_update_delete() {
     let filter = ListListeners {
         loadbalancer_id: Some("lb1".into()),
         name: Some("l".into()),
+        ..Default::default()
     };
     assert_eq!(listeners::list(&c.session, &filter).await.unwrap().len(), 1);
     let update = UpdateListener {
@@ -435,6 +436,7 @@ async fn pool_create_get_list_update_delete() {
     let filter = ListPools {
         loadbalancer_id: Some("lb1".into()),
         name: None,
+        ..Default::default()
     };
     assert_eq!(pools::list(&c.session, &filter).await.unwrap().len(), 2);
     let update = UpdatePool {

@@ -173,6 +173,17 @@ pub struct UpdateHealthMonitor {
     pub tags: Option<Vec<String>>,
 }
 
+/// Filters for listing health monitors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListHealthMonitors {
+    /// The monitor of this pool.
+    pub pool_id: Option<String>,
+    /// Only those carrying every one of these tags (`tags=a,b`).
+    pub tags: Vec<String>,
+    /// Only those carrying at least one of these tags (`tags-any=a,b`).
+    pub tags_any: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct CreateBody<'a> {
     pool_id: &'a str,
@@ -239,9 +250,30 @@ pub async fn get(session: &Session, id: &str) -> Result<HealthMonitor, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, pool_id: Option<&str>) -> Result<Vec<HealthMonitor>, Error> {
+    let filter = ListHealthMonitors {
+        pool_id: pool_id.map(str::to_string),
+        ..Default::default()
+    };
+    list_filtered(session, &filter).await
+}
+
+/// `GET /lbaas/healthmonitors[?pool_id=&tags=&tags-any=]` (every page) → 200.
+///
+/// # Errors
+/// Any page's error.
+pub async fn list_filtered(
+    session: &Session,
+    filter: &ListHealthMonitors,
+) -> Result<Vec<HealthMonitor>, Error> {
     let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, collection(), &[200]);
-    if let Some(pool_id) = pool_id {
+    if let Some(pool_id) = &filter.pool_id {
         call = call.query("pool_id", pool_id);
+    }
+    if !filter.tags.is_empty() {
+        call = call.query("tags", filter.tags.join(","));
+    }
+    if !filter.tags_any.is_empty() {
+        call = call.query("tags-any", filter.tags_any.join(","));
     }
     collect::<MonitorPage>(session, call).await
 }

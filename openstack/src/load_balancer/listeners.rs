@@ -213,6 +213,10 @@ pub struct ListListeners {
     pub loadbalancer_id: Option<String>,
     /// Exact name.
     pub name: Option<String>,
+    /// Only those carrying every one of these tags (`tags=a,b`).
+    pub tags: Vec<String>,
+    /// Only those carrying at least one of these tags (`tags-any=a,b`).
+    pub tags_any: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -282,6 +286,12 @@ pub async fn list(session: &Session, filter: &ListListeners) -> Result<Vec<Liste
     }
     if let Some(name) = &filter.name {
         call = call.query("name", name);
+    }
+    if !filter.tags.is_empty() {
+        call = call.query("tags", filter.tags.join(","));
+    }
+    if !filter.tags_any.is_empty() {
+        call = call.query("tags-any", filter.tags_any.join(","));
     }
     collect::<ListenerPage>(session, call).await
 }

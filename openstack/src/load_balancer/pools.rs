@@ -180,6 +180,10 @@ pub struct ListPools {
     pub loadbalancer_id: Option<String>,
     /// Exact name.
     pub name: Option<String>,
+    /// Only those carrying every one of these tags (`tags=a,b`).
+    pub tags: Vec<String>,
+    /// Only those carrying at least one of these tags (`tags-any=a,b`).
+    pub tags_any: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -251,6 +255,12 @@ pub async fn list(session: &Session, filter: &ListPools) -> Result<Vec<Pool>, Er
     }
     if let Some(name) = &filter.name {
         call = call.query("name", name);
+    }
+    if !filter.tags.is_empty() {
+        call = call.query("tags", filter.tags.join(","));
+    }
+    if !filter.tags_any.is_empty() {
+        call = call.query("tags-any", filter.tags_any.join(","));
     }
     collect::<PoolPage>(session, call).await
 }
