@@ -2,6 +2,8 @@
 //! GET per object. Everything here translates the `openstack` crate's types into the
 //! reconciler's own observation types; nothing decides.
 
+use std::collections::{BTreeSet, HashMap};
+
 use openstack::load_balancer::enums::ProvisioningStatus;
 use openstack::load_balancer::{health_monitors, listeners, load_balancers, pools};
 use openstack::network::{floating_ips, ports, security_groups};
@@ -57,9 +59,21 @@ pub fn lb_of(lb: load_balancers::LoadBalancer) -> ObservedLb {
 
 /// The status tree of a load balancer (one call): names, statuses and members.
 pub async fn tree(session: &Session, lb_id: &str) -> Result<Tree, Error> {
+    Ok(tree_with_member_ids(session, lb_id).await?.0)
+}
+
+/// Member ids per pool id, as the status tree lists them.
+pub type MemberIds = HashMap<String, BTreeSet<String>>;
+
+/// [`tree`], plus each pool's member ids (what a pool list shows of its members).
+pub async fn tree_with_member_ids(
+    session: &Session,
+    lb_id: &str,
+) -> Result<(Tree, MemberIds), Error> {
     let st = load_balancers::status_tree(session, lb_id)
         .await?
         .loadbalancer;
+    let mut ids = MemberIds::new();
     let mut tree = Tree::default();
     let mut pools = st.pools;
     for l in st.listeners {
@@ -74,6 +88,10 @@ pub async fn tree(session: &Session, lb_id: &str) -> Result<Tree, Error> {
         if tree.pools.iter().any(|have| have.id == p.id) {
             continue;
         }
+        ids.insert(
+            p.id.clone(),
+            p.members.iter().map(|m| m.id.clone()).collect(),
+        );
         tree.pools.push(TreePool {
             id: p.id,
             name: p.name,
@@ -96,7 +114,50 @@ pub async fn tree(session: &Session, lb_id: &str) -> Result<Tree, Error> {
                 .and_then(|m| m.kind.map(|kind| (m.name, kind))),
         });
     }
-    Ok(tree)
+    Ok((tree, ids))
+}
+
+/// Translates a listed listener.
+pub fn listener_of(l: listeners::Listener) -> ObservedListener {
+    ObservedListener {
+        id: l.id,
+        name: l.name,
+        protocol: l.protocol,
+        port: l.protocol_port,
+        allowed_cidrs: l.allowed_cidrs,
+        default_pool_id: l.default_pool_id,
+        provisioning: l.provisioning_status,
+    }
+}
+
+/// Translates a listed pool.
+pub fn pool_of(p: pools::Pool) -> ObservedPool {
+    ObservedPool {
+        id: p.id,
+        name: p.name,
+        protocol: p.protocol,
+        algorithm: p.lb_algorithm,
+        persistence: p.session_persistence.map(|s| s.kind),
+        monitor_id: p.healthmonitor_id,
+        provisioning: p.provisioning_status,
+    }
+}
+
+/// Translates a health monitor watching `pool_id`.
+pub fn monitor_of(m: health_monitors::HealthMonitor, pool_id: &str) -> ObservedMonitor {
+    ObservedMonitor {
+        id: m.id,
+        pool_id: Some(pool_id.to_string()),
+        name: m.name,
+        kind: m.kind,
+        delay: m.delay,
+        timeout: m.timeout,
+        max_retries: m.max_retries,
+        max_retries_down: m.max_retries_down.unwrap_or(3),
+        url_path: m.url_path,
+        expected_codes: m.expected_codes,
+        provisioning: m.provisioning_status,
+    }
 }
 
 /// Full settings of listeners, pools and monitors (two list calls plus one per monitor).
@@ -117,47 +178,19 @@ pub async fn children(session: &Session, lb_id: &str) -> Result<Children, Error>
         },
     )
     .await?;
-    let mut out = Children::default();
-    for l in ls {
-        out.listeners.push(ObservedListener {
-            id: l.id,
-            name: l.name,
-            protocol: l.protocol,
-            port: l.protocol_port,
-            allowed_cidrs: l.allowed_cidrs,
-            default_pool_id: l.default_pool_id,
-            provisioning: l.provisioning_status,
-        });
-    }
+    let mut out = Children {
+        listeners: ls.into_iter().map(listener_of).collect(),
+        ..Default::default()
+    };
     for p in ps {
         if let Some(id) = &p.healthmonitor_id {
             match health_monitors::get(session, id).await {
-                Ok(m) => out.monitors.push(ObservedMonitor {
-                    id: m.id,
-                    pool_id: Some(p.id.clone()),
-                    name: m.name,
-                    kind: m.kind,
-                    delay: m.delay,
-                    timeout: m.timeout,
-                    max_retries: m.max_retries,
-                    max_retries_down: m.max_retries_down.unwrap_or(3),
-                    url_path: m.url_path,
-                    expected_codes: m.expected_codes,
-                    provisioning: m.provisioning_status,
-                }),
+                Ok(m) => out.monitors.push(monitor_of(m, &p.id)),
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e),
             }
         }
-        out.pools.push(ObservedPool {
-            id: p.id,
-            name: p.name,
-            protocol: p.protocol,
-            algorithm: p.lb_algorithm,
-            persistence: p.session_persistence.map(|s| s.kind),
-            monitor_id: p.healthmonitor_id,
-            provisioning: p.provisioning_status,
-        });
+        out.pools.push(pool_of(p));
     }
     Ok(out)
 }
@@ -259,7 +292,8 @@ pub async fn security_groups(session: &Session, owner: &Owner) -> Result<Vec<Obs
         .collect())
 }
 
-fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
+/// Translates a security group (its ingress rules as the spec describes rules).
+pub fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
     ObservedSg {
         id: g.id,
         tagged: !g.tags.is_empty(),

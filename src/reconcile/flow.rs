@@ -85,6 +85,9 @@ impl Reconciler {
         deep: bool,
     ) -> Outcome {
         let _guard = self.locks.acquire(key).await;
+        // What a bulk resync remembered of this request's members may be outdated by what
+        // this apply changes: the next bulk resync reads them afresh.
+        self.forget_members(key);
         let span = tracing::info_span!("reconcile", app = %key.app, request = %key.name);
         async {
             let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
@@ -160,7 +163,7 @@ impl Reconciler {
     }
 
     /// The request's meaning, in Octavia terms, as a desired graph, or the error answer.
-    fn desired(&self, owner: &Owner, request: &Request) -> Result<DesiredLb, Outcome> {
+    pub(super) fn desired(&self, owner: &Owner, request: &Request) -> Result<DesiredLb, Outcome> {
         let meant = meaning(request, &self.caps).map_err(|u| Outcome::Failed {
             kind: ErrorKind::Unsupported,
             failure: u.failure(),
@@ -183,7 +186,7 @@ impl Reconciler {
         Ok(desired)
     }
 
-    fn repairs_mut<T>(
+    pub(super) fn repairs_mut<T>(
         &self,
         f: impl FnOnce(&mut std::collections::HashMap<RequestKey, RepairMemo>) -> T,
     ) -> T {
@@ -436,7 +439,11 @@ fn exec_record(exec: &mut Exec<'_>, action: String) {
 
 /// The floating IP currently serving the load balancer: one bound to its VIP port on the
 /// desired network.
-fn current_fip(desired: &DesiredLb, lb: &ObservedLb, fips: &[ObservedFip]) -> Option<ObservedFip> {
+pub(super) fn current_fip(
+    desired: &DesiredLb,
+    lb: &ObservedLb,
+    fips: &[ObservedFip],
+) -> Option<ObservedFip> {
     let want = desired.floating_ip.as_ref()?;
     fips.iter()
         .find(|f| {
@@ -451,18 +458,25 @@ fn ready(
     fip: Option<ObservedFip>,
     exec: &mut Exec<'_>,
 ) -> Result<Ready, Stop> {
-    let vip = lb.vip_address.clone().ok_or_else(|| {
-        Stop::Outcome(Outcome::Converging {
-            why: format!("load balancer {} has no VIP address yet", lb.id),
-            retry_after: RETRY_SOON,
-        })
+    ready_with(desired, lb, fip, std::mem::take(&mut exec.actions)).map_err(Stop::Outcome)
+}
+
+/// The answer for a load balancer as desired, carrying `actions`; the "still converging"
+/// outcome when its VIP or floating IP is not there yet.
+pub(super) fn ready_with(
+    desired: &DesiredLb,
+    lb: &ObservedLb,
+    fip: Option<ObservedFip>,
+    actions: Vec<String>,
+) -> Result<Ready, Outcome> {
+    let vip = lb.vip_address.clone().ok_or_else(|| Outcome::Converging {
+        why: format!("load balancer {} has no VIP address yet", lb.id),
+        retry_after: RETRY_SOON,
     })?;
     let floating = if desired.floating_ip.is_some() {
-        Some(fip.map(|f| f.address).ok_or_else(|| {
-            Stop::Outcome(Outcome::Converging {
-                why: format!("load balancer {} has no floating IP yet", lb.id),
-                retry_after: RETRY_SOON,
-            })
+        Some(fip.map(|f| f.address).ok_or_else(|| Outcome::Converging {
+            why: format!("load balancer {} has no floating IP yet", lb.id),
+            retry_after: RETRY_SOON,
         })?)
     } else {
         None
@@ -472,6 +486,6 @@ fn ready(
         load_balancer_id: lb.id.clone(),
         vip_address: vip,
         floating_ip: floating,
-        actions: std::mem::take(&mut exec.actions),
+        actions,
     })
 }

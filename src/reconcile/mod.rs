@@ -22,6 +22,10 @@
 //!   only our own request's group is added or removed: requests sharing member ports (the
 //!   external and internal API load balancers) never write over each other's groups.
 //! - An unchanged request costs read calls only (3 on the quick path), never a mutation.
+//! - Many requests are checked at once with one tag-filtered, paginated list per kind
+//!   ([`Reconciler::check_many`], the daemon's resync): unchanged requests cost no call of
+//!   their own once their members are remembered; only those that differ take the
+//!   per-request path.
 //!
 //! # Assumptions
 //! - Nobody else edits resources carrying our tags in place (the quick path trusts the
@@ -30,6 +34,7 @@
 
 pub mod act;
 mod bodies;
+pub mod bulk;
 pub mod cloud;
 pub mod connect;
 mod flow;
@@ -39,6 +44,7 @@ pub mod outcome;
 pub mod plan;
 mod remove;
 pub mod repair;
+mod resync;
 pub mod security;
 pub mod step;
 
@@ -57,6 +63,7 @@ pub use outcome::{outcome_of_error, Outcome, Ready};
 pub use plan::{Decision, Step};
 pub use remove::{LbStatus, Orphan, Removal};
 pub use repair::RepairPolicy;
+pub use resync::{BulkCheck, Verdict};
 
 use crate::config::Settings;
 use crate::relation::meaning::ProviderCaps;
@@ -105,6 +112,7 @@ pub struct Reconciler {
     locks: locks::KeyLocks,
     port_locks: locks::PortLocks,
     repairs: Mutex<HashMap<RequestKey, RepairMemo>>,
+    members: Mutex<resync::MemberMemory>,
 }
 
 impl Reconciler {
@@ -152,6 +160,7 @@ impl Reconciler {
             port_locks: locks::PortLocks::new(),
             options,
             repairs: Mutex::new(HashMap::new()),
+            members: Mutex::new(HashMap::new()),
         }
     }
 

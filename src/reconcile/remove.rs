@@ -136,6 +136,7 @@ impl Reconciler {
     }
 
     fn repairs_forget(&self, key: &RequestKey) {
+        self.forget_members(key);
         self.repairs
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -87,15 +87,26 @@ mod tests {
         let ids = seed(&mut w);
         assert!(pool_size(&w, &ids.vip_subnet_id) >= 1000);
         assert!(pool_size(&w, &ids.external_subnet_id) >= 1000);
-        assert_eq!(ids.member_addresses, ["10.5.0.10", "10.5.0.11", "10.5.0.12"]);
+        assert_eq!(
+            ids.member_addresses,
+            ["10.5.0.10", "10.5.0.11", "10.5.0.12"]
+        );
         // The first VIP and the first floating IP are where they always were.
-        assert_eq!(w.allocate_ip(&ids.vip_subnet_id, None).unwrap(), "10.5.0.100");
+        assert_eq!(
+            w.allocate_ip(&ids.vip_subnet_id, None).unwrap(),
+            "10.5.0.100"
+        );
         assert_eq!(
             w.allocate_ip(&ids.external_subnet_id, None).unwrap(),
             "203.0.113.10"
         );
         // No quota stands in the way of 1000 of anything.
-        for q in w.config.octavia_quota.values().chain(w.config.neutron_quota.values()) {
+        for q in w
+            .config
+            .octavia_quota
+            .values()
+            .chain(w.config.neutron_quota.values())
+        {
             assert!(*q < 0 || *q >= 1000, "quota {q}");
         }
     }

@@ -1,0 +1,257 @@
+//! Checking many requests at once (the daemon's periodic resync): one [`ClusterView`] for the
+//! whole cluster, each request compared with its desired graph by the pure planner, and only
+//! the requests that differ sent down the per-request path ([`Reconciler::apply_deep`]).
+//!
+//! Members: a pool list shows member ids only. The member set (ids and addresses) seen at the
+//! last full check of a pool is remembered; while the listed ids equal the remembered ones the
+//! members need no call. Otherwise (or after a restart, or after any per-request apply of the
+//! request) one status-tree read fetches them, and they are remembered once they are as
+//! desired. A remembered set that no longer matches the request is read afresh before the
+//! request is declared different.
+
+use std::collections::{BTreeSet, HashMap};
+
+use futures::StreamExt;
+use openstack::Error;
+
+use super::bulk::{ClusterView, GroupsWanted, RequestView};
+use super::cloud;
+use super::flow::{current_fip, ready_with};
+use super::observed::{Observed, ObservedLb, ObservedMember};
+use super::outcome::Ready;
+use super::plan::plan;
+use super::security::plan_security_group;
+use super::Reconciler;
+use crate::relation::v1::Request;
+use crate::spec::{cluster_tag, DesiredLb, Owner, RequestKey, MANAGED_TAG};
+
+/// A pool's members as last seen complete and as desired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PoolMembers {
+    ids: BTreeSet<String>,
+    members: Vec<ObservedMember>,
+}
+
+/// Remembered members per request, per pool id.
+pub(super) type MemberMemory = HashMap<RequestKey, HashMap<String, PoolMembers>>;
+
+/// What the bulk check concluded for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// As desired: the answer, with no action taken and no further call needed.
+    Unchanged(Ready),
+    /// Needs the per-request path (why, for the logs).
+    Apply(String),
+}
+
+/// The result of [`Reconciler::check_many`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkCheck {
+    /// One verdict per request, in the order given.
+    pub verdicts: Vec<Verdict>,
+    /// The provisioning status of each request's load balancer found (for the status gauge).
+    pub statuses: Vec<String>,
+}
+
+impl Reconciler {
+    /// Checks every request against one listing of the cluster (one tag-filtered, paginated
+    /// list per kind) and the remembered members; reads a status tree only for pools whose
+    /// members are not remembered. Never changes anything: requests that differ (or cannot be
+    /// vouched for: not ACTIVE/ONLINE, missing, ambiguous, refused) get [`Verdict::Apply`], and
+    /// the caller runs [`Reconciler::apply_deep`] for them.
+    ///
+    /// # Errors
+    /// A list call's error (the caller falls back to the per-request path for everything).
+    pub async fn check_many(&self, requests: &[(RequestKey, Request)]) -> Result<BulkCheck, Error> {
+        let tags = vec![MANAGED_TAG.to_string(), cluster_tag(&self.site.cluster_id)];
+        let groups = self.site.manage_security_groups.then(|| GroupsWanted {
+            member_network_id: self.site.member_network_id.clone(),
+        });
+        let view = ClusterView::list(&self.session, &tags, groups.as_ref()).await?;
+        let mut out = BulkCheck {
+            verdicts: Vec::with_capacity(requests.len()),
+            statuses: Vec::new(),
+        };
+        for (key, _) in requests {
+            let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+            if let Some(status) = view.lb_status(&owner.request_tag()) {
+                out.statuses.push(status.to_string());
+            }
+        }
+        // Most requests need no call at all; those whose members are not remembered read one
+        // status tree each, a few at a time.
+        let checks: Vec<_> = requests
+            .iter()
+            .map(|(key, request)| self.check_logged(&view, key, request))
+            .collect();
+        out.verdicts = futures::stream::iter(checks)
+            .buffered(self.options.concurrency.max(1))
+            .collect()
+            .await;
+        Ok(out)
+    }
+
+    async fn check_logged(
+        &self,
+        view: &ClusterView,
+        key: &RequestKey,
+        request: &Request,
+    ) -> Verdict {
+        let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
+        let verdict = self.check_one(view, &owner, request).await;
+        if let Verdict::Apply(why) = &verdict {
+            tracing::info!(request = %key, why = %why, "resync: checking this request on its own");
+        } else {
+            self.repairs_mut(|m| {
+                m.remove(key);
+            });
+        }
+        verdict
+    }
+
+    async fn check_one(&self, view: &ClusterView, owner: &Owner, request: &Request) -> Verdict {
+        let key = owner.key();
+        let desired = match self.desired(owner, request) {
+            Ok(d) => d,
+            Err(_) => return Verdict::Apply("the request is answered with an error".into()),
+        };
+        let RequestView {
+            mut observed,
+            member_ids,
+        } = match view.request(&owner.request_tag()) {
+            Ok(v) => v,
+            Err(why) => return Verdict::Apply(why),
+        };
+        let lb = observed.load_balancers[0].clone();
+        let remembered = self.members_of(key);
+        let mut from_memory = true;
+        let mut complete = true;
+        if let Some(tree) = observed.tree.as_mut() {
+            for pool in &mut tree.pools {
+                match (remembered.get(&pool.id), member_ids.get(&pool.id)) {
+                    (Some(memo), Some(ids)) if &memo.ids == ids => {
+                        pool.members = memo.members.clone();
+                    }
+                    _ => complete = false,
+                }
+            }
+        }
+        if !complete {
+            if let Err(why) = self.fill_members(&mut observed, &lb).await {
+                return Verdict::Apply(why);
+            }
+            from_memory = false;
+        }
+        let mut verdict = verdict_of(&desired, &lb, &observed);
+        if matches!(verdict, Verdict::Apply(_)) && from_memory {
+            // Maybe only the memory is stale (a member renamed in place): read the members.
+            if let Err(why) = self.fill_members(&mut observed, &lb).await {
+                return Verdict::Apply(why);
+            }
+            from_memory = false;
+            verdict = verdict_of(&desired, &lb, &observed);
+        }
+        if matches!(verdict, Verdict::Unchanged(_)) && !from_memory {
+            self.remember_members(key, &observed, &member_ids);
+        }
+        verdict
+    }
+
+    /// Reads the load balancer's status tree (one call) and puts each pool's members in place.
+    async fn fill_members(&self, observed: &mut Observed, lb: &ObservedLb) -> Result<(), String> {
+        let (read, _) = cloud::tree_with_member_ids(&self.session, &lb.id)
+            .await
+            .map_err(|e: Error| format!("its status tree could not be read: {e}"))?;
+        if let Some(tree) = observed.tree.as_mut() {
+            for pool in &mut tree.pools {
+                pool.members = read
+                    .pools
+                    .iter()
+                    .find(|p| p.id == pool.id)
+                    .map(|p| p.members.clone())
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    fn remember_members(
+        &self,
+        key: &RequestKey,
+        observed: &Observed,
+        member_ids: &HashMap<String, BTreeSet<String>>,
+    ) {
+        let Some(tree) = &observed.tree else {
+            return;
+        };
+        let pools: HashMap<String, PoolMembers> = tree
+            .pools
+            .iter()
+            .filter_map(|p| {
+                let ids = member_ids.get(&p.id)?;
+                // Only a complete reading is remembered (one member per listed id).
+                (ids.len() == p.members.len()).then(|| {
+                    (
+                        p.id.clone(),
+                        PoolMembers {
+                            ids: ids.clone(),
+                            members: p.members.clone(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        self.member_memory_mut(|m| {
+            m.insert(key.clone(), pools);
+        });
+    }
+
+    fn members_of(&self, key: &RequestKey) -> HashMap<String, PoolMembers> {
+        self.member_memory_mut(|m| m.get(key).cloned().unwrap_or_default())
+    }
+
+    /// Forgets what was remembered of the request's members (its next bulk check reads them).
+    pub(super) fn forget_members(&self, key: &RequestKey) {
+        self.member_memory_mut(|m| {
+            m.remove(key);
+        });
+    }
+
+    fn member_memory_mut<T>(&self, f: impl FnOnce(&mut MemberMemory) -> T) -> T {
+        let mut map = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut map)
+    }
+}
+
+/// Whether the observation is the desired graph (no step, nothing about our security group
+/// to change, the answer at hand). Pure.
+fn verdict_of(desired: &DesiredLb, lb: &ObservedLb, observed: &Observed) -> Verdict {
+    let steps = plan(desired, lb, observed);
+    if let Some(first) = steps.first() {
+        return Verdict::Apply(format!(
+            "{} change(s) needed, the first: {}",
+            steps.len(),
+            step_kind(first)
+        ));
+    }
+    if let Some(want) = &desired.security_group {
+        let groups = observed.security_groups.as_deref().unwrap_or(&[]);
+        if !plan_security_group(want, groups, &observed.ports).is_empty() {
+            return Verdict::Apply("its security group differs".into());
+        }
+    }
+    let fip = current_fip(desired, lb, &observed.floating_ips);
+    match ready_with(desired, lb, fip, Vec::new()) {
+        Ok(ready) => Verdict::Unchanged(ready),
+        Err(outcome) => Verdict::Apply(format!("not answerable yet: {outcome:?}")),
+    }
+}
+
+/// A step's kind, for logs (the step itself may carry a whole member list).
+fn step_kind(step: &super::Step) -> String {
+    let text = format!("{step:?}");
+    text.split(['(', ' ', '{'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

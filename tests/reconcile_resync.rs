@@ -1,0 +1,291 @@
+//! The bulk resync ([`Reconciler::check_many`]) against the simulated cloud: checking N
+//! unchanged requests costs calls per page of each kind, never calls per request, and no
+//! mutation; drift of one request (a member, a listener, an ERROR load balancer) sends exactly
+//! that one down the per-request path, which repairs it and leaves the others untouched.
+//! Counts only, never time.
+
+mod common;
+
+use common::*;
+use futures::future::join_all;
+use octavia_integrator::reconcile::{Outcome, Reconciler, Verdict};
+use octavia_integrator::relation::v1::Request;
+use octavia_integrator::spec::RequestKey;
+use openstack::load_balancer::{listeners, members};
+use openstack::sim::{Provider, Sim, SimHandle};
+use serde_json::Value;
+
+/// Octavia's page cap in these tests: 17 and 30 requests both take two pages of each kind.
+const PAGE: usize = 16;
+
+const STATUS_TREE: &str = "/load-balancer/v2/lbaas/loadbalancers/{id}/status";
+
+async fn paged_sim() -> SimHandle {
+    Sim::builder()
+        .provider(Provider::Amphora)
+        .delay_scale(SCALE)
+        .seed(11)
+        .page_max(PAGE)
+        .build()
+        .start()
+        .await
+        .expect("the simulator starts on loopback")
+}
+
+fn requests(k: usize) -> Vec<(RequestKey, Request)> {
+    (0..k)
+        .map(|i| {
+            let name = format!("api-{i:02}");
+            let r = tcp_request(&name, &[(443, 6443)], &MEMBERS, i.is_multiple_of(2));
+            (key("k8s", &name), r)
+        })
+        .collect()
+}
+
+/// Builds every request (a few at a time) and checks each is answered.
+async fn converge(rec: &Reconciler, reqs: &[(RequestKey, Request)]) {
+    let outcomes = join_all(reqs.iter().map(|(k, r)| rec.apply(k, r))).await;
+    for (o, (k, _)) in outcomes.iter().zip(reqs) {
+        assert!(matches!(o, Outcome::Ready(_)), "{k}: {o:?}");
+    }
+}
+
+/// Runs one bulk check; returns the verdicts and the calls it made.
+async fn check(
+    sim: &SimHandle,
+    rec: &Reconciler,
+    reqs: &[(RequestKey, Request)],
+) -> (Vec<Verdict>, openstack::sim::Calls) {
+    let before = sim.calls().total();
+    let verdicts = rec
+        .check_many(reqs)
+        .await
+        .expect("the cluster lists")
+        .verdicts;
+    (verdicts, sim.calls().since(before))
+}
+
+fn to_apply(reqs: &[(RequestKey, Request)], verdicts: &[Verdict]) -> Vec<RequestKey> {
+    reqs.iter()
+        .zip(verdicts)
+        .filter(|(_, v)| matches!(v, Verdict::Apply(_)))
+        .map(|((k, _), _)| k.clone())
+        .collect()
+}
+
+/// The calls of an unchanged, warm resync of `k` requests.
+async fn warm_resync_calls(k: usize) -> openstack::sim::Calls {
+    let sim = paged_sim().await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let reqs = requests(k);
+    converge(&rec, &reqs).await;
+
+    // Nothing remembered yet: one status tree per request, then the members are known.
+    let (verdicts, calls) = check(&sim, &rec, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    assert_eq!(calls.cloud_mutations(), 0, "{:?}", calls.by_route());
+    assert_eq!(calls.count("GET", STATUS_TREE), k, "{:?}", calls.by_route());
+
+    let (verdicts, calls) = check(&sim, &rec, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    assert_eq!(calls.cloud_mutations(), 0, "{:?}", calls.by_route());
+    assert_eq!(calls.count("GET", STATUS_TREE), 0, "{:?}", calls.by_route());
+    for (v, (key, r)) in verdicts.iter().zip(&reqs) {
+        let Verdict::Unchanged(ready) = v else {
+            unreachable!()
+        };
+        assert!(ready.actions.is_empty());
+        assert_eq!(
+            ready.floating_ip.is_some(),
+            r.public,
+            "{key}: the answer is the floating IP exactly when public"
+        );
+    }
+    sim.shutdown().await;
+    calls
+}
+
+#[tokio::test]
+async fn an_unchanged_resync_costs_calls_per_page_not_per_request() {
+    let small = warm_resync_calls(17).await;
+    let large = warm_resync_calls(30).await;
+    assert_eq!(
+        small.by_route(),
+        large.by_route(),
+        "17 and 30 requests fill the same pages, so they cost the same calls"
+    );
+    // Four Octavia kinds over two pages each, one Neutron list (unpaged), no auth.
+    assert!(
+        large.total() <= 4 * 2 + 1,
+        "{} calls: {:?}",
+        large.total(),
+        large.by_route()
+    );
+    assert_eq!(
+        large.count("GET", "/load-balancer/v2/lbaas/loadbalancers"),
+        2,
+        "{:?}",
+        large.by_route()
+    );
+}
+
+/// Everything in the cloud except what belongs to load balancer `lb` (by id or parent).
+fn others(sim: &SimHandle, lb: &str) -> Vec<Value> {
+    let snap = sim.snapshot();
+    let not_of = |v: &&Value| {
+        v["id"].as_str() != Some(lb)
+            && !v["loadbalancers"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|r| r["id"].as_str() == Some(lb)))
+    };
+    let pools_of_lb: Vec<String> = snap
+        .pools
+        .iter()
+        .filter(|p| !not_of(p))
+        .filter_map(|p| p["id"].as_str().map(str::to_string))
+        .collect();
+    let mut out: Vec<Value> = Vec::new();
+    out.extend(snap.load_balancers.iter().filter(not_of).cloned());
+    out.extend(snap.listeners.iter().filter(not_of).cloned());
+    out.extend(snap.pools.iter().filter(not_of).cloned());
+    out.extend(
+        snap.members
+            .iter()
+            .filter(|m| {
+                !pools_of_lb
+                    .iter()
+                    .any(|p| m["pool_id"].as_str() == Some(p.as_str()))
+            })
+            .cloned(),
+    );
+    out.extend(snap.floating_ips.iter().cloned());
+    out
+}
+
+fn lb_id(sim: &SimHandle, name: &str) -> String {
+    sim.snapshot()
+        .load_balancers
+        .iter()
+        .find(|lb| lb["name"].as_str().is_some_and(|n| n.ends_with(name)))
+        .and_then(|lb| lb["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no load balancer named *{name}"))
+}
+
+/// The per-request pass the daemon runs for the requests the bulk check sends it.
+async fn repair_flagged(
+    sim: &SimHandle,
+    rec: &Reconciler,
+    reqs: &[(RequestKey, Request)],
+    drifted: &RequestKey,
+) {
+    let (verdicts, calls) = check(sim, rec, reqs).await;
+    assert_eq!(
+        calls.cloud_mutations(),
+        0,
+        "the check itself never changes anything"
+    );
+    assert_eq!(
+        to_apply(reqs, &verdicts),
+        vec![drifted.clone()],
+        "{verdicts:?}"
+    );
+    let request = &reqs.iter().find(|(k, _)| k == drifted).unwrap().1;
+    match rec.apply_deep(drifted, request).await {
+        Outcome::Ready(r) => assert!(!r.actions.is_empty(), "{drifted} was repaired: {r:?}"),
+        other => panic!("{drifted}: {other:?}"),
+    }
+    // Back to nothing to do (its members are read once more, the others cost nothing).
+    let (verdicts, calls) = check(sim, rec, reqs).await;
+    assert!(to_apply(reqs, &verdicts).is_empty(), "{verdicts:?}");
+    assert_eq!(calls.cloud_mutations(), 0);
+    assert_eq!(calls.count("GET", STATUS_TREE), 1, "{:?}", calls.by_route());
+}
+
+#[tokio::test]
+async fn drift_of_one_request_is_repaired_alone() {
+    let sim = paged_sim().await;
+    let rec = reconciler(&sim, site(&sim, Provider::Amphora));
+    let reqs = requests(12);
+    converge(&rec, &reqs).await;
+    for _ in 0..2 {
+        let (verdicts, _) = check(&sim, &rec, &reqs).await;
+        assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    }
+    let session = session(&sim);
+
+    // 1. A member deleted out of band: only that request differs; its pool is refilled.
+    let victim = &reqs[3].0;
+    let lb = lb_id(&sim, &victim.name);
+    let before = others(&sim, &lb);
+    let member = sim
+        .snapshot()
+        .members
+        .into_iter()
+        .find(|m| {
+            sim.snapshot().pools.iter().any(|p| {
+                p["id"] == m["pool_id"] && p["loadbalancers"][0]["id"].as_str() == Some(lb.as_str())
+            })
+        })
+        .expect("a member of the victim's pool");
+    members::delete(
+        &session,
+        member["pool_id"].as_str().unwrap(),
+        member["id"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
+    sim.settle();
+    repair_flagged(&sim, &rec, &reqs, victim).await;
+    sim.settle();
+    let pool = member["pool_id"].as_str().unwrap();
+    let count = sim
+        .snapshot()
+        .members
+        .iter()
+        .filter(|m| m["pool_id"].as_str() == Some(pool))
+        .count();
+    assert_eq!(count, MEMBERS.len(), "the member is back");
+    assert_eq!(others(&sim, &lb), before, "the others are untouched");
+
+    // 2. A listener deleted out of band.
+    let victim = &reqs[5].0;
+    let lb = lb_id(&sim, &victim.name);
+    let before = others(&sim, &lb);
+    let listener = sim
+        .snapshot()
+        .listeners
+        .into_iter()
+        .find(|l| l["loadbalancers"][0]["id"].as_str() == Some(lb.as_str()))
+        .expect("the victim's listener");
+    listeners::delete(&session, listener["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    sim.settle();
+    repair_flagged(&sim, &rec, &reqs, victim).await;
+    sim.settle();
+    assert!(
+        sim.snapshot()
+            .listeners
+            .iter()
+            .any(|l| l["loadbalancers"][0]["id"].as_str() == Some(lb.as_str())),
+        "a listener is back"
+    );
+    assert_eq!(others(&sim, &lb), before, "the others are untouched");
+
+    // 3. A load balancer in ERROR: repaired (failover), the others untouched.
+    let victim = &reqs[7].0;
+    let lb = lb_id(&sim, &victim.name);
+    let before = others(&sim, &lb);
+    sim.faults().load_balancer_error(&lb, false);
+    sim.settle();
+    assert!(sim
+        .snapshot()
+        .load_balancers
+        .iter()
+        .any(|l| l["id"].as_str() == Some(lb.as_str()) && l["provisioning_status"] == "ERROR"));
+    repair_flagged(&sim, &rec, &reqs, victim).await;
+    sim.settle();
+    assert_eq!(others(&sim, &lb), before, "the others are untouched");
+    assert_eq!(sim.snapshot().load_balancers.len(), reqs.len());
+    sim.shutdown().await;
+}
