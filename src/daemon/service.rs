@@ -318,10 +318,18 @@ impl Daemon {
         Ok(())
     }
 
-    /// Queues a deep re-check of every request (drift, deleted or ERROR load balancers) and
-    /// collects garbage (returns once that is done).
+    /// Re-checks every request (drift, deleted or ERROR load balancers) and collects garbage
+    /// (returns once that is done). One listing of the whole cluster vouches for the
+    /// unchanged requests ([`Engine::resync`]); only the others are queued for a deep pass of
+    /// their own, which repairs them.
     pub(crate) async fn resync_now(self: &Arc<Self>) {
-        self.enqueue_all(true).await;
+        if self.is_leader() {
+            let again = self.engine.resync().await;
+            lock(&self.deep).extend(again.iter().cloned());
+            for key in again {
+                self.enqueue(key);
+            }
+        }
         self.collect_garbage().await;
     }
 
@@ -445,8 +453,8 @@ pub async fn connect(
     })
 }
 
-/// Every resync period: re-check every request deeply (drift, deleted load balancers,
-/// ERROR) and collect garbage — only while leader.
+/// Every resync period: re-check every request (drift, deleted load balancers, ERROR) and
+/// collect garbage — only while leader.
 async fn resync_loop(daemon: Arc<Daemon>) {
     let stopped = daemon.stop.wait();
     tokio::pin!(stopped);
@@ -460,9 +468,8 @@ async fn resync_loop(daemon: Arc<Daemon>) {
             continue;
         }
         tracing::debug!("periodic resync");
+        // Also refreshes the "load balancers by status" gauge (from the same listing).
         daemon.resync_now().await;
-        // Refreshes the "load balancers by status" gauge (read calls only).
-        let _ = daemon.engine.status(true).await;
     }
 }
 
