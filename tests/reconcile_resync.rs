@@ -171,12 +171,16 @@ fn lb_id(sim: &SimHandle, name: &str) -> String {
         .unwrap_or_else(|| panic!("no load balancer named *{name}"))
 }
 
-/// The per-request pass the daemon runs for the requests the bulk check sends it.
+/// The per-request pass the daemon runs for the requests the bulk check sends it; then the
+/// next check finds nothing to do, reading `trees` status trees (1: the repair changed the
+/// members' pool, so they are read again; 0: the repair's last look found them right and
+/// they were remembered).
 async fn repair_flagged(
     sim: &SimHandle,
     rec: &Reconciler,
     reqs: &[(RequestKey, Request)],
     drifted: &RequestKey,
+    trees: usize,
 ) {
     let (verdicts, calls) = check(sim, rec, reqs).await;
     assert_eq!(
@@ -194,11 +198,16 @@ async fn repair_flagged(
         Outcome::Ready(r) => assert!(!r.actions.is_empty(), "{drifted} was repaired: {r:?}"),
         other => panic!("{drifted}: {other:?}"),
     }
-    // Back to nothing to do (its members are read once more, the others cost nothing).
+    // Back to nothing to do; the others cost no call of their own.
     let (verdicts, calls) = check(sim, rec, reqs).await;
     assert!(to_apply(reqs, &verdicts).is_empty(), "{verdicts:?}");
     assert_eq!(calls.cloud_mutations(), 0);
-    assert_eq!(calls.count("GET", STATUS_TREE), 1, "{:?}", calls.by_route());
+    assert_eq!(
+        calls.count("GET", STATUS_TREE),
+        trees,
+        "{drifted}: {:?}",
+        calls.by_route()
+    );
 }
 
 #[tokio::test]
@@ -235,7 +244,7 @@ async fn drift_of_one_request_is_repaired_alone() {
     .await
     .unwrap();
     sim.settle();
-    repair_flagged(&sim, &rec, &reqs, victim).await;
+    repair_flagged(&sim, &rec, &reqs, victim, 1).await;
     sim.settle();
     let pool = member["pool_id"].as_str().unwrap();
     let count = sim
@@ -261,7 +270,7 @@ async fn drift_of_one_request_is_repaired_alone() {
         .await
         .unwrap();
     sim.settle();
-    repair_flagged(&sim, &rec, &reqs, victim).await;
+    repair_flagged(&sim, &rec, &reqs, victim, 1).await;
     sim.settle();
     assert!(
         sim.snapshot()
@@ -283,9 +292,48 @@ async fn drift_of_one_request_is_repaired_alone() {
         .load_balancers
         .iter()
         .any(|l| l["id"].as_str() == Some(lb.as_str()) && l["provisioning_status"] == "ERROR"));
-    repair_flagged(&sim, &rec, &reqs, victim).await;
+    repair_flagged(&sim, &rec, &reqs, victim, 0).await;
     sim.settle();
     assert_eq!(others(&sim, &lb), before, "the others are untouched");
     assert_eq!(sim.snapshot().load_balancers.len(), reqs.len());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn members_are_read_once_after_a_restart_and_remembered_by_a_no_op_apply() {
+    let sim = paged_sim().await;
+    let reqs = requests(12);
+    converge(&reconciler(&sim, site(&sim, Provider::Amphora)), &reqs).await;
+
+    // A restarted reconciler remembers nothing: one status tree per request, once.
+    let restarted = reconciler(&sim, site(&sim, Provider::Amphora));
+    for trees in [reqs.len(), 0] {
+        let (verdicts, calls) = check(&sim, &restarted, &reqs).await;
+        assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+        assert_eq!(calls.count("GET", STATUS_TREE), trees);
+        assert_eq!(calls.cloud_mutations(), 0);
+    }
+
+    // A daemon re-applies everything when it starts: those applies change nothing and
+    // remember the members they read, so its first resync costs the lists only.
+    let started = reconciler(&sim, site(&sim, Provider::Amphora));
+    for (k, r) in &reqs {
+        match started.apply(k, r).await {
+            Outcome::Ready(ready) => assert!(ready.actions.is_empty(), "{k}: {ready:?}"),
+            other => panic!("{k}: {other:?}"),
+        }
+    }
+    let (verdicts, calls) = check(&sim, &started, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    assert_eq!(calls.count("GET", STATUS_TREE), 0, "{:?}", calls.by_route());
+
+    // A request asking for other backends: the remembered members no longer match it, so
+    // they are read (not trusted) before it is sent down the per-request path.
+    let mut changed = reqs.clone();
+    changed[4].1 = tcp_request(&changed[4].0.name, &[(443, 6443)], &MEMBERS[..2], true);
+    let (verdicts, calls) = check(&sim, &started, &changed).await;
+    assert_eq!(to_apply(&changed, &verdicts), vec![changed[4].0.clone()]);
+    assert_eq!(calls.count("GET", STATUS_TREE), 1, "{:?}", calls.by_route());
+    assert_eq!(calls.cloud_mutations(), 0);
     sim.shutdown().await;
 }

@@ -277,6 +277,7 @@ impl ClusterView {
                 .as_ref()
                 .map(|g| g.get(request_tag).cloned().unwrap_or_default()),
             ports: self.ports.clone(),
+            member_ids: member_ids.clone(),
         };
         Ok(RequestView {
             observed,

@@ -338,11 +338,12 @@ pub async fn observe(
     if let [lb] = observed.load_balancers.as_slice() {
         if lb.provisioning == ProvisioningStatus::Active {
             if let Some(d) = desired {
-                let t = tree(session, &lb.id).await?;
+                let (t, member_ids) = tree_with_member_ids(session, &lb.id).await?;
                 if deep || !super::plan::quick_path_ok(d, lb, &t) {
                     observed.children = Some(children(session, &lb.id).await?);
                 }
                 observed.tree = Some(t);
+                observed.member_ids = member_ids;
             }
         }
     }

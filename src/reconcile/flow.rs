@@ -323,6 +323,11 @@ impl Reconciler {
             exec.step(&lb, step, &mut fip).await?;
         }
         ensure_security_group(exec, &self.port_locks, desired, observed).await?;
+        if steps.is_empty() {
+            // The members just read are as desired: a bulk resync need not read them again
+            // while the pools list the same member ids.
+            self.remember_members(desired.owner.key(), observed, &observed.member_ids);
+        }
         ready(desired, &lb, fip, exec).map(Some)
     }
 

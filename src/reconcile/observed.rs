@@ -1,6 +1,8 @@
 //! What the reconciler saw in the cloud for one request: plain data, filled by
 //! [`super::cloud`] from list calls filtered by our tags, read by the pure planner.
 
+use std::collections::{BTreeSet, HashMap};
+
 use openstack::load_balancer::enums::{
     LbAlgorithm, MonitorType, Protocol, ProvisioningStatus, SessionPersistenceType,
 };
@@ -24,6 +26,8 @@ pub struct Observed {
     pub security_groups: Option<Vec<ObservedSg>>,
     /// Ports on the member network (when security groups are managed).
     pub ports: Vec<PortView>,
+    /// Member ids per pool id, as the status tree listed them (empty when it was not read).
+    pub member_ids: HashMap<String, BTreeSet<String>>,
 }
 
 /// A Neutron port on the member network, as far as security groups go.

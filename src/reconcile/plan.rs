@@ -586,6 +586,7 @@ mod tests {
             floating_ips,
             security_groups: None,
             ports: vec![],
+            member_ids: Default::default(),
         };
         (lb, observed)
     }

@@ -3,11 +3,12 @@
 //! the requests that differ sent down the per-request path ([`Reconciler::apply_deep`]).
 //!
 //! Members: a pool list shows member ids only. The member set (ids and addresses) seen at the
-//! last full check of a pool is remembered; while the listed ids equal the remembered ones the
-//! members need no call. Otherwise (or after a restart, or after any per-request apply of the
-//! request) one status-tree read fetches them, and they are remembered once they are as
-//! desired. A remembered set that no longer matches the request is read afresh before the
-//! request is declared different.
+//! last full check of a pool is remembered (by a bulk check, or by a per-request apply that
+//! found nothing to change); while the listed ids equal the remembered ones the members need
+//! no call. Otherwise (after a restart, a create, or an apply that changed something) one
+//! status-tree read fetches them, and they are remembered once they are as desired. A
+//! remembered set that no longer matches the request is read afresh before the request is
+//! declared different.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -175,7 +176,8 @@ impl Reconciler {
         Ok(())
     }
 
-    fn remember_members(
+    /// Remembers the members of every pool whose reading is complete (one member per id).
+    pub(super) fn remember_members(
         &self,
         key: &RequestKey,
         observed: &Observed,
