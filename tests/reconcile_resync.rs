@@ -337,3 +337,65 @@ async fn members_are_read_once_after_a_restart_and_remembered_by_a_no_op_apply()
     assert_eq!(calls.cloud_mutations(), 0);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn managed_security_groups_are_checked_from_one_list_too() {
+    let sim = paged_sim().await;
+    let mut site = site(&sim, Provider::Amphora);
+    site.manage_security_groups = true;
+    let rec = reconciler(&sim, site);
+    let reqs = requests(5);
+    // One at a time: the requests share the member ports.
+    for (k, r) in &reqs {
+        assert!(matches!(rec.apply(k, r).await, Outcome::Ready(_)), "{k}");
+    }
+    let (verdicts, _) = check(&sim, &rec, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    let (verdicts, calls) = check(&sim, &rec, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    let routes = calls.by_route();
+    assert_eq!(calls.cloud_mutations(), 0, "{routes:?}");
+    assert_eq!(
+        routes.get("GET /networking/v2.0/security-groups"),
+        Some(&1),
+        "{routes:?}"
+    );
+    assert_eq!(
+        routes.get("GET /networking/v2.0/ports"),
+        Some(&1),
+        "{routes:?}"
+    );
+    assert_eq!(calls.count("GET", STATUS_TREE), 0, "{routes:?}");
+
+    // A rule removed out of band: only that request differs, and its pass puts it back.
+    let victim = &reqs[2].0;
+    let tag = octavia_integrator::spec::request_tag(CLUSTER, victim);
+    let snap = sim.snapshot();
+    let group = snap
+        .security_groups
+        .iter()
+        .find(|g| g["tags"].as_array().unwrap().iter().any(|t| t == &tag))
+        .expect("the victim's group");
+    let rule = snap
+        .security_group_rules
+        .iter()
+        .find(|r| r["security_group_id"] == group["id"] && r["direction"] == "ingress")
+        .expect("one of its ingress rules");
+    openstack::network::security_groups::delete_rule(&session(&sim), rule["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let (verdicts, calls) = check(&sim, &rec, &reqs).await;
+    assert_eq!(
+        to_apply(&reqs, &verdicts),
+        vec![victim.clone()],
+        "{verdicts:?}"
+    );
+    assert_eq!(calls.cloud_mutations(), 0);
+    let request = &reqs[2].1;
+    assert!(
+        matches!(rec.apply_deep(victim, request).await, Outcome::Ready(r) if !r.actions.is_empty())
+    );
+    let (verdicts, _) = check(&sim, &rec, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    sim.shutdown().await;
+}
