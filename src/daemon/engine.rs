@@ -264,6 +264,11 @@ impl Engine {
                 Err(_) => again.push(key),
             }
         }
+        if batch.is_empty() {
+            // Nothing to check: no listing at all.
+            self.metrics.set_load_balancers(std::iter::empty());
+            return again;
+        }
         let input: Vec<(spec::RequestKey, Request)> = batch
             .iter()
             .map(|(key, _, request)| (stored::cloud_key(key), request.clone()))
@@ -599,6 +604,18 @@ mod tests {
         drop(e);
         let again = engine(dir.path());
         assert!(again.keys().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_a_cloud_a_resync_hands_every_request_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path());
+        assert!(e.resync().await.is_empty());
+        let key = RequestKey::new(1, "kcp", "api");
+        e.record(Interface::LoadBalancer, &key, &request())
+            .await
+            .unwrap();
+        assert_eq!(e.resync().await, vec![key]);
     }
 
     #[tokio::test]

@@ -254,6 +254,22 @@ impl Daemon {
         }
     }
 
+    /// Checks every stored request with one listing of the cluster ([`Engine::resync`]):
+    /// unchanged ones are answered at once, the others queued for a pass of their own (a deep
+    /// one when `deep`). Nothing while not the leader.
+    async fn recheck_all(&self, deep: bool) {
+        if !self.is_leader() {
+            return;
+        }
+        let again = self.engine.resync().await;
+        if deep {
+            lock(&self.deep).extend(again.iter().cloned());
+        }
+        for key in again {
+            self.enqueue(key);
+        }
+    }
+
     /// A hook sent every current request of `interface`. The first one since gaining
     /// leadership re-reads every request; once both interfaces are known, garbage is
     /// collected.
@@ -323,13 +339,7 @@ impl Daemon {
     /// unchanged requests ([`Engine::resync`]); only the others are queued for a deep pass of
     /// their own, which repairs them.
     pub(crate) async fn resync_now(self: &Arc<Self>) {
-        if self.is_leader() {
-            let again = self.engine.resync().await;
-            lock(&self.deep).extend(again.iter().cloned());
-            for key in again {
-                self.enqueue(key);
-            }
-        }
+        self.recheck_all(true).await;
         self.collect_garbage().await;
     }
 
@@ -409,7 +419,9 @@ async fn connect_loop(daemon: Arc<Daemon>) {
                 Ok(reconciler) => {
                     daemon.engine.set_cloud(reconciler).await;
                     tracing::info!("connected to the cloud");
-                    daemon.enqueue_all(false).await;
+                    // Every stored request, checked with one listing of the cluster: a
+                    // restart costs a few list calls, not a reconcile per request.
+                    daemon.recheck_all(false).await;
                     daemon.collect_garbage().await;
                     break;
                 }
