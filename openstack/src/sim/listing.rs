@@ -301,6 +301,25 @@ fn value_matches(field: Option<&Value>, q: &str) -> bool {
     }
 }
 
+/// The query's tag filters as a test on stored objects, so a list can skip rendering what they
+/// rule out (tags are stored, never rendered: filtering first gives the same answer, and keeps
+/// a tag-filtered list cheap however many objects the cloud holds). [`ListRequest::run`]
+/// applies the same filters again.
+pub(crate) fn tag_prefilter(query: &[(String, String)]) -> impl Fn(&Obj) -> bool {
+    let (mut all, mut any, mut not_all, mut not_any) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, v) in query {
+        match k.as_str() {
+            "tags" => all.extend(split(v)),
+            "tags-any" => any.extend(split(v)),
+            "not-tags" => not_all.extend(split(v)),
+            "not-tags-any" => not_any.extend(split(v)),
+            _ => {}
+        }
+    }
+    move |o: &Obj| tags_match(o, &all, &any, &not_all, &not_any)
+}
+
 fn tags_match(
     o: &Obj,
     all: &[String],

@@ -22,7 +22,7 @@ use children::{not_found, Kind};
 use render::{HM_FIELDS, LB_FIELDS, LISTENER_FIELDS, MEMBER_FIELDS, POOL_FIELDS};
 
 use super::http::{octavia_bad, octavia_err, query_pairs, respond, truthy, wrapped, ApiError};
-use super::listing::{Dialect, ListRequest};
+use super::listing::{tag_prefilter, Dialect, ListRequest};
 use super::server::{Ctx, Shared};
 use super::state::{str_of, Obj, World};
 
@@ -126,8 +126,13 @@ async fn lb_list(
     Extension(ctx): Extension<Ctx>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    list_of(&s, &ctx, q, "loadbalancers", LB_FIELDS, |w, _| {
-        Ok(w.loadbalancers.iter().map(|o| w.render_lb(o)).collect())
+    list_of(&s, &ctx, q, "loadbalancers", LB_FIELDS, |w, query| {
+        let keep = tag_prefilter(query);
+        Ok(w.loadbalancers
+            .iter()
+            .filter(|o| keep(o))
+            .map(|o| w.render_lb(o))
+            .collect())
     })
 }
 
@@ -198,6 +203,7 @@ fn child_list(s: &Shared, ctx: &Ctx, q: Option<String>, kind: Kind) -> Response 
         Kind::Member => ("members", MEMBER_FIELDS, ""),
     };
     list_of(s, ctx, q, collection, fields, |w, query| {
+        let keep = tag_prefilter(query);
         let parent = take(query, parent_key);
         let listener = if kind == Kind::Pool {
             take(query, "listener_id")
@@ -212,6 +218,7 @@ fn child_list(s: &Shared, ctx: &Ctx, q: Option<String>, kind: Kind) -> Response 
                 (Some(p), _) => World::lb_of(o) == *p,
                 (None, _) => true,
             })
+            .filter(|o| keep(o))
             .filter(|o| {
                 listener.as_ref().is_none_or(|l| {
                     w.listeners
