@@ -3,6 +3,7 @@
 
 mod build;
 mod children;
+mod index;
 mod input;
 mod lb;
 mod machine;
@@ -128,10 +129,11 @@ async fn lb_list(
 ) -> Response {
     list_of(&s, &ctx, q, "loadbalancers", LB_FIELDS, |w, query| {
         let keep = tag_prefilter(query);
+        let idx = w.link_index();
         Ok(w.loadbalancers
             .iter()
             .filter(|o| keep(o))
-            .map(|o| w.render_lb(o))
+            .map(|o| w.render_lb_indexed(o, &idx))
             .collect())
     })
 }
@@ -204,6 +206,11 @@ fn child_list(s: &Shared, ctx: &Ctx, q: Option<String>, kind: Kind) -> Response 
     };
     list_of(s, ctx, q, collection, fields, |w, query| {
         let keep = tag_prefilter(query);
+        let idx = if kind == Kind::Pool {
+            w.link_index()
+        } else {
+            index::LinkIndex::default()
+        };
         let parent = take(query, parent_key);
         let listener = if kind == Kind::Pool {
             take(query, "listener_id")
@@ -228,7 +235,7 @@ fn child_list(s: &Shared, ctx: &Ctx, q: Option<String>, kind: Kind) -> Response 
             })
             .map(|o| {
                 if kind == Kind::Pool {
-                    w.render_pool(o)
+                    w.render_pool_indexed(o, &idx)
                 } else {
                     o.clone()
                 }
