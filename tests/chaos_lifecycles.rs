@@ -200,14 +200,14 @@ async fn lifecycle(
     let name = format!("lb-{i:03}");
     let key = RequestKey::new(APP, &name);
     let base: Vec<String> = (0..3).map(|m| member(i % 7 + m)).collect();
-    let public = i % 2 == 0;
+    let public = i.is_multiple_of(2);
     converge(&rec, &key, &ask(provider, &name, &base, public)).await?;
     let mut more = base.clone();
     more.push(member(i % 7 + 3));
     converge(&rec, &key, &ask(provider, &name, &more, public)).await?;
     let fewer: Vec<String> = more[1..].to_vec();
     converge(&rec, &key, &ask(provider, &name, &fewer, public)).await?;
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         Ok(Some(fewer.into_iter().collect()))
     } else {
         remove(&rec, &key).await?;
@@ -329,7 +329,10 @@ async fn chaos(provider: Provider, n: usize) {
         let (i, result) = t.await.expect("lifecycle task");
         match result {
             Ok(Some(members)) => {
-                expected.insert((APP.into(), format!("lb-{i:03}")), (members, i % 2 == 0));
+                expected.insert(
+                    (APP.into(), format!("lb-{i:03}")),
+                    (members, i.is_multiple_of(2)),
+                );
             }
             Ok(None) => {}
             Err(e) => failures.push(e),
@@ -357,9 +360,13 @@ async fn chaos(provider: Provider, n: usize) {
             .iter()
             .cloned()
             .collect();
-        converge(&rec, &key, &ask(provider, name, &members, i % 2 == 0))
-            .await
-            .expect("converges once calm");
+        converge(
+            &rec,
+            &key,
+            &ask(provider, name, &members, i.is_multiple_of(2)),
+        )
+        .await
+        .expect("converges once calm");
     }
     let problems = cloud_differences(&sim, &expected);
     assert!(
