@@ -312,6 +312,88 @@ async fn without_a_daemon_the_hook_works_in_process_within_wait() {
     sim.shutdown().await;
 }
 
+/// Writes the leader flag into the store, as `octavia-integrator leader false` does when no
+/// daemon runs.
+fn store_leader(settings: &octavia_integrator::config::Settings, leader: bool) {
+    let mut store = octavia_integrator::store::Store::open(&settings.daemon.state_file).unwrap();
+    store.set_leader(leader);
+    store.save().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_daemon_a_non_leader_hook_never_acts_on_the_cloud() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    let settings = settings_in(&sim, dir.path(), "");
+    let wait = Duration::from_secs(20);
+
+    // A non-leader with an empty store: nothing is built, nothing is answered.
+    store_leader(&settings, false);
+    sim.reset_calls();
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
+        .await
+        .expect("in-process answerer");
+    assert!(matches!(answerer, HookAnswerer::Local(_)), "{answerer:?}");
+    let result = hook::lb_consumers(&scenario::both(&Local::new()), &answerer).await;
+    drop(answerer);
+    let mut local = Local::new();
+    apply(&mut local, &result.output);
+    assert_eq!(
+        address(&local, scenario::EXTERNAL_RELATION, "api-server-external"),
+        None
+    );
+    assert_eq!(
+        sim.calls().cloud_mutations(),
+        0,
+        "{:?}",
+        sim.calls().by_route()
+    );
+    assert!(live_lbs(&sim).is_empty());
+
+    // The leader builds both; then leadership moves away.
+    store_leader(&settings, true);
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
+        .await
+        .unwrap();
+    let result = hook::lb_consumers(&scenario::both(&Local::new()), &answerer).await;
+    assert!(result.problems.is_empty(), "{:?}", result.problems);
+    drop(answerer);
+    let mut built = Local::new();
+    apply(&mut built, &result.output);
+    let external = address(&built, scenario::EXTERNAL_RELATION, "api-server-external");
+    assert!(external.is_some(), "{built:?}");
+    assert_eq!(live_lbs(&sim).len(), 2);
+    store_leader(&settings, false);
+
+    // A non-leader answers what the store has, and a removed request deletes nothing.
+    sim.reset_calls();
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
+        .await
+        .unwrap();
+    let result = hook::lb_consumers(&scenario::both(&built), &answerer).await;
+    let mut again = Local::new();
+    apply(&mut again, &result.output);
+    assert_eq!(
+        address(&again, scenario::EXTERNAL_RELATION, "api-server-external"),
+        external
+    );
+    let result = hook::lb_consumers(&scenario::internal_removed(&built), &answerer).await;
+    assert!(result.problems.is_empty(), "{:?}", result.problems);
+    drop(answerer);
+    assert_eq!(
+        sim.calls().cloud_mutations(),
+        0,
+        "{:?}",
+        sim.calls().by_route()
+    );
+    assert_eq!(
+        live_lbs(&sim).len(),
+        2,
+        "a non-leader deleted a load balancer"
+    );
+    sim.shutdown().await;
+}
+
 fn lb_named(sim: &openstack::sim::SimHandle, suffix: &str) -> String {
     live_lbs(sim)
         .into_iter()

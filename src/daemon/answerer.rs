@@ -90,11 +90,16 @@ impl Answerer for DaemonAnswerer {
 
 /// Answers in this process: store and cloud opened here; requests are converged until one
 /// deadline, `wait` after opening, so a hook never takes much longer than `--wait`.
+///
+/// Honours the leader flag exactly like the daemon (the stored flag, else the settings'
+/// `daemon.leader`): a non-leader never connects to the cloud, never creates, changes or
+/// deletes anything; it records the requests and answers only what the store already has.
 #[derive(Debug, Clone)]
 pub struct LocalAnswerer {
     engine: Arc<Engine>,
     interface: Interface,
     deadline: tokio::time::Instant,
+    leader: bool,
 }
 
 impl LocalAnswerer {
@@ -113,6 +118,19 @@ impl LocalAnswerer {
         let store = Store::open(&settings.daemon.state_file)
             .map_err(|e| AnswerError::Failed(e.to_string()))?;
         let metrics = Arc::new(Metrics::new());
+        let leader = store.leader().unwrap_or(settings.daemon.leader);
+        metrics.set_leader(leader);
+        if !leader {
+            tracing::info!(
+                "not the leader: answering from the store only; only the leader acts on the cloud"
+            );
+            return Ok(LocalAnswerer {
+                engine: Arc::new(Engine::new(store, None, metrics)),
+                interface,
+                deadline,
+                leader,
+            });
+        }
         let budget = wait.max(Duration::from_secs(1));
         let reconciler = tokio::time::timeout(budget, service::connect(settings, &metrics, None))
             .await
@@ -127,12 +145,16 @@ impl LocalAnswerer {
             engine: Arc::new(Engine::new(store, Some(reconciler), metrics)),
             interface,
             deadline,
+            leader,
         })
     }
 
     /// One pass for `key`, abandoned safely at the deadline (the next pass starts from what
     /// the cloud has).
     async fn pass(&self, key: &RequestKey) {
+        if !self.leader {
+            return;
+        }
         if tokio::time::timeout_at(self.deadline, self.engine.reconcile(key, false))
             .await
             .is_err()
