@@ -243,6 +243,35 @@ async fn check_cloud_passes_and_explains_failures() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_standard_output_ends_data_commands_quietly() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    settings_in(&sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    for args in [&["check-cloud", "--json"][..], &["check-cloud"][..]] {
+        // The reader is gone before the command writes a byte (`| head -0`).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let child = cli(&config)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+    sim.shutdown().await;
+}
+
 #[test]
 fn the_systemd_unit_is_hardened_and_runs_serve() {
     let unit = std::fs::read_to_string(

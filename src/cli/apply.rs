@@ -6,6 +6,7 @@
 //! within `--wait` (run it again) or a cloud failure; 2 the request file is unreadable or
 //! invalid; 3 settings or credentials missing or invalid.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                         eprintln!("{a}");
                     }
                 }
-                println!("{}", response.canonical_json());
+                outln!("{}", response.canonical_json());
                 ExitCode::from(exit::OK)
             }
             None => {

@@ -2,6 +2,7 @@
 //! settings point at — credentials, catalog, Octavia version and providers, and the subnets
 //! and networks the load balancers need. Every failure says what to fix.
 
+use super::output::{out, outln};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -69,11 +70,11 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     let checks = rt.block_on(checks(&settings));
     if args.json {
         match serde_json::to_string_pretty(&checks) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => return Failure::new(exit::FAILURE, e).report(),
         }
     } else {
-        print!("{}", render(&checks));
+        out!("{}", render(&checks));
     }
     if checks.iter().all(|c| c.ok) {
         ExitCode::from(exit::OK)

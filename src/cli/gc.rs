@@ -7,6 +7,7 @@
 //!
 //! Exit codes: 0 listed (or deleted with `--yes`); 1 a cloud failure; 3 settings invalid.
 
+use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -90,16 +91,16 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                         .iter()
                         .map(|o| serde_json::json!({"kind": o.kind, "id": o.id, "label": o.label, "deleted": o.deleted}))
                         .collect();
-                    println!("{}", serde_json::Value::Array(list));
+                    outln!("{}", serde_json::Value::Array(list));
                 } else if orphans.is_empty() {
-                    println!("no orphans");
+                    outln!("no orphans");
                 } else {
                     for o in &orphans {
                         let verb = if o.deleted { "deleted" } else { "would delete" };
-                        println!("{verb} {} {} ({})", o.kind, o.id, o.label);
+                        outln!("{verb} {} {} ({})", o.kind, o.id, o.label);
                     }
                     if !yes {
-                        println!("dry run: pass --yes to delete");
+                        outln!("dry run: pass --yes to delete");
                     }
                 }
                 ExitCode::from(exit::OK)

@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod lb_consumers;
 pub mod leader;
 pub mod logging;
+pub mod output;
 pub mod plan;
 pub mod public_address;
 pub mod remove;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 plan shown (also when the request would be refused: the reason is shown);
 //! 1 a cloud failure; 2 the request file is unreadable or invalid; 3 settings invalid.
 
+use super::output::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -53,21 +54,21 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                         "decision": decision,
                         "steps": steps,
                     });
-                    println!("{v}");
+                    outln!("{v}");
                 } else {
-                    println!("request {key}: load balancer {}", plan.desired.name);
-                    println!("decision: {decision}");
+                    outln!("request {key}: load balancer {}", plan.desired.name);
+                    outln!("decision: {decision}");
                     if steps.is_empty() {
-                        println!("no changes");
+                        outln!("no changes");
                     }
                     for s in &steps {
-                        println!("  - {s}");
+                        outln!("  - {s}");
                     }
                 }
                 ExitCode::from(exit::OK)
             }
             Err(Outcome::Failed { failure, .. }) => {
-                println!("request {key} would be answered with an error: {failure}");
+                outln!("request {key} would be answered with an error: {failure}");
                 ExitCode::from(exit::OK)
             }
             Err(Outcome::Converging { why, .. }) => {

@@ -4,6 +4,7 @@
 //! Exit codes: 0 removed (or nothing was there); 1 a cloud failure (run it again);
 //! 3 settings or credentials missing or invalid.
 
+use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,12 +28,12 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     with_reconciler(config, |rec, _| async move {
         match rec.remove(&key).await {
             Ok(removal) if removal.deleted.is_empty() => {
-                println!("nothing to remove for request {key}");
+                outln!("nothing to remove for request {key}");
                 ExitCode::from(exit::OK)
             }
             Ok(removal) => {
                 for d in &removal.deleted {
-                    println!("{d}");
+                    outln!("{d}");
                 }
                 ExitCode::from(exit::OK)
             }

@@ -1,6 +1,7 @@
 //! `octavia-integrator [--config PATH] resync`: ask the running daemon to re-check every
 //! request against the cloud now (what the resync timer does), e.g. after fixing a quota.
 
+use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,9 +22,10 @@ pub fn run(config: Option<&Path>, _args: &Args) -> ExitCode {
         let client = DaemonClient::new(&settings.daemon.socket);
         match rt.block_on(client.post::<_, Health>(api::RESYNC, &serde_json::json!({}))) {
             Ok(health) => {
-                println!(
+                outln!(
                     "resync queued: {} request(s) waiting, {} in progress",
-                    health.queued, health.running
+                    health.queued,
+                    health.running
                 );
                 Ok(())
             }

@@ -2,6 +2,7 @@
 //!
 //! Asks the daemon when it runs; otherwise reads the store and the cloud in this process.
 
+use super::output::{out, outln};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -65,11 +66,11 @@ pub async fn fetch(settings: &crate::config::Settings) -> Result<StatusReport, F
 pub fn print(report: &StatusReport, json: bool) {
     if json {
         match serde_json::to_string_pretty(report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => eprintln!("error: cannot encode the status: {e}"),
         }
     } else {
-        print!("{}", render(report));
+        out!("{}", render(report));
     }
 }
 
