@@ -97,7 +97,7 @@ async fn serve(args: &Args, plan: FaultPlan) -> anyhow::Result<()> {
     let creds = sim.credentials();
     let ids = sim.seed_ids();
     if let Some(path) = &args.write_config {
-        write_settings(path, &settings_toml(&creds, &ids, args.provider))?;
+        write_settings(path, &written_settings(&creds, &ids, args.provider))?;
     }
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -220,6 +220,21 @@ pub fn settings_toml(c: &Credentials, ids: &SeedIds, provider: Provider) -> Stri
     )
 }
 
+/// The `[daemon]` section `sim --write-config` adds: the socket and the store next to the
+/// settings file (relative paths resolve against its folder), no metrics listener (no port
+/// to collide with), so `serve`, the hook commands and `status` work without root.
+pub const DAEMON_SECTION: &str = "\n[daemon]\n\
+     socket = \"octavia-integrator.sock\"\n\
+     state_file = \"octavia-integrator-state.json\"\n\
+     metrics_address = \"off\"\n";
+
+/// The whole file `sim --write-config` writes: [`settings_toml`] plus [`DAEMON_SECTION`].
+pub fn written_settings(c: &Credentials, ids: &SeedIds, provider: Provider) -> String {
+    let mut text = settings_toml(c, ids, provider);
+    text.push_str(DAEMON_SECTION);
+    text
+}
+
 /// Write `text` to `path` with mode 0600 (replacing any file there).
 fn write_settings(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -255,7 +270,7 @@ mod tests {
         let path = dir.path().join("sim.toml");
         write_settings(
             &path,
-            &settings_toml(&sim.credentials(), &sim.seed_ids(), Provider::Ovn),
+            &written_settings(&sim.credentials(), &sim.seed_ids(), Provider::Ovn),
         )
         .expect("write");
         let mode = std::os::unix::fs::PermissionsExt::mode(
@@ -264,6 +279,16 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let settings = Settings::load(&path).expect("settings load");
         assert_eq!(settings.cluster_id, "sim");
+        // The daemon's socket and store sit next to the settings file; no metrics port.
+        assert_eq!(
+            settings.daemon.socket,
+            dir.path().join("octavia-integrator.sock")
+        );
+        assert_eq!(
+            settings.daemon.state_file,
+            dir.path().join("octavia-integrator-state.json")
+        );
+        assert_eq!(settings.daemon.metrics_address, None);
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.contains(&sim.auth_url()));
         assert!(text.contains(&sim.seed_ids().vip_subnet_id));
