@@ -75,6 +75,11 @@ async fn serve_logs_json_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     let event: Value = serde_json::from_str(&first).expect("JSON log lines");
     assert_eq!(event["level"], "INFO", "{event}");
     assert_eq!(event["message"], "daemon started", "{event}");
+    assert_eq!(
+        event["socket"],
+        socket.display().to_string(),
+        "the socket is logged as a plain path: {event}"
+    );
     assert!(socket.exists());
 
     // status and leader through the binary, talking to the daemon.
@@ -269,6 +274,27 @@ async fn a_closed_standard_output_ends_data_commands_quietly() {
             out.status
         );
     }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_logs_to_a_pipe_carry_no_colour_codes() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    settings_in(&sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    // -v: info lines (the Keystone login) on standard error, which is a pipe here.
+    let out = cli(&config)
+        .args(["-v", "check-cloud"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("INFO"), "no log lines to check: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI codes in piped logs: {stderr:?}"
+    );
     sim.shutdown().await;
 }
 

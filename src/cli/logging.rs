@@ -1,6 +1,8 @@
 //! Log setup for every subcommand: `tracing` to standard error (standard output is for data),
 //! human-readable by default, JSON lines with `--log-format json`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -38,8 +40,10 @@ pub fn init(format: LogFormat, verbose: u8, base: tracing::Level) {
         .ok()
         .and_then(|text| EnvFilter::try_new(text).ok())
         .unwrap_or_else(|| EnvFilter::new(level.as_str().to_ascii_lowercase()));
+    // Colour only for a person at a terminal: never in journald, files or pipes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second init (tests calling several commands in one process) keeps the first subscriber.
     let _ = match format {

@@ -166,11 +166,12 @@ where
         abandon: Shutdown::new(),
         reconnect: tokio::sync::Notify::new(),
     });
-    tracing::info!(
-        socket = ?listener.local_addr().ok(),
-        leader,
-        "daemon started"
-    );
+    let socket = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| "(unnamed)".to_string());
+    tracing::info!(%socket, leader, "daemon started");
 
     if let Some(l) = metrics_listener {
         tokio::spawn(http::serve_metrics(l, metrics.clone(), stop.clone()));
