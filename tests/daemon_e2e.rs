@@ -312,6 +312,40 @@ async fn without_a_daemon_the_hook_works_in_process_within_wait() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_why_the_daemon_cannot_connect() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    let vip = sim.seed_ids().vip_subnet_id;
+    let text = settings_text(&sim, dir.path(), "").replace(&vip, "no-such-subnet");
+    let path = dir.path().join("settings.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let settings = octavia_integrator::config::Settings::load(&path).unwrap();
+    let d = TestDaemon::start(settings, options());
+    eventually("the connection error in status", || async {
+        d.status()
+            .await
+            .connect_error
+            .is_some_and(|e| e.contains("no-such-subnet"))
+    })
+    .await;
+    d.hook(&scenario::both(&Local::new())).await;
+    let report = d.status().await;
+    assert!(!report.requests.is_empty());
+    for row in &report.requests {
+        let note = row.note.as_deref().unwrap_or_default();
+        assert!(
+            note.starts_with("not connected to the cloud: ") && note.contains("no-such-subnet"),
+            "{row:?}"
+        );
+    }
+    d.stop().await.expect("clean shutdown");
+    sim.shutdown().await;
+}
+
 /// Writes the leader flag into the store, as `octavia-integrator leader false` does when no
 /// daemon runs.
 fn store_leader(settings: &octavia_integrator::config::Settings, leader: bool) {

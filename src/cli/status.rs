@@ -76,8 +76,13 @@ pub fn print(report: &StatusReport, json: bool) {
 
 /// The status table.
 pub fn render(report: &StatusReport) -> String {
+    let connect = report
+        .connect_error
+        .as_ref()
+        .map(|e| format!("not connected to the cloud: {e}\n"))
+        .unwrap_or_default();
     if report.requests.is_empty() {
-        return "no requests\n".to_string();
+        return format!("{connect}no requests\n");
     }
     let rows: Vec<Vec<String>> = report
         .requests
@@ -125,6 +130,7 @@ pub fn render(report: &StatusReport) -> String {
             out.push_str(&format!("  {}: {note}\n", r.request));
         }
     }
+    out.push_str(&connect);
     if !report.leader {
         out.push_str("(not the leader: this unit does not act on the cloud)\n");
     }
@@ -153,6 +159,7 @@ mod tests {
                 note: Some("waiting for members".into()),
                 ..StatusRow::default()
             }],
+            connect_error: None,
         };
         let text = render(&report);
         let mut lines = text.lines();
@@ -171,5 +178,13 @@ mod tests {
         // Notes are shown for requests that are not healthy.
         assert!(text.contains("waiting for members"));
         assert_eq!(render(&StatusReport::default()), "no requests\n");
+        let unconnected = StatusReport {
+            connect_error: Some("the VIP subnet x does not exist".into()),
+            ..StatusReport::default()
+        };
+        assert_eq!(
+            render(&unconnected),
+            "not connected to the cloud: the VIP subnet x does not exist\nno requests\n"
+        );
     }
 }

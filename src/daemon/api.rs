@@ -93,6 +93,10 @@ pub struct StatusReport {
     pub leader: bool,
     /// One row per known request, in request order.
     pub requests: Vec<StatusRow>,
+    /// Why the daemon is not connected to the cloud: the last connection error (bad
+    /// credentials, a VIP subnet that does not exist…); `None` when connected or not tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_error: Option<String>,
 }
 
 /// Route of [`AnswerCall`].

@@ -51,6 +51,7 @@ pub struct Engine {
     notifier: StdMutex<Notifier>,
     first_seen: StdMutex<HashMap<RequestKey, Instant>>,
     notes: StdMutex<HashMap<RequestKey, String>>,
+    connect_error: StdMutex<Option<String>>,
 }
 
 impl Engine {
@@ -63,12 +64,19 @@ impl Engine {
             notifier: StdMutex::new(Notifier::disabled()),
             first_seen: StdMutex::new(HashMap::new()),
             notes: StdMutex::new(HashMap::new()),
+            connect_error: StdMutex::new(None),
         }
     }
 
     /// Replaces the cloud connection (after connecting, or a settings reload).
     pub async fn set_cloud(&self, reconciler: Reconciler) {
         *self.cloud.write().await = Some(Arc::new(reconciler));
+        *lock(&self.connect_error) = None;
+    }
+
+    /// Records why the last attempt to connect to the cloud failed (shown by `status`).
+    pub fn set_connect_error(&self, error: String) {
+        *lock(&self.connect_error) = Some(error);
     }
 
     /// The current cloud connection, if any.
@@ -466,10 +474,20 @@ impl Engine {
                 .collect()
         };
         let cloud = self.cloud().await;
+        let connect_error = if cloud.is_none() {
+            lock(&self.connect_error).clone()
+        } else {
+            None
+        };
+        let unconnected = match &connect_error {
+            Some(e) => format!("not connected to the cloud: {e}"),
+            None => "not connected to the cloud yet".to_string(),
+        };
         // A few load balancers are read at a time (2–3 read calls each), in request order.
         let rows: Vec<(StatusRow, Option<String>)> = futures::stream::iter(entries)
             .map(|(key, entry)| {
                 let cloud = cloud.clone();
+                let unconnected = unconnected.clone();
                 async move {
                     let mut row = StatusRow {
                         request: format!("{}/{}", key.app, key.name),
@@ -479,7 +497,7 @@ impl Engine {
                         ..StatusRow::default()
                     };
                     let Some(cloud) = cloud else {
-                        row.note = Some("not connected to the cloud yet".into());
+                        row.note = Some(unconnected);
                         return (row, None);
                     };
                     match cloud.status(&stored::cloud_key(&key)).await {
@@ -513,6 +531,7 @@ impl Engine {
         StatusReport {
             leader,
             requests: rows.into_iter().map(|(row, _)| row).collect(),
+            connect_error,
         }
     }
 
@@ -635,6 +654,19 @@ mod tests {
         assert_eq!(
             report.requests[0].note.as_deref(),
             Some("not connected to the cloud yet")
+        );
+        assert_eq!(report.connect_error, None);
+
+        // A failed connection attempt is what status shows, until a connection succeeds.
+        e.set_connect_error("VIP subnet nope not found: check vip_subnet".into());
+        let report = e.status(true).await;
+        assert_eq!(
+            report.connect_error.as_deref(),
+            Some("VIP subnet nope not found: check vip_subnet")
+        );
+        assert_eq!(
+            report.requests[0].note.as_deref(),
+            Some("not connected to the cloud: VIP subnet nope not found: check vip_subnet")
         );
     }
 }

@@ -427,6 +427,7 @@ async fn connect_loop(daemon: Arc<Daemon>) {
                     break;
                 }
                 Err(e) => {
+                    daemon.engine.set_connect_error(e.to_string());
                     tracing::error!(error = %e, retry_secs = delay.as_secs(), "cannot connect to the cloud; retrying");
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
