@@ -29,6 +29,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The `lb-consumers` hook: relation data on stdin, databag changes on stdout.
+    ///
+    /// The envelope must carry ALL relations of the endpoint with ALL their requests: a request
+    /// missing from stdin counts as removed, and its load balancer is deleted.
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     LbConsumers(cli::lb_consumers::Args),
     /// The legacy `loadbalancer` (public-address) hook: same envelope as lb-consumers.
@@ -38,6 +41,10 @@ enum Command {
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Sim(cli::sim::Args),
     /// Build or update the load balancer of one request in this process; print the Response JSON.
+    ///
+    /// For trials without a daemon: what `apply` builds is not in the daemon's store, so a
+    /// daemon's garbage collection would delete it; `apply` refuses (exit 1) while a daemon
+    /// answers on the configured socket.
     #[command(after_help = cli::exit::EXIT_CODES_HELP)]
     Apply(cli::apply::Args),
     /// Delete everything built for one request (floating IP, load balancer, security groups).

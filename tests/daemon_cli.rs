@@ -298,6 +298,33 @@ async fn text_logs_to_a_pipe_carry_no_colour_codes() {
     sim.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_refuses_while_a_daemon_runs() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    let settings = settings_in(&sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    let d = TestDaemon::start(settings, options());
+    d.health().await;
+    let request = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/requests/api-server-external.json");
+    let out = cli(&config)
+        .arg("apply")
+        .arg("--request")
+        .arg(&request)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a daemon answers on"), "{stderr}");
+    assert!(stderr.contains("garbage collection"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(live_lbs(&sim).is_empty(), "apply built beside the daemon");
+    d.stop().await.expect("clean shutdown");
+    sim.shutdown().await;
+}
+
 #[test]
 fn the_systemd_unit_is_hardened_and_runs_serve() {
     let unit = std::fs::read_to_string(

@@ -2,8 +2,13 @@
 //! builds (or brings up to date) the load balancer of one request, in this process, and prints
 //! the relation Response JSON.
 //!
+//! For trials without a daemon: what `apply` builds is not recorded in the daemon's store, so a
+//! running daemon's garbage collection would delete it. `apply` therefore refuses (exit 1) when
+//! a daemon answers on the configured socket; hand the request to the daemon through a hook
+//! envelope (`lb-consumers`) instead.
+//!
 //! Exit codes: 0 answered (the Response may still carry an `error`: read it); 1 not ready
-//! within `--wait` (run it again) or a cloud failure; 2 the request file is unreadable or
+//! within `--wait` (run it again), a cloud failure, or a daemon runs; 2 the request file is unreadable or
 //! invalid; 3 settings or credentials missing or invalid.
 
 use super::output::outln;
@@ -13,6 +18,8 @@ use std::time::Duration;
 
 use crate::cli::exit;
 use crate::config::Settings;
+use crate::daemon::api::{self, Health};
+use crate::daemon::DaemonClient;
 use crate::reconcile::{ConnectError, Outcome, Reconciler};
 use crate::relation::v1::Request;
 use crate::spec::RequestKey;
@@ -45,7 +52,17 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
         }
     };
     let key = RequestKey::new(args.app.clone(), request.name.clone());
-    with_reconciler(config, |rec, _| async move {
+    with_reconciler(config, |rec, settings| async move {
+        if daemon_answers(&settings.daemon.socket).await {
+            eprintln!(
+                "error: a daemon answers on {}: what `apply` builds is not in the daemon's store, \
+                 so its garbage collection would delete it. Hand the request to the daemon with \
+                 `lb-consumers` (a hook envelope carrying every request), or stop the daemon to \
+                 try `apply` by hand",
+                settings.daemon.socket.display()
+            );
+            return ExitCode::from(exit::FAILURE);
+        }
         let budget = args
             .wait
             .map(Duration::from_secs)
@@ -73,6 +90,14 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             }
         }
     })
+}
+
+/// Whether a daemon answers on `socket`.
+async fn daemon_answers(socket: &Path) -> bool {
+    DaemonClient::new(socket)
+        .get::<Health>(api::HEALTH)
+        .await
+        .is_ok()
 }
 
 /// Reads and validates a request file.

@@ -5,6 +5,9 @@
 //! valid writes — also when the exit code is not 0 (then some requests could not be answered
 //! and standard error says why): hooks apply it either way.
 //!
+//! The envelope must carry ALL relations of the endpoint with ALL their requests: a request
+//! missing from stdin counts as removed, its response is unset and its load balancer deleted.
+//!
 //! Exit codes: 0 every request answered or still converging; 1 some request could not be
 //! answered; 2 the input is not a valid envelope (nothing written); 3 no cloud is configured
 //! (only requests that do not load were answered).
