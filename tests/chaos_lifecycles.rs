@@ -16,6 +16,7 @@
 //! Size: 50 lifecycles on amphora and 20 on OVN (no failover: ERROR means rebuild);
 //! `OI_LONG=1`: 200 and 80. Seed: `OI_SEED` (default fixed).
 
+mod common;
 mod crash_support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,9 +28,7 @@ use octavia_integrator::reconcile::{Options, Outcome, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
 use octavia_integrator::spec::{RequestKey, Site};
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
-use openstack::session::{
-    Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
-};
+use openstack::session::Timeouts;
 use openstack::sim::{
     DropRule, ErrorRule, FaultPlan, LatencyRule, Provider, RouteMatch, SimHandle,
 };
@@ -59,37 +58,16 @@ fn lifecycles() -> usize {
 /// A session with short timeouts (so latency windows make calls time out) and the
 /// production retry shape, scaled.
 fn session(sim: &SimHandle) -> Session {
-    let c = sim.credentials();
-    let mut config = SessionConfig::new(
-        c.auth_url.clone(),
-        Credentials::Password {
-            user: UserRef::Name {
-                name: c.username.clone(),
-                domain: DomainRef::Name(c.domain_name.clone()),
-            },
-            password: c.password.clone().into(),
+    common::session_with_timeouts(
+        sim,
+        Timeouts {
+            read: Some(Duration::from_millis(400)),
+            write: Some(Duration::from_millis(400)),
+            long_write: Some(Duration::from_millis(800)),
+            connect: Some(Duration::from_millis(400)),
+            idle: Some(Duration::from_secs(5)),
         },
-    );
-    config.scope = Some(Scope::ProjectName {
-        name: c.project_name.clone(),
-        domain: DomainRef::Name(c.domain_name.clone()),
-    });
-    config.retry = RetryPolicy {
-        max_attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(20),
-        conflict_base_delay: Duration::from_millis(5),
-        max_retry_after: Duration::from_millis(50),
-        jitter: false,
-    };
-    config.timeouts = Timeouts {
-        read: Some(Duration::from_millis(400)),
-        write: Some(Duration::from_millis(400)),
-        long_write: Some(Duration::from_millis(800)),
-        connect: Some(Duration::from_millis(400)),
-        idle: Some(Duration::from_secs(5)),
-    };
-    Session::new(config).expect("a session to the simulator")
+    )
 }
 
 fn site(sim: &SimHandle, provider: Provider) -> Site {

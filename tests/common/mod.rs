@@ -36,6 +36,20 @@ pub async fn start_sim(provider: Provider) -> SimHandle {
 
 /// A fresh session to the simulator: short timeouts and fast retries (the cloud is local).
 pub fn session(sim: &SimHandle) -> Session {
+    session_with_timeouts(
+        sim,
+        Timeouts {
+            read: Some(Duration::from_secs(2)),
+            write: Some(Duration::from_secs(2)),
+            long_write: Some(Duration::from_secs(4)),
+            connect: Some(Duration::from_secs(2)),
+            idle: Some(Duration::from_secs(5)),
+        },
+    )
+}
+
+/// A session to the simulator with the given timeouts and fast, unjittered retries.
+pub fn session_with_timeouts(sim: &SimHandle, timeouts: Timeouts) -> Session {
     let c = sim.credentials();
     let mut config = SessionConfig::new(
         c.auth_url.clone(),
@@ -59,13 +73,7 @@ pub fn session(sim: &SimHandle) -> Session {
         max_retry_after: Duration::from_millis(50),
         jitter: false,
     };
-    config.timeouts = Timeouts {
-        read: Some(Duration::from_secs(2)),
-        write: Some(Duration::from_secs(2)),
-        long_write: Some(Duration::from_secs(4)),
-        connect: Some(Duration::from_secs(2)),
-        idle: Some(Duration::from_secs(5)),
-    };
+    config.timeouts = timeouts;
     Session::new(config).expect("a session to the simulator")
 }
 
