@@ -9,25 +9,24 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::api::{StatusReport, StatusRow};
 use super::metrics::Metrics;
 use super::notify::{Change, Notifier};
 use super::stored;
-use crate::reconcile::{Outcome, Reconciler, Verdict};
+use crate::reconcile::{Outcome, Reconciler};
 use crate::relation::answer::{Interface, RequestKey};
 use crate::relation::v1::{Request, Response};
+
+mod resync;
+mod status;
 use crate::spec;
 use crate::store::{Store, StoreError};
 
 /// How soon to look again when no cloud connection exists yet.
 pub const RETRY_UNCONNECTED: Duration = Duration::from_secs(15);
-/// Load balancers read at once by [`Engine::status`].
-const STATUS_READS_AT_ONCE: usize = 8;
 /// How soon to retry a removal that failed.
 pub const RETRY_REMOVAL: Duration = Duration::from_secs(30);
 
@@ -247,84 +246,6 @@ impl Engine {
         pass
     }
 
-    /// The periodic resync's first pass: every stored request checked at once against one
-    /// listing of the cluster ([`Reconciler::check_many`]: a few paginated list calls, not
-    /// calls per request). Unchanged requests are answered here (no further call); returns
-    /// the keys that need a pass of their own (`reconcile(key, true)`): those that differ,
-    /// cannot be read, or everything when the listing failed or there is no cloud yet.
-    pub async fn resync(&self) -> Vec<RequestKey> {
-        let entries: Vec<(RequestKey, String)> = {
-            let store = self.store.lock().await;
-            store
-                .entries()
-                .map(|(k, e)| (stored::relation_key(k), e.request.clone()))
-                .collect()
-        };
-        let Some(cloud) = self.cloud().await else {
-            return entries.into_iter().map(|(k, _)| k).collect();
-        };
-        let mut again = Vec::new();
-        let mut batch = Vec::new();
-        for (key, text) in entries {
-            match stored::decode(&text) {
-                Ok((_, request)) => batch.push((key, text, request)),
-                // The per-request pass says why, once, in the logs and the status.
-                Err(_) => again.push(key),
-            }
-        }
-        if batch.is_empty() {
-            // Nothing to check: no listing at all.
-            self.metrics.set_load_balancers(std::iter::empty());
-            return again;
-        }
-        let input: Vec<(spec::RequestKey, Request)> = batch
-            .iter()
-            .map(|(key, _, request)| (stored::cloud_key(key), request.clone()))
-            .collect();
-        let started = Instant::now();
-        let check = match cloud.check_many(&input).await {
-            Ok(check) => check,
-            Err(e) => {
-                tracing::warn!(error = %e, "the resync could not list the cluster; checking each request on its own");
-                again.extend(batch.into_iter().map(|(key, _, _)| key));
-                return again;
-            }
-        };
-        self.metrics
-            .set_load_balancers(check.statuses.iter().map(String::as_str));
-        let each = started.elapsed().as_secs_f64() / batch.len().max(1) as f64;
-        for ((key, text, request), verdict) in batch.into_iter().zip(check.verdicts) {
-            let ready = match verdict {
-                Verdict::Unchanged(ready) => ready,
-                Verdict::Apply(_) => {
-                    again.push(key);
-                    continue;
-                }
-            };
-            // Changed while we looked: its own pass answers the new one.
-            let current = {
-                let store = self.store.lock().await;
-                store
-                    .get(&stored::stored_key(&key))
-                    .is_some_and(|e| e.request == text)
-            };
-            if !current {
-                again.push(key);
-                continue;
-            }
-            if let Some(since) = lock(&self.first_seen).remove(&key) {
-                self.metrics
-                    .observe_provisioning(since.elapsed().as_secs_f64());
-            }
-            self.note(&key, "up to date");
-            if let Some(response) = Outcome::Ready(ready).response(&request) {
-                self.answered(&key, &response).await;
-            }
-            self.metrics.observe_reconcile("resync", "ready", each);
-        }
-        again
-    }
-
     /// Applies `request`; returns the pass and its metric result (`ready`, `error`,
     /// `pending`).
     async fn apply(
@@ -464,91 +385,8 @@ impl Engine {
         }
     }
 
-    /// One row per stored request, with the load balancer as it stands (read calls only).
-    pub async fn status(&self, leader: bool) -> StatusReport {
-        let entries: Vec<_> = {
-            let store = self.store.lock().await;
-            store
-                .entries()
-                .map(|(k, e)| (stored::relation_key(k), e.clone()))
-                .collect()
-        };
-        let cloud = self.cloud().await;
-        let connect_error = if cloud.is_none() {
-            lock(&self.connect_error).clone()
-        } else {
-            None
-        };
-        let unconnected = match &connect_error {
-            Some(e) => format!("not connected to the cloud: {e}"),
-            None => "not connected to the cloud yet".to_string(),
-        };
-        // A few load balancers are read at a time (2–3 read calls each), in request order.
-        let rows: Vec<(StatusRow, Option<String>)> = futures::stream::iter(entries)
-            .map(|(key, entry)| {
-                let cloud = cloud.clone();
-                let unconnected = unconnected.clone();
-                async move {
-                    let mut row = StatusRow {
-                        request: format!("{}/{}", key.app, key.name),
-                        relation_id: (key.relation_id != 0).then_some(key.relation_id),
-                        answer: entry.answer.as_deref().map(answer_summary),
-                        note: lock(&self.notes).get(&key).cloned(),
-                        ..StatusRow::default()
-                    };
-                    let Some(cloud) = cloud else {
-                        row.note = Some(unconnected);
-                        return (row, None);
-                    };
-                    match cloud.status(&stored::cloud_key(&key)).await {
-                        Ok(Some(lb)) => {
-                            let status = lb.provisioning_status.clone();
-                            row.load_balancer = Some(lb.name);
-                            row.load_balancer_id = Some(lb.load_balancer_id);
-                            row.vip = lb.vip_address;
-                            row.floating_ip = lb.floating_ip;
-                            row.provisioning_status = Some(lb.provisioning_status);
-                            row.operating_status = Some(lb.operating_status);
-                            row.members_up = u32::try_from(lb.members_up).ok();
-                            row.members_total = u32::try_from(lb.members_total).ok();
-                            (row, Some(status))
-                        }
-                        Ok(None) => (row, None),
-                        Err(e) => {
-                            row.note = Some(format!("cannot read the load balancer: {e}"));
-                            (row, None)
-                        }
-                    }
-                }
-            })
-            .buffered(STATUS_READS_AT_ONCE)
-            .collect()
-            .await;
-        if cloud.is_some() {
-            self.metrics
-                .set_load_balancers(rows.iter().filter_map(|(_, s)| s.as_deref()));
-        }
-        StatusReport {
-            leader,
-            requests: rows.into_iter().map(|(row, _)| row).collect(),
-            connect_error,
-        }
-    }
-
     fn note(&self, key: &RequestKey, text: &str) {
         lock(&self.notes).insert(key.clone(), text.to_string());
-    }
-}
-
-/// `address` or `error: kind` from a stored answer's JSON.
-fn answer_summary(text: &str) -> String {
-    match Response::parse(text) {
-        Ok(r) => match (r.address(), r.error()) {
-            (_, Some(kind)) => format!("error: {}", kind.as_str()),
-            (Some(address), None) => address.to_string(),
-            (None, None) => "-".to_string(),
-        },
-        Err(_) => "unreadable".to_string(),
     }
 }
 
@@ -560,7 +398,7 @@ fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relation::v1::{Address, Failure, Protocol, RequestField};
+    use crate::relation::v1::Protocol;
     use std::collections::BTreeMap;
 
     fn request() -> Request {
@@ -570,19 +408,6 @@ mod tests {
     fn engine(dir: &std::path::Path) -> Engine {
         let store = Store::open(dir.join("s.json")).unwrap();
         Engine::new(store, None, Arc::new(Metrics::new()))
-    }
-
-    #[test]
-    fn answers_are_summarised_for_status() {
-        let r = request();
-        let ok = Response::success(&r, Address::parse("192.0.2.7").unwrap());
-        assert_eq!(answer_summary(&ok.canonical_json()), "192.0.2.7");
-        let refused = Response::unsupported(&r, Failure::field(RequestField::Protocol, "no"));
-        assert_eq!(
-            answer_summary(&refused.canonical_json()),
-            "error: unsupported"
-        );
-        assert_eq!(answer_summary("{"), "unreadable");
     }
 
     #[tokio::test]

@@ -1,0 +1,118 @@
+//! The status report: one row per stored request, with its load balancer as it stands.
+
+use futures::StreamExt;
+
+use super::{lock, stored, Engine};
+use crate::daemon::api::{StatusReport, StatusRow};
+use crate::relation::v1::Response;
+
+/// Load balancers read at once by [`Engine::status`].
+const STATUS_READS_AT_ONCE: usize = 8;
+impl Engine {
+    /// One row per stored request, with the load balancer as it stands (read calls only).
+    pub async fn status(&self, leader: bool) -> StatusReport {
+        let entries: Vec<_> = {
+            let store = self.store.lock().await;
+            store
+                .entries()
+                .map(|(k, e)| (stored::relation_key(k), e.clone()))
+                .collect()
+        };
+        let cloud = self.cloud().await;
+        let connect_error = if cloud.is_none() {
+            lock(&self.connect_error).clone()
+        } else {
+            None
+        };
+        let unconnected = match &connect_error {
+            Some(e) => format!("not connected to the cloud: {e}"),
+            None => "not connected to the cloud yet".to_string(),
+        };
+        // A few load balancers are read at a time (2–3 read calls each), in request order.
+        let rows: Vec<(StatusRow, Option<String>)> = futures::stream::iter(entries)
+            .map(|(key, entry)| {
+                let cloud = cloud.clone();
+                let unconnected = unconnected.clone();
+                async move {
+                    let mut row = StatusRow {
+                        request: format!("{}/{}", key.app, key.name),
+                        relation_id: (key.relation_id != 0).then_some(key.relation_id),
+                        answer: entry.answer.as_deref().map(answer_summary),
+                        note: lock(&self.notes).get(&key).cloned(),
+                        ..StatusRow::default()
+                    };
+                    let Some(cloud) = cloud else {
+                        row.note = Some(unconnected);
+                        return (row, None);
+                    };
+                    match cloud.status(&stored::cloud_key(&key)).await {
+                        Ok(Some(lb)) => {
+                            let status = lb.provisioning_status.clone();
+                            row.load_balancer = Some(lb.name);
+                            row.load_balancer_id = Some(lb.load_balancer_id);
+                            row.vip = lb.vip_address;
+                            row.floating_ip = lb.floating_ip;
+                            row.provisioning_status = Some(lb.provisioning_status);
+                            row.operating_status = Some(lb.operating_status);
+                            row.members_up = u32::try_from(lb.members_up).ok();
+                            row.members_total = u32::try_from(lb.members_total).ok();
+                            (row, Some(status))
+                        }
+                        Ok(None) => (row, None),
+                        Err(e) => {
+                            row.note = Some(format!("cannot read the load balancer: {e}"));
+                            (row, None)
+                        }
+                    }
+                }
+            })
+            .buffered(STATUS_READS_AT_ONCE)
+            .collect()
+            .await;
+        if cloud.is_some() {
+            self.metrics
+                .set_load_balancers(rows.iter().filter_map(|(_, s)| s.as_deref()));
+        }
+        StatusReport {
+            leader,
+            requests: rows.into_iter().map(|(row, _)| row).collect(),
+            connect_error,
+        }
+    }
+}
+
+/// `address` or `error: kind` from a stored answer's JSON.
+fn answer_summary(text: &str) -> String {
+    match Response::parse(text) {
+        Ok(r) => match (r.address(), r.error()) {
+            (_, Some(kind)) => format!("error: {}", kind.as_str()),
+            (Some(address), None) => address.to_string(),
+            (None, None) => "-".to_string(),
+        },
+        Err(_) => "unreadable".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relation::v1::{Address, Failure, Protocol, Request, RequestField};
+    use std::collections::BTreeMap;
+
+    fn request() -> Request {
+        Request::new("id", "api", Protocol::Tcp, BTreeMap::from([(443, 6443)])).sealed()
+    }
+
+    #[test]
+    fn answers_are_summarised_for_status() {
+        let r = request();
+        let ok = Response::success(&r, Address::parse("192.0.2.7").unwrap());
+        assert_eq!(answer_summary(&ok.canonical_json()), "192.0.2.7");
+        let refused = Response::unsupported(&r, Failure::field(RequestField::Protocol, "no"));
+        assert_eq!(
+            answer_summary(&refused.canonical_json()),
+            "error: unsupported"
+        );
+        assert_eq!(answer_summary("{"), "unreadable");
+    }
+}
