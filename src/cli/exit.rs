@@ -23,6 +23,43 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
 
 /// Prints `error` (with its causes) to standard error and returns `code`.
 pub fn report(error: &anyhow::Error, code: u8) -> ExitCode {
-    eprintln!("error: {error:#}");
+    eprintln!("error: {}", describe(error));
     ExitCode::from(code)
+}
+
+/// The error and its causes on one line, each cause once: many of our errors already say
+/// their cause in their own message, and repeating it ("…: No such file…: No such file…")
+/// only hides the advice in the middle.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(io).context("cannot read /x: no such file; fix the path");
+        assert_eq!(
+            describe(&error),
+            "cannot read /x: no such file; fix the path"
+        );
+    }
+
+    #[test]
+    fn a_cause_not_in_the_message_is_appended() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = anyhow::Error::new(io).context("cannot read /x");
+        assert_eq!(describe(&error), "cannot read /x: no such file");
+    }
 }
