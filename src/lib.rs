@@ -12,6 +12,7 @@
 //! - [`store`]: the persisted desired requests and last answers.
 //! - [`daemon`]: the long-running service behind the CLI.
 //! - [`config`]: settings and credentials.
+//! - [`log_sink`]: standard error as a log sink that never fails the program.
 //! - [`cli`]: what each subcommand does (`src/main.rs` only parses and dispatches).
 
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod log_sink;
 pub mod reconcile;
 pub mod relation;
 pub mod spec;

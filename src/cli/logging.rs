@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::log_sink::LossyStderr;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum LogFormat {
@@ -44,7 +46,8 @@ pub fn init(format: LogFormat, verbose: u8, base: tracing::Level) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .log_internal_errors(false)
+        .with_writer(LossyStderr);
     // A second init (tests calling several commands in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.with_target(false).try_init(),
