@@ -293,6 +293,17 @@ impl Metrics {
                 render_labels(&[("result", result.clone())])
             );
         }
+        header(
+            &mut out,
+            "octavia_integrator_log_lines_dropped_total",
+            "counter",
+            "Log lines dropped because standard error could not take them.",
+        );
+        let _ = writeln!(
+            out,
+            "octavia_integrator_log_lines_dropped_total {}",
+            crate::log_sink::dropped_lines()
+        );
         out
     }
 }
