@@ -7,19 +7,20 @@
 //!
 //! [`HookAnswerer::for_settings`] picks one.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use super::api::{self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RetainCall};
+use super::api::{
+    self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RefusedCall, RetainCall,
+};
 use super::client::{ClientError, DaemonClient};
 use super::engine::Engine;
 use super::metrics::Metrics;
 use super::service;
 use crate::config::Settings;
-use crate::relation::answer::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
+use crate::relation::answer::{AnswerError, Answerer, Current, Interface, NoCloud, RequestKey};
 use crate::relation::v1::{Request, Response};
 use crate::store::Store;
 
@@ -65,6 +66,20 @@ impl Answerer for DaemonAnswerer {
             .transpose()
     }
 
+    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
+        let call = RefusedCall {
+            interface: self.interface.into(),
+            key: key.clone(),
+            refusal: refusal.canonical_json(),
+        };
+        let _: Forgotten = self
+            .client
+            .post(api::REFUSED, &call)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
     async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
         let _: Forgotten = self
             .client
@@ -74,14 +89,11 @@ impl Answerer for DaemonAnswerer {
         Ok(())
     }
 
-    async fn retain(
-        &self,
-        interface: Interface,
-        current: &BTreeSet<RequestKey>,
-    ) -> Result<(), AnswerError> {
+    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
         let call = RetainCall {
             interface: interface.into(),
-            keys: current.iter().cloned().collect(),
+            keys: current.keys.iter().cloned().collect(),
+            held_relations: current.held_relations.iter().copied().collect(),
         };
         let _: Forgotten = self.client.post(api::RETAIN, &call).await.map_err(failed)?;
         Ok(())
@@ -185,6 +197,13 @@ impl Answerer for LocalAnswerer {
         Ok(answer)
     }
 
+    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
+        self.engine
+            .refuse(self.interface, key, refusal)
+            .await
+            .map_err(|e| AnswerError::Failed(e.to_string()))
+    }
+
     async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
         self.engine
             .forget(key)
@@ -194,18 +213,15 @@ impl Answerer for LocalAnswerer {
         Ok(())
     }
 
-    async fn retain(
-        &self,
-        interface: Interface,
-        current: &BTreeSet<RequestKey>,
-    ) -> Result<(), AnswerError> {
-        let gone = self
-            .engine
+    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
+        self.engine
             .retain(interface, current)
             .await
             .map_err(|e| AnswerError::Failed(e.to_string()))?;
-        for key in &gone {
-            self.pass(key).await;
+        // Every removal not yet carried out, this hook's and any an earlier hook or process
+        // left behind: the store remembers each until its cloud resources are gone.
+        for key in self.engine.pending_removals().await {
+            self.pass(&key).await;
         }
         Ok(())
     }
@@ -258,6 +274,14 @@ impl Answerer for HookAnswerer {
         }
     }
 
+    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
+        match self {
+            HookAnswerer::Daemon(a) => a.refused(key, refusal).await,
+            HookAnswerer::Local(a) => a.refused(key, refusal).await,
+            HookAnswerer::NoCloud(a) => a.refused(key, refusal).await,
+        }
+    }
+
     async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
         match self {
             HookAnswerer::Daemon(a) => a.forget(key).await,
@@ -266,11 +290,7 @@ impl Answerer for HookAnswerer {
         }
     }
 
-    async fn retain(
-        &self,
-        interface: Interface,
-        current: &BTreeSet<RequestKey>,
-    ) -> Result<(), AnswerError> {
+    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
         match self {
             HookAnswerer::Daemon(a) => a.retain(interface, current).await,
             HookAnswerer::Local(a) => a.retain(interface, current).await,
@@ -319,15 +339,15 @@ impl Answerer for LazyAnswerer {
         self.get().await?.answer(key, request).await
     }
 
+    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
+        self.get().await?.refused(key, refusal).await
+    }
+
     async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
         self.get().await?.forget(key).await
     }
 
-    async fn retain(
-        &self,
-        interface: Interface,
-        current: &BTreeSet<RequestKey>,
-    ) -> Result<(), AnswerError> {
+    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
         self.get().await?.retain(interface, current).await
     }
 }

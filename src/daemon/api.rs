@@ -105,6 +105,8 @@ pub const ANSWER: &str = "/v1/answer";
 pub const FORGET: &str = "/v1/forget";
 /// Route of [`RetainCall`].
 pub const RETAIN: &str = "/v1/retain";
+/// Route of [`RefusedCall`].
+pub const REFUSED: &str = "/v1/refused";
 
 /// The relation interface a request came over, as the local API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +154,17 @@ pub struct AnswerReply {
     pub answer: Option<String>,
 }
 
+/// "This request is refused (the hook answered it); remember the refusal."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedCall {
+    /// The interface it came over.
+    pub interface: WireInterface,
+    /// Which request.
+    pub key: crate::relation::answer::RequestKey,
+    /// The refusal answer's canonical JSON.
+    pub refusal: String,
+}
+
 /// "This request is gone."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForgetCall {
@@ -166,6 +179,9 @@ pub struct RetainCall {
     pub interface: WireInterface,
     /// Every current request of it.
     pub keys: Vec<crate::relation::answer::RequestKey>,
+    /// Relations present but not ready (no usable `version`): what is stored for them is kept.
+    #[serde(default)]
+    pub held_relations: Vec<u64>,
 }
 
 /// What a [`ForgetCall`] or [`RetainCall`] dropped.

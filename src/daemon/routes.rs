@@ -1,6 +1,6 @@
 //! The local API handlers (see [`super::api`] for the routes and wire types).
 
-use std::collections::BTreeSet;
+use crate::relation::answer::Current;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -11,12 +11,12 @@ use axum::{Json, Router};
 use tokio::net::UnixListener;
 
 use super::api::{
-    self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, LeaderChange, RetainCall,
-    StatusReport,
+    self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, LeaderChange, RefusedCall,
+    RetainCall, StatusReport,
 };
 use super::client::ErrorBody;
 use super::service::Daemon;
-use crate::relation::v1::Request;
+use crate::relation::v1::{Request, Response as Answer};
 
 /// Serves the local API on `listener` until the daemon stops.
 pub(crate) async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
@@ -30,6 +30,7 @@ pub(crate) async fn serve(listener: UnixListener, daemon: Arc<Daemon>) {
         .route(api::ANSWER, post(answer))
         .route(api::FORGET, post(forget))
         .route(api::RETAIN, post(retain))
+        .route(api::REFUSED, post(refused))
         .with_state(daemon);
     if let Err(e) = axum::serve(listener, app)
         .with_graceful_shutdown(stop)
@@ -142,7 +143,10 @@ async fn forget(State(daemon): State<Arc<Daemon>>, Json(call): Json<ForgetCall>)
 }
 
 async fn retain(State(daemon): State<Arc<Daemon>>, Json(call): Json<RetainCall>) -> Response {
-    let current: BTreeSet<_> = call.keys.into_iter().collect();
+    let current = Current {
+        keys: call.keys.into_iter().collect(),
+        held_relations: call.held_relations.into_iter().collect(),
+    };
     let interface = call.interface.into();
     match daemon.engine.retain(interface, &current).await {
         Ok(removed) => {
@@ -152,6 +156,26 @@ async fn retain(State(daemon): State<Arc<Daemon>>, Json(call): Json<RetainCall>)
             daemon.retained(interface).await;
             Json(Forgotten { removed }).into_response()
         }
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn refused(State(daemon): State<Arc<Daemon>>, Json(call): Json<RefusedCall>) -> Response {
+    let refusal = match Answer::parse(&call.refusal) {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("the refusal of {} does not load: {e}", call.key),
+            )
+        }
+    };
+    match daemon
+        .engine
+        .refuse(call.interface.into(), &call.key, &refusal)
+        .await
+    {
+        Ok(()) => Json(Forgotten::default()).into_response(),
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

@@ -246,7 +246,8 @@ impl Daemon {
     }
 
     async fn enqueue_all(&self, deep: bool) {
-        let keys = self.engine.keys().await;
+        let mut keys = self.engine.keys().await;
+        keys.extend(self.engine.pending_removals().await);
         if deep {
             lock(&self.deep).extend(keys.iter().cloned());
         }

@@ -31,25 +31,45 @@ pub fn encode(interface: Interface, request: &Request) -> String {
     serde_json::to_string(&envelope).expect("plain strings always serialize")
 }
 
+/// The store text for a request refused before any version of it loaded: its interface and
+/// no request (see [`crate::store::StoredEntry::refusal`]).
+pub fn placeholder(interface: Interface) -> String {
+    let envelope = Envelope {
+        interface: interface_name(interface).to_string(),
+        request: String::new(),
+    };
+    serde_json::to_string(&envelope).expect("plain strings always serialize")
+}
+
 /// The interface and request of a stored entry.
 ///
 /// # Errors
 /// A message naming what is wrong (the store was edited by hand, or by another program).
 pub fn decode(text: &str) -> Result<(Interface, Request), String> {
-    let envelope: Envelope =
-        serde_json::from_str(text).map_err(|e| format!("not a stored request: {e}"))?;
-    let interface = match envelope.interface.as_str() {
-        "loadbalancer" => Interface::LoadBalancer,
-        "public-address" => Interface::PublicAddress,
-        other => return Err(format!("unknown interface {other:?}")),
-    };
+    let envelope = envelope(text)?;
+    let interface = interface_named(&envelope.interface)?;
     let request = Request::parse(&envelope.request).map_err(|e| e.describe())?;
     Ok((interface, request))
 }
 
-/// The interface a stored entry came over, if it can be read.
+fn envelope(text: &str) -> Result<Envelope, String> {
+    serde_json::from_str(text).map_err(|e| format!("not a stored request: {e}"))
+}
+
+fn interface_named(name: &str) -> Result<Interface, String> {
+    match name {
+        "loadbalancer" => Ok(Interface::LoadBalancer),
+        "public-address" => Ok(Interface::PublicAddress),
+        other => Err(format!("unknown interface {other:?}")),
+    }
+}
+
+/// The interface a stored entry came over, if it can be read (also for a refused request
+/// that never loaded).
 pub fn interface_of(entry: &StoredEntry) -> Option<Interface> {
-    decode(&entry.request).ok().map(|(i, _)| i)
+    envelope(&entry.request)
+        .and_then(|e| interface_named(&e.interface))
+        .ok()
 }
 
 fn interface_name(interface: Interface) -> &'static str {
@@ -143,6 +163,7 @@ mod tests {
             request_at: t0,
             answer: Some(answer.canonical_json()),
             answered_at: Some(t1),
+            refusal: None,
         };
         assert_eq!(current_answer(&entry, &r), Some(answer.clone()));
         // The request changed after the answer.
@@ -153,6 +174,20 @@ mod tests {
         let mut other = r.clone();
         other.sent_hash = Some("0".repeat(32));
         assert_eq!(current_answer(&entry, &other), None);
+    }
+
+    #[test]
+    fn a_placeholder_keeps_its_interface_and_has_no_request() {
+        let text = placeholder(Interface::PublicAddress);
+        assert!(decode(&text).is_err(), "no request to read");
+        let entry = StoredEntry {
+            request: text,
+            request_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            answer: None,
+            answered_at: None,
+            refusal: Some("{}".into()),
+        };
+        assert_eq!(interface_of(&entry), Some(Interface::PublicAddress));
     }
 
     #[test]

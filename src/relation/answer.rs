@@ -51,6 +51,37 @@ impl fmt::Display for RequestKey {
     }
 }
 
+/// Every request of one interface that exists now, as one hook saw it: what
+/// [`Answerer::retain`] keeps.
+///
+/// A relation whose remote application has not published a usable `version` (install,
+/// upgrade-charm, a databag being rewritten) is *held*: its requests were not read, so they
+/// are neither new work nor removals. Everything remembered for a held relation is kept as it
+/// is until the relation publishes a version again or is broken (then it is absent from the
+/// hook's input altogether).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Current {
+    /// Every current request (loaded or not) on relations that were read.
+    pub keys: BTreeSet<RequestKey>,
+    /// Relations present but not ready: whatever is remembered for them is kept.
+    pub held_relations: BTreeSet<u64>,
+}
+
+impl Current {
+    /// Current requests, no held relation.
+    pub fn of(keys: BTreeSet<RequestKey>) -> Self {
+        Current {
+            keys,
+            held_relations: BTreeSet::new(),
+        }
+    }
+
+    /// Whether `key` is to be kept: a current request, or one on a held relation.
+    pub fn keeps(&self, key: &RequestKey) -> bool {
+        self.keys.contains(key) || self.held_relations.contains(&key.relation_id)
+    }
+}
+
 /// Which interface a set of requests belongs to (so [`Answerer::retain`] only prunes its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Interface {
@@ -87,16 +118,30 @@ pub trait Answerer {
         request: &Request,
     ) -> impl Future<Output = Result<Option<Response>, AnswerError>> + Send;
 
+    /// The request as received is refused with `refusal` (it does not load, or no provider
+    /// can serve it); the hook answers it by itself. An answerer that remembers requests
+    /// records the refusal (so `status` shows it) and builds, changes and removes nothing for
+    /// it. The default remembers nothing, so does nothing.
+    fn refused(
+        &self,
+        key: &RequestKey,
+        refusal: &Response,
+    ) -> impl Future<Output = Result<(), AnswerError>> + Send {
+        let _ = (key, refusal);
+        async { Ok(()) }
+    }
+
     /// The request is gone: remove what was built for it.
     fn forget(&self, key: &RequestKey) -> impl Future<Output = Result<(), AnswerError>> + Send;
 
-    /// Every request of `interface` that exists now (loaded or not). An answerer that remembers
-    /// requests forgets every other one it holds for that interface (e.g. a whole relation
-    /// removed). The default remembers nothing, so does nothing.
+    /// Every request of `interface` that exists now (loaded or not), and the relations that are
+    /// held (see [`Current`]). An answerer that remembers requests forgets every other one it
+    /// holds for that interface (e.g. a whole relation removed). The default remembers nothing,
+    /// so does nothing.
     fn retain(
         &self,
         interface: Interface,
-        current: &BTreeSet<RequestKey>,
+        current: &Current,
     ) -> impl Future<Output = Result<(), AnswerError>> + Send {
         let _ = (interface, current);
         async { Ok(()) }

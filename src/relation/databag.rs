@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::answer::RequestKey;
+use super::answer::{Current, RequestKey};
 use super::v1::{InvalidRequest, Request, RequestField, Response, VERSION};
 
 /// Prefix of request keys in the requirer's app databag.
@@ -106,7 +106,8 @@ pub struct RelationReading {
     pub id: u64,
     /// Remote application.
     pub app: String,
-    /// Why the relation's requests were not read (remote `version` missing or unusable).
+    /// Why the relation's requests were not read (remote `version` missing or unusable): the
+    /// relation is held, everything remembered for it is kept as it is.
     pub skipped: Option<String>,
     /// Current requests, in key order.
     pub requests: Vec<Incoming>,
@@ -122,12 +123,22 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// Keys of every current request (loaded or not) on readable relations.
-    pub fn current_keys(&self) -> BTreeSet<RequestKey> {
-        self.relations
-            .iter()
-            .flat_map(|r| r.requests.iter().map(|i| i.key.clone()))
-            .collect()
+    /// Every current request (loaded or not) on readable relations, and the relations held
+    /// because their remote application has no usable `version` yet.
+    pub fn current(&self) -> Current {
+        Current {
+            keys: self
+                .relations
+                .iter()
+                .flat_map(|r| r.requests.iter().map(|i| i.key.clone()))
+                .collect(),
+            held_relations: self
+                .relations
+                .iter()
+                .filter(|r| r.skipped.is_some())
+                .map(|r| r.id)
+                .collect(),
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::answer::{AnswerError, Answerer, Interface, RequestKey};
+use super::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
 use super::databag::{self, HookInput, HookOutput};
 use super::meaning::precheck;
 use super::public_address;
@@ -61,7 +61,11 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
             match &incoming.request {
                 Err(invalid) => {
                     notes.push(format!("{}: answered unsupported: {invalid}", incoming.key));
-                    answers.insert(incoming.key.clone(), Response::rejected(invalid));
+                    let answer = Response::rejected(invalid);
+                    if let Err(e) = answerer.refused(&incoming.key, &answer).await {
+                        problems.failed(format!("{}: cannot record: {e}", incoming.key), &e);
+                    }
+                    answers.insert(incoming.key.clone(), answer);
                 }
                 Ok(request) => match precheck(request) {
                     Err(unsupported) => {
@@ -70,6 +74,9 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
                             incoming.key
                         ));
                         let answer = Response::unsupported(request, unsupported.failure());
+                        if let Err(e) = answerer.refused(&incoming.key, &answer).await {
+                            problems.failed(format!("{}: cannot record: {e}", incoming.key), &e);
+                        }
                         answers.insert(incoming.key.clone(), answer);
                     }
                     Ok(()) => match answerer.answer(&incoming.key, request).await {
@@ -96,7 +103,7 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
         }
     }
     if let Err(e) = answerer
-        .retain(Interface::LoadBalancer, &reading.current_keys())
+        .retain(Interface::LoadBalancer, &reading.current())
         .await
     {
         problems.failed(
@@ -159,7 +166,10 @@ pub async fn public_address<A: Answerer>(
             );
         }
     }
-    if let Err(e) = answerer.retain(Interface::PublicAddress, &current).await {
+    if let Err(e) = answerer
+        .retain(Interface::PublicAddress, &Current::of(current))
+        .await
+    {
         problems.failed(
             format!("cannot clean up relations that no longer exist: {e}"),
             &e,
@@ -229,15 +239,11 @@ mod tests {
             self.forgotten.lock().unwrap().push(key.clone());
             Ok(())
         }
-        async fn retain(
-            &self,
-            interface: Interface,
-            current: &BTreeSet<RequestKey>,
-        ) -> Result<(), AnswerError> {
+        async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
             self.retained
                 .lock()
                 .unwrap()
-                .push((interface, current.clone()));
+                .push((interface, current.keys.clone()));
             Ok(())
         }
     }

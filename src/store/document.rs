@@ -8,12 +8,16 @@
 //!   "requests": [
 //!     {"relation_id": 7, "app": "kubernetes-control-plane", "name": "api-server-external",
 //!      "request": "<request JSON text as received>", "request_at": "2026-01-01T00:00:00Z",
-//!      "answer": "<last answer JSON text>", "answered_at": "2026-01-01T00:01:00Z"}
-//!   ]
+//!      "answer": "<last answer JSON text>", "answered_at": "2026-01-01T00:01:00Z",
+//!      "refusal": "<the refusal answer JSON text, while the request is refused>"}
+//!   ],
+//!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone"}]
 //! }
 //! ```
+//!
+//! Version 2 added `refusal` and `removals`; a version 1 document reads as one with neither.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +26,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` marker every store document carries.
 pub const FORMAT: &str = "octavia-integrator-store";
 /// The newest document version this release writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Which request an entry is for: relation, consuming application, request name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -66,6 +70,10 @@ pub struct StoredEntry {
     pub answer: Option<String>,
     /// When the last answer was stored.
     pub answered_at: Option<DateTime<Utc>>,
+    /// While the request as last received is refused (does not load, or no provider can
+    /// serve it): the refusal answer's JSON text. `request` is then the last request that
+    /// loaded, if any, and what was built for it is kept as it is.
+    pub refusal: Option<String>,
 }
 
 /// The whole persisted state.
@@ -75,6 +83,9 @@ pub struct Document {
     pub leader: Option<bool>,
     /// The requests, by key.
     pub entries: BTreeMap<StoredKey, StoredEntry>,
+    /// Requests that are gone but whose cloud resources may still exist: remembered until a
+    /// removal pass (this process's, a later hook's or the daemon's) has deleted them.
+    pub removals: BTreeSet<StoredKey>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -86,6 +97,8 @@ struct WireDocument {
     leader: Option<bool>,
     #[serde(default)]
     requests: Vec<WireEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    removals: Vec<StoredKey>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -98,6 +111,8 @@ struct WireEntry {
     request_at: DateTime<Utc>,
     answer: Option<String>,
     answered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refusal: Option<String>,
 }
 
 /// Why a document could not be read.
@@ -127,8 +142,10 @@ impl Document {
                     request_at: e.request_at,
                     answer: e.answer.clone(),
                     answered_at: e.answered_at,
+                    refusal: e.refusal.clone(),
                 })
                 .collect(),
+            removals: self.removals.iter().cloned().collect(),
         };
         let mut bytes = serde_json::to_vec_pretty(&wire).expect("plain data always serializes");
         bytes.push(b'\n');
@@ -172,6 +189,7 @@ impl Document {
                 request_at: e.request_at,
                 answer: e.answer,
                 answered_at: e.answered_at,
+                refusal: e.refusal,
             };
             if entries.insert(key.clone(), entry).is_some() {
                 return Err(DecodeError::Corrupt(format!("request {key} appears twice")));
@@ -180,6 +198,7 @@ impl Document {
         Ok(Document {
             leader: wire.leader,
             entries,
+            removals: wire.removals.into_iter().collect(),
         })
     }
 }
@@ -204,6 +223,7 @@ mod tests {
                 request_at: at("2026-01-01T00:00:00Z"),
                 answer: Some(r#"{"address": "203.0.113.5"}"#.into()),
                 answered_at: Some(at("2026-01-01T00:01:00Z")),
+                refusal: None,
             },
         );
         d.entries.insert(
@@ -213,8 +233,11 @@ mod tests {
                 request_at: at("2026-01-02T00:00:00Z"),
                 answer: None,
                 answered_at: None,
+                refusal: Some(r#"{"error": "unsupported"}"#.into()),
             },
         );
+        d.removals
+            .insert(StoredKey::new(Some(8), "kcp", "api-server-internal"));
         d
     }
 
@@ -258,6 +281,21 @@ mod tests {
             Document::decode(doc.as_bytes()),
             Err(DecodeError::Corrupt(r)) if r.contains("twice")
         ));
+    }
+
+    #[test]
+    fn a_version_1_document_reads_with_no_refusal_and_no_removal() {
+        let doc = br#"{"format": "octavia-integrator-store", "version": 1, "leader": true, "requests": [{"relation_id": 7, "app": "kcp", "name": "api", "request": "{}", "request_at": "2026-01-01T00:00:00Z", "answer": null, "answered_at": null}]}"#;
+        let d = Document::decode(doc).unwrap();
+        assert_eq!(d.entries.len(), 1);
+        assert!(d.removals.is_empty());
+        assert!(d.entries.values().all(|e| e.refusal.is_none()));
+        let again = String::from_utf8(d.encode()).unwrap();
+        assert!(again.contains("\"version\": 2"), "{again}");
+        assert!(
+            !again.contains("removals"),
+            "empty lists are not written: {again}"
+        );
     }
 
     #[test]

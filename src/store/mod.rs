@@ -59,17 +59,7 @@ impl Store {
             }
         }
         let doc = match std::fs::read(&path) {
-            Ok(bytes) => Document::decode(&bytes).map_err(|e| match e {
-                DecodeError::Corrupt(reason) => StoreError::Corrupt {
-                    path: path.clone(),
-                    reason,
-                },
-                DecodeError::Newer(found) => StoreError::NewerVersion {
-                    path: path.clone(),
-                    found,
-                    supported: VERSION,
-                },
-            })?,
+            Ok(bytes) => decode_at(&path, &bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let doc = Document::default();
                 atomic::write_atomic(&path, &doc.encode())?;
@@ -84,6 +74,21 @@ impl Store {
             _lock: lock,
             doc,
         })
+    }
+
+    /// Reads the document at `path` without taking the lock (for a look only: a running
+    /// daemon may hold it; its writes are atomic replaces, so the read is whole). A missing
+    /// file reads as an empty store.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a store document.
+    pub fn peek(path: impl AsRef<Path>) -> Result<Document, StoreError> {
+        let path = path.as_ref();
+        match std::fs::read(path) {
+            Ok(bytes) => decode_at(path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Document::default()),
+            Err(e) => Err(StoreError::io("read the store", path, e)),
+        }
     }
 
     /// The store file.
@@ -126,13 +131,17 @@ impl Store {
     ) -> bool {
         let request = request.into();
         match self.doc.entries.get_mut(&key) {
-            Some(entry) if entry.request == request => false,
+            Some(entry) if entry.request == request && entry.refusal.is_none() => false,
             Some(entry) => {
-                entry.request = request;
-                entry.request_at = now;
+                if entry.request != request {
+                    entry.request = request;
+                    entry.request_at = now;
+                }
+                entry.refusal = None;
                 true
             }
             None => {
+                self.doc.removals.remove(&key);
                 self.doc.entries.insert(
                     key,
                     StoredEntry {
@@ -140,6 +149,7 @@ impl Store {
                         request_at: now,
                         answer: None,
                         answered_at: None,
+                        refusal: None,
                     },
                 );
                 true
@@ -180,9 +190,60 @@ impl Store {
         Ok(true)
     }
 
-    /// Forgets a request (it was removed); returns what was stored.
+    /// Forgets a request (it was removed); returns what was stored. A request that was
+    /// stored stays in [`Store::removals`] until [`Store::removal_done`] says its cloud
+    /// resources are gone, so a removal interrupted at any point is carried out later.
     pub fn remove(&mut self, key: &StoredKey) -> Option<StoredEntry> {
-        self.doc.entries.remove(key)
+        let entry = self.doc.entries.remove(key);
+        if entry.is_some() {
+            self.doc.removals.insert(key.clone());
+        }
+        entry
+    }
+
+    /// Requests removed whose cloud resources may still exist.
+    pub fn removals(&self) -> impl Iterator<Item = &StoredKey> {
+        self.doc.removals.iter()
+    }
+
+    /// The cloud resources of a removed request are gone: stop remembering it. Returns whether
+    /// it was remembered.
+    pub fn removal_done(&mut self, key: &StoredKey) -> bool {
+        self.doc.removals.remove(key)
+    }
+
+    /// Records that the request as last received is refused with `refusal` (an answer's JSON
+    /// text). A stored request keeps its last loadable text (what was built for it is kept);
+    /// a new one is stored as `placeholder` (its interface, no loadable request). Returns
+    /// whether anything changed.
+    pub fn set_refusal(
+        &mut self,
+        key: StoredKey,
+        placeholder: impl Into<String>,
+        refusal: impl Into<String>,
+    ) -> bool {
+        let refusal = refusal.into();
+        self.doc.removals.remove(&key);
+        match self.doc.entries.get_mut(&key) {
+            Some(entry) if entry.refusal.as_deref() == Some(refusal.as_str()) => false,
+            Some(entry) => {
+                entry.refusal = Some(refusal);
+                true
+            }
+            None => {
+                self.doc.entries.insert(
+                    key,
+                    StoredEntry {
+                        request: placeholder.into(),
+                        request_at: Utc::now(),
+                        answer: None,
+                        answered_at: None,
+                        refusal: Some(refusal),
+                    },
+                );
+                true
+            }
+        }
     }
 
     /// Whether this unit was last told it is the leader (`None`: never told).
@@ -203,6 +264,21 @@ impl Store {
 }
 
 /// `<file>.lock` beside the store file.
+/// Decodes the document read from `path`, naming the file in the error.
+fn decode_at(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
+    Document::decode(bytes).map_err(|e| match e {
+        DecodeError::Corrupt(reason) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        },
+        DecodeError::Newer(found) => StoreError::NewerVersion {
+            path: path.to_path_buf(),
+            found,
+            supported: VERSION,
+        },
+    })
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()

@@ -17,7 +17,7 @@ use super::metrics::Metrics;
 use super::notify::{Change, Notifier};
 use super::stored;
 use crate::reconcile::{Outcome, Reconciler};
-use crate::relation::answer::{Interface, RequestKey};
+use crate::relation::answer::{Current, Interface, RequestKey};
 use crate::relation::v1::{Request, Response};
 
 mod resync;
@@ -123,8 +123,32 @@ impl Engine {
         Ok((answer, changed))
     }
 
+    /// Records that the request `key` as last received is refused with `refusal` (it does not
+    /// load, or no provider can serve it), so `status` shows it. Nothing is built or removed
+    /// for a refused request: what was built for its last loadable version is kept.
+    ///
+    /// # Errors
+    /// The store could not be written.
+    pub async fn refuse(
+        &self,
+        interface: Interface,
+        key: &RequestKey,
+        refusal: &Response,
+    ) -> Result<(), StoreError> {
+        let mut store = self.store.lock().await;
+        if store.set_refusal(
+            stored::stored_key(key),
+            stored::placeholder(interface),
+            refusal.canonical_json(),
+        ) {
+            store.save()?;
+        }
+        Ok(())
+    }
+
     /// Forgets `key` (the request was removed). Returns whether it was known; the cloud side
-    /// is removed by the next [`Engine::reconcile`] of the key.
+    /// is removed by the next [`Engine::reconcile`] of the key, and the store remembers the
+    /// removal until then ([`Engine::pending_removals`]).
     ///
     /// # Errors
     /// The store could not be written.
@@ -137,22 +161,36 @@ impl Engine {
         Ok(known)
     }
 
-    /// Forgets every request of `interface` not in `current`; returns the keys forgotten.
+    /// Forgets every request of `interface` that `current` does not keep; returns the keys
+    /// forgotten. Requests of a held relation (not ready: no usable `version`) are kept as they
+    /// are, whatever the hook saw of them.
     ///
     /// # Errors
     /// The store could not be written.
     pub async fn retain(
         &self,
         interface: Interface,
-        current: &BTreeSet<RequestKey>,
+        current: &Current,
     ) -> Result<Vec<RequestKey>, StoreError> {
         let mut store = self.store.lock().await;
-        let gone: Vec<_> = store
+        let ours: Vec<_> = store
             .entries()
             .filter(|(_, entry)| stored::interface_of(entry) == Some(interface))
             .map(|(k, _)| stored::relation_key(k))
-            .filter(|k| !current.contains(k))
             .collect();
+        let held: BTreeSet<u64> = ours
+            .iter()
+            .filter(|k| !current.keys.contains(k) && current.keeps(k))
+            .map(|k| k.relation_id)
+            .collect();
+        for relation in held {
+            tracing::info!(
+                relation,
+                "relation not ready (its application has no usable `version`): \
+                 its requests are kept as they are, neither changed nor removed"
+            );
+        }
+        let gone: Vec<_> = ours.into_iter().filter(|k| !current.keeps(k)).collect();
         for key in &gone {
             store.remove(&stored::stored_key(key));
         }
@@ -169,6 +207,13 @@ impl Engine {
             .entries()
             .map(|(k, _)| stored::relation_key(k))
             .collect()
+    }
+
+    /// Requests removed whose cloud resources may still exist (a removal not yet carried
+    /// out, e.g. a hook's budget ran out or the process stopped): each needs a pass.
+    pub async fn pending_removals(&self) -> Vec<RequestKey> {
+        let store = self.store.lock().await;
+        store.removals().map(stored::relation_key).collect()
     }
 
     /// The leader flag last persisted (`None`: never told).
@@ -200,13 +245,21 @@ impl Engine {
     /// One pass for `key`: apply it if it is wanted, remove what was built for it if not.
     /// `deep` reads every listener/pool/monitor setting (periodic resync).
     pub async fn reconcile(&self, key: &RequestKey, deep: bool) -> Pass {
-        let Some(cloud) = self.cloud().await else {
-            self.note(key, "waiting for a connection to the cloud");
-            return Pass::Again(RETRY_UNCONNECTED);
-        };
         let entry = {
             let store = self.store.lock().await;
             store.get(&stored::stored_key(key)).cloned()
+        };
+        if entry.as_ref().is_some_and(|e| e.refusal.is_some()) {
+            self.note(
+                key,
+                "refused: nothing is built or changed for it; what was built for its last \
+                 valid version is kept until the request is fixed or removed",
+            );
+            return Pass::Answered;
+        }
+        let Some(cloud) = self.cloud().await else {
+            self.note(key, "waiting for a connection to the cloud");
+            return Pass::Again(RETRY_UNCONNECTED);
         };
         let span = tracing::info_span!(
             "work",
@@ -340,6 +393,7 @@ impl Engine {
         };
         if shared {
             tracing::info!("still wanted over another relation; nothing removed");
+            self.removal_done(key).await;
             return Pass::Removed;
         }
         match cloud.remove(&cloud_key).await {
@@ -349,12 +403,24 @@ impl Engine {
                 }
                 lock(&self.notes).remove(key);
                 lock(&self.first_seen).remove(key);
+                self.removal_done(key).await;
                 Pass::Removed
             }
             Err(e) => {
                 tracing::warn!(error = %e, "removal failed; retrying");
                 self.note(key, &format!("removal failed: {e}"));
                 Pass::Again(RETRY_REMOVAL)
+            }
+        }
+    }
+
+    /// Stops remembering a removal once its cloud resources are gone.
+    async fn removal_done(&self, key: &RequestKey) {
+        let mut store = self.store.lock().await;
+        if store.removal_done(&stored::stored_key(key)) {
+            if let Err(e) = store.save() {
+                // Harmless: the next pass finds nothing to delete and tries to forget it again.
+                tracing::warn!(error = %e, "the finished removal could not be saved");
             }
         }
     }
@@ -433,7 +499,7 @@ mod tests {
             .await
             .unwrap();
         let gone = e
-            .retain(Interface::LoadBalancer, &BTreeSet::new())
+            .retain(Interface::LoadBalancer, &Current::default())
             .await
             .unwrap();
         assert_eq!(gone, vec![a.clone()]);

@@ -9,13 +9,16 @@ use crate::relation::v1::Response;
 /// Load balancers read at once by [`Engine::status`].
 const STATUS_READS_AT_ONCE: usize = 8;
 impl Engine {
-    /// One row per stored request, with the load balancer as it stands (read calls only).
+    /// One row per stored request (refused ones with their refusal), and one per removal not
+    /// yet carried out, with the load balancer as it stands (read calls only).
     pub async fn status(&self, leader: bool) -> StatusReport {
         let entries: Vec<_> = {
             let store = self.store.lock().await;
+            let removing = store.removals().map(|k| (stored::relation_key(k), None));
             store
                 .entries()
-                .map(|(k, e)| (stored::relation_key(k), e.clone()))
+                .map(|(k, e)| (stored::relation_key(k), Some(e.clone())))
+                .chain(removing)
                 .collect()
         };
         let cloud = self.cloud().await;
@@ -34,11 +37,22 @@ impl Engine {
                 let cloud = cloud.clone();
                 let unconnected = unconnected.clone();
                 async move {
+                    let answer = entry.as_ref().and_then(|e| {
+                        e.refusal
+                            .as_deref()
+                            .or(e.answer.as_deref())
+                            .map(answer_summary)
+                    });
+                    let note = match &entry {
+                        None => Some("removed: what was built for it is being deleted".to_string()),
+                        Some(e) if e.refusal.is_some() => Some(refusal_note(e)),
+                        Some(_) => lock(&self.notes).get(&key).cloned(),
+                    };
                     let mut row = StatusRow {
                         request: format!("{}/{}", key.app, key.name),
                         relation_id: (key.relation_id != 0).then_some(key.relation_id),
-                        answer: entry.answer.as_deref().map(answer_summary),
-                        note: lock(&self.notes).get(&key).cloned(),
+                        answer,
+                        note,
                         ..StatusRow::default()
                     };
                     let Some(cloud) = cloud else {
@@ -79,6 +93,28 @@ impl Engine {
             connect_error,
         }
     }
+}
+
+/// Why a refused request gets no load balancer, from its stored refusal.
+fn refusal_note(entry: &crate::store::StoredEntry) -> String {
+    let Some(refusal) = entry
+        .refusal
+        .as_deref()
+        .and_then(|text| Response::parse(text).ok())
+    else {
+        return "refused".to_string();
+    };
+    // The message, when there is one, already names the fields.
+    let why = match refusal.error_message() {
+        Some(message) => message.to_string(),
+        None => refusal
+            .error_fields()
+            .iter()
+            .map(|(field, reason)| format!("{field}: {reason}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    format!("refused: {why}")
 }
 
 /// `address` or `error: kind` from a stored answer's JSON.

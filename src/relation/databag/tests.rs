@@ -230,8 +230,9 @@ fn two_apps_asking_for_the_same_name_are_two_requests() {
     other.id = 9;
     other.app = "k8s".into();
     i.relations.push(other);
-    let keys = read(&i).current_keys();
-    assert_eq!(keys.len(), 2);
+    let current = read(&i).current();
+    assert_eq!(current.keys.len(), 2);
+    assert!(current.held_relations.is_empty());
 }
 
 #[test]

@@ -1,0 +1,386 @@
+//! The edges an operator hits, through the real binary (issue 16): a relation that is not
+//! ready never deletes, a broken log never stops the daemon, `remove` with a daemon is
+//! refused, a removal without a daemon is carried out later, refused requests show in
+//! `status`, and `remove`/`plan` find the application a request belongs to.
+
+mod common;
+mod daemon_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use daemon_support::{eventually, live_lbs, settings_in, tempdir};
+use octavia_integrator::daemon::api::StatusReport;
+use openstack::sim::{Provider, SimHandle};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_octavia-integrator");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn cli(config: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--config")
+        .arg(config)
+        .env_remove("OCTAVIA_INTEGRATOR_LOG")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+/// Runs `args` with `stdin` as standard input.
+async fn run_with_input(config: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = cli(config)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    child.wait_with_output().await.unwrap()
+}
+
+async fn run(config: &Path, args: &[&str]) -> Output {
+    cli(config).args(args).output().await.unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A hook envelope from the fixtures, as text.
+fn envelope(name: &str) -> String {
+    std::fs::read_to_string(fixture(&format!("relation/{name}"))).unwrap()
+}
+
+/// `kcp-requests.json` without `api-server-internal`: the requirer dropped that request.
+fn external_only() -> String {
+    let mut v: Value = serde_json::from_str(&envelope("kcp-requests.json")).unwrap();
+    v["relations"][0]["app_data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("request_api-server-internal");
+    v.to_string()
+}
+
+/// The published responses of one hook run, by key.
+fn responses(out: &Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    v["relations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["set"].as_object().into_iter().flatten())
+        .filter(|(k, _)| k.starts_with("response_"))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+async fn status(config: &Path) -> StatusReport {
+    let out = run(config, &["status", "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A real `serve` process, stopped by its own pid.
+struct Serve {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Serve {
+    async fn start(config: &Path, dir: &Path, stderr: Stdio) -> Serve {
+        let child = cli(config).arg("serve").stderr(stderr).spawn().unwrap();
+        let socket = dir.join("d.sock");
+        let probe = socket.clone();
+        eventually("the daemon's socket", || {
+            let p = probe.clone();
+            async move { p.exists() }
+        })
+        .await;
+        Serve { child, socket }
+    }
+
+    /// SIGTERM to our own child; its exit code.
+    async fn stop(mut self) -> Option<i32> {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the daemon stops on SIGTERM")
+            .unwrap();
+        assert!(!self.socket.exists(), "the socket is removed on shutdown");
+        status.code()
+    }
+}
+
+/// Hooks until `want` responses are published (the daemon converges in the background).
+async fn hook_until(config: &Path, input: &str, want: usize) -> Output {
+    for _ in 0..3000 {
+        let out = run_with_input(config, &["lb-consumers"], input).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        if responses(&out).len() >= want {
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never answered");
+}
+
+fn setup(sim: &SimHandle) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempdir();
+    settings_in(sim, dir.path(), "");
+    let config = dir.path().join("settings.toml");
+    (dir, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relation_without_version_keeps_its_load_balancers() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(live_lbs(&sim).len(), 2);
+
+    // The requirer's databag lacks `version` for a moment: nothing is deleted or changed.
+    let out = run_with_input(&config, &["lb-consumers"], &envelope("no-version.json")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        responses(&out).is_empty(),
+        "nothing answered while not ready"
+    );
+    let out = run(&config, &["resync"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let report = status(&config).await;
+    assert_eq!(report.requests.len(), 2, "{report:?}");
+    assert!(report.requests.iter().all(|r| r.answer.is_some()));
+    assert_eq!(
+        live_lbs(&sim).len(),
+        2,
+        "a relation that is not ready never deletes"
+    );
+
+    // Once the version is back, the same requests are answered as before.
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(live_lbs(&sim).len(), 2);
+    assert_eq!(daemon.stop().await, Some(0));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_log_never_stops_the_daemon() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    // Standard error is a pipe whose reader is gone: every log write fails.
+    let mut daemon = {
+        let child = cli(&config)
+            .args(["-vv", "serve"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let socket = dir.path().join("d.sock");
+        Serve { child, socket }
+    };
+    drop(daemon.child.stderr.take());
+    let probe = daemon.socket.clone();
+    eventually("the daemon's socket", || {
+        let p = probe.clone();
+        async move { p.exists() }
+    })
+    .await;
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(status(&config).await.requests.len(), 2);
+    assert_eq!(
+        daemon.stop().await,
+        Some(0),
+        "stops cleanly on SIGTERM with its log gone"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_is_refused_while_a_daemon_runs() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    let out = run(
+        &config,
+        &[
+            "remove",
+            "api-server-external",
+            "--app",
+            "kubernetes-control-plane",
+        ],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a daemon answers on"), "{stderr}");
+    assert_eq!(live_lbs(&sim).len(), 2, "nothing deleted behind the daemon");
+    assert_eq!(daemon.stop().await, Some(0));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    let out = run_with_input(
+        &config,
+        &["lb-consumers", "--wait", "60"],
+        &envelope("kcp-requests.json"),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(responses(&out).len(), 2, "{}", text(&out.stderr));
+    assert_eq!(live_lbs(&sim).len(), 2);
+
+    // A hook with no time to work drops the internal request: the removal is remembered.
+    let out = run_with_input(&config, &["lb-consumers"], &external_only()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(live_lbs(&sim).len(), 2, "no time to delete yet");
+    let report = status(&config).await;
+    let internal = report
+        .requests
+        .iter()
+        .find(|r| r.request.ends_with("/api-server-internal"))
+        .expect("the pending removal shows in status");
+    assert!(
+        internal.note.as_deref().unwrap_or("").contains("removed"),
+        "{internal:?}"
+    );
+
+    // The next hook with a budget carries it out; nothing is left of it.
+    let out = run_with_input(&config, &["lb-consumers", "--wait", "60"], &external_only()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lbs = live_lbs(&sim);
+    assert_eq!(lbs.len(), 1, "{lbs:?}");
+    assert!(lbs[0]["name"].as_str().unwrap().ends_with("external"));
+    let report = status(&config).await;
+    assert_eq!(report.requests.len(), 1, "{report:?}");
+    let orphans = run(&config, &["gc", "--json"]).await;
+    assert!(orphans.status.success(), "{}", text(&orphans.stderr));
+    let listed: Value = serde_json::from_slice(&orphans.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_carries_out_a_removal_a_hook_left() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let out = run_with_input(
+        &config,
+        &["lb-consumers", "--wait", "60"],
+        &envelope("kcp-requests.json"),
+    )
+    .await;
+    assert_eq!(responses(&out).len(), 2, "{}", text(&out.stderr));
+    let out = run_with_input(&config, &["lb-consumers"], &external_only()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(live_lbs(&sim).len(), 2);
+
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    let sim_ref = &sim;
+    eventually(
+        "the daemon deletes the dropped request's load balancer",
+        || async move { live_lbs(sim_ref).len() == 1 },
+    )
+    .await;
+    eventually("the removal is forgotten once done", || {
+        let config = config.clone();
+        async move { status(&config).await.requests.len() == 1 }
+    })
+    .await;
+    assert_eq!(daemon.stop().await, Some(0));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_show_in_status_with_their_error() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    hook_until(&config, &envelope("mixed-requests.json"), 4).await;
+    let report = status(&config).await;
+    let names: Vec<&str> = report.requests.iter().map(|r| r.request.as_str()).collect();
+    for refused in ["garbage", "tls", "upper"] {
+        let row = report
+            .requests
+            .iter()
+            .find(|r| r.request.ends_with(&format!("/{refused}")))
+            .unwrap_or_else(|| panic!("{refused} missing from status: {names:?}"));
+        assert_eq!(row.answer.as_deref(), Some("error: unsupported"), "{row:?}");
+        assert!(
+            row.note.as_deref().unwrap_or("").starts_with("refused: "),
+            "{row:?}"
+        );
+    }
+    let table = text(&run(&config, &["status"]).await.stdout);
+    assert!(table.contains("error: unsupported"), "{table}");
+    assert_eq!(live_lbs(&sim).len(), 1, "nothing is built for a refusal");
+    assert_eq!(daemon.stop().await, Some(0));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_and_plan_find_the_application_of_a_request() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    let request = fixture("requests/api-server-external.json");
+    let request = request.to_str().unwrap();
+    let out = run(&config, &["apply", "--app", "kcp", "--request", request]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // One application has it: `plan` and `remove` use it.
+    let out = run(&config, &["plan", "--request", request]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.contains("request kcp/api-server-external"), "{plan}");
+    assert!(plan.contains("no changes"), "{plan}");
+
+    // Two applications have it: both commands refuse and name them.
+    let out = run(&config, &["apply", "--app", "other", "--request", request]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for args in [
+        vec!["remove", "api-server-external"],
+        vec!["plan", "--request", request],
+    ] {
+        let out = run(&config, &args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("kcp, other"), "{stderr}");
+        assert!(stderr.contains("--app"), "{stderr}");
+    }
+    assert_eq!(live_lbs(&sim).len(), 2);
+    let out = run(
+        &config,
+        &["remove", "api-server-external", "--app", "other"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&config, &["remove", "api-server-external"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(live_lbs(&sim).is_empty(), "{:?}", live_lbs(&sim));
+    let out = run(&config, &["remove", "api-server-external"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("nothing to remove"));
+    sim.shutdown().await;
+}
