@@ -93,7 +93,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
 }
 
 /// Whether a daemon answers on `socket`.
-async fn daemon_answers(socket: &Path) -> bool {
+pub async fn daemon_answers(socket: &Path) -> bool {
     DaemonClient::new(socket)
         .get::<Health>(api::HEALTH)
         .await

@@ -14,6 +14,7 @@ pub mod output;
 pub mod plan;
 pub mod public_address;
 pub mod remove;
+pub mod request_app;
 pub mod resync;
 pub mod serve;
 pub mod sim;

@@ -1,15 +1,21 @@
 //! `octavia-integrator [--config PATH] plan --request FILE [--app APP] [--json]`: shows what
 //! `apply` would change, without changing anything.
 //!
+//! Without `--app`, the application is the one that has a request of that name in the store or
+//! a load balancer of it in the cloud (`manual` when none has); when several do, `plan`
+//! refuses and lists them.
+//!
 //! Exit codes: 0 plan shown (also when the request would be refused: the reason is shown);
-//! 1 a cloud failure; 2 the request file is unreadable or invalid; 3 settings invalid.
+//! 1 a cloud failure; 2 the request file is unreadable or invalid, or several applications
+//! have a request of that name; 3 settings invalid.
 
 use super::output::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::apply::{read_request, with_reconciler, DEFAULT_APP};
+use crate::cli::apply::{read_request, with_reconciler};
 use crate::cli::exit;
+use crate::cli::request_app::{self, Owner};
 use crate::reconcile::security::SgPlan;
 use crate::reconcile::{Decision, Outcome, Step};
 use crate::spec::RequestKey;
@@ -20,9 +26,10 @@ pub struct Args {
     /// The request: the JSON text of a `request_<name>` relation value.
     #[arg(long, value_name = "FILE")]
     pub request: PathBuf,
-    /// The consuming application the request belongs to.
-    #[arg(long, value_name = "APP", default_value = DEFAULT_APP)]
-    pub app: String,
+    /// The consuming application the request belongs to (default: the one application that
+    /// has a request of that name in the store or the cloud, else `manual`).
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -37,9 +44,21 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let key = RequestKey::new(args.app.clone(), request.name.clone());
     let json = args.json;
-    with_reconciler(config, |rec, _| async move {
+    with_reconciler(config, |rec, settings| async move {
+        let owner = request_app::find(args.app.as_deref(), &request.name, &settings, &rec).await;
+        let app = match owner.map(Owner::or_default) {
+            Ok(Ok(app)) => app,
+            Ok(Err(apps)) => {
+                eprintln!("error: {}", request_app::several(&request.name, &apps));
+                return ExitCode::from(exit::USAGE);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::FAILURE);
+            }
+        };
+        let key = RequestKey::new(app, request.name.clone());
         match rec.plan(&key, &request).await {
             Ok(plan) => {
                 let mut steps: Vec<String> = plan.steps.iter().map(describe).collect();

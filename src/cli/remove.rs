@@ -1,15 +1,24 @@
 //! `octavia-integrator [--config PATH] remove NAME [--app APP]`: deletes everything built for
 //! one request (floating IP, load balancer, security groups). Idempotent.
 //!
-//! Exit codes: 0 removed (or nothing was there); 1 a cloud failure (run it again);
-//! 3 settings or credentials missing or invalid.
+//! Without `--app`, the application is the one that has a request of that name in the store or
+//! a load balancer of it in the cloud; when several do, `remove` refuses and lists them.
+//!
+//! Refused while a daemon answers on the configured socket: the daemon would go on publishing
+//! the deleted address (and rebuild it at its next resync). Remove the request from the
+//! relation instead, or stop the daemon first.
+//!
+//! Exit codes: 0 removed (or nothing was there); 1 a cloud failure (run it again) or a daemon
+//! runs; 2 several applications have a request of that name; 3 settings or credentials missing
+//! or invalid.
 
 use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::apply::{with_reconciler, DEFAULT_APP};
+use crate::cli::apply::{daemon_answers, with_reconciler};
 use crate::cli::exit;
+use crate::cli::request_app::{self, Owner};
 use crate::spec::RequestKey;
 
 /// Arguments of `remove`.
@@ -17,15 +26,43 @@ use crate::spec::RequestKey;
 pub struct Args {
     /// The request name.
     pub name: String,
-    /// The consuming application the request belongs to.
-    #[arg(long, value_name = "APP", default_value = DEFAULT_APP)]
-    pub app: String,
+    /// The consuming application the request belongs to (default: the one application that
+    /// has a request of that name in the store or the cloud).
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
 }
 
 /// Runs `remove`.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
-    let key = RequestKey::new(args.app.clone(), args.name.clone());
-    with_reconciler(config, |rec, _| async move {
+    with_reconciler(config, |rec, settings| async move {
+        if daemon_answers(&settings.daemon.socket).await {
+            eprintln!(
+                "error: a daemon answers on {}: it would go on publishing the address of what \
+                 `remove` deletes, and rebuild it at its next resync. Remove the request from the \
+                 relation (the daemon then deletes it), or stop the daemon to remove by hand",
+                settings.daemon.socket.display()
+            );
+            return ExitCode::from(exit::FAILURE);
+        }
+        let app = match request_app::find(args.app.as_deref(), &args.name, &settings, &rec).await {
+            Ok(Owner::One(app)) => app,
+            Ok(Owner::None) => {
+                outln!(
+                    "nothing to remove: no application has a request named {} (in the store or the cloud)",
+                    args.name
+                );
+                return ExitCode::from(exit::OK);
+            }
+            Ok(Owner::Several(apps)) => {
+                eprintln!("error: {}", request_app::several(&args.name, &apps));
+                return ExitCode::from(exit::USAGE);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::FAILURE);
+            }
+        };
+        let key = RequestKey::new(app, args.name.clone());
         match rec.remove(&key).await {
             Ok(removal) if removal.deleted.is_empty() => {
                 outln!("nothing to remove for request {key}");

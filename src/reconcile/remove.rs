@@ -296,6 +296,30 @@ impl Reconciler {
         Ok(out)
     }
 
+    /// The applications that have a load balancer of this cluster for a request called
+    /// `name` (one list call): the owner is read back from the description we wrote and
+    /// confirmed by its request tag.
+    ///
+    /// # Errors
+    /// The cloud error.
+    pub async fn apps_with_request(&self, name: &str) -> Result<BTreeSet<String>, Error> {
+        let cluster = &self.site.cluster_id;
+        let lbs = load_balancers::list(
+            &self.session,
+            &ListLoadBalancers {
+                tags: vec![MANAGED_TAG.to_string(), cluster_tag(cluster)],
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(lbs
+            .iter()
+            .filter_map(|lb| Owner::key_from_marks(cluster, &lb.description, &lb.tags))
+            .filter(|key| key.name == name)
+            .map(|key| key.app)
+            .collect())
+    }
+
     /// The request's load balancer as it stands (2–3 read calls), or `None` when there is
     /// none.
     ///
