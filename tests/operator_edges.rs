@@ -384,3 +384,61 @@ async fn remove_and_plan_find_the_application_of_a_request() {
     assert!(text(&out.stdout).contains("nothing to remove"));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_without_a_daemon_shows_the_store_and_what_apply_built() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    // The hook records both requests (no time to build); `apply` then builds the external one
+    // by hand under the same application, and an unrelated request of its own.
+    let out = run_with_input(&config, &["lb-consumers"], &envelope("kcp-requests.json")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let external = fixture("requests/api-server-external.json");
+    let internal = fixture("requests/api-server-internal.json");
+    for (app, request) in [
+        ("kubernetes-control-plane", &external),
+        ("by-hand", &internal),
+    ] {
+        let out = run(
+            &config,
+            &[
+                "apply",
+                "--app",
+                app,
+                "--request",
+                request.to_str().unwrap(),
+            ],
+        )
+        .await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let report = status(&config).await;
+    let row = |suffix: &str| {
+        report
+            .requests
+            .iter()
+            .find(|r| r.request.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix} missing: {report:?}"))
+            .clone()
+    };
+    let ready = row("kubernetes-control-plane/api-server-external");
+    assert_eq!(ready.provisioning_status.as_deref(), Some("ACTIVE"));
+    assert_eq!(
+        ready.note.as_deref(),
+        Some("ready: the answer is published on the next hook")
+    );
+    let by_hand = row("by-hand/api-server-internal");
+    assert!(by_hand.load_balancer.is_some(), "{by_hand:?}");
+    assert!(
+        by_hand.note.as_deref().unwrap_or("").contains("apply"),
+        "{by_hand:?}"
+    );
+
+    // The cloud goes away: status still shows what the store holds, and why the rest is empty.
+    sim.shutdown().await;
+    let out = run(&config, &["status"]).await;
+    let table = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(table.contains("api-server-internal"), "{table}");
+    assert!(table.contains("not connected to the cloud"), "{table}");
+}

@@ -1,12 +1,11 @@
 //! `octavia-integrator [--config PATH] status [--json]`: every request and its load balancer.
 //!
-//! Asks the daemon when it runs; otherwise reads the store and the cloud in this process.
+//! Asks the daemon when it runs; otherwise reads the store and the cloud in this process (the
+//! store alone, with the reason, when the cloud cannot be reached).
 
 use super::output::{out, outln};
 use std::path::Path;
 use std::process::ExitCode;
-
-use anyhow::anyhow;
 
 use super::context::{self, Failure};
 use super::exit;
@@ -16,6 +15,9 @@ use crate::daemon::engine::Engine;
 use crate::daemon::metrics::Metrics;
 use crate::daemon::{service, ClientError, DaemonClient};
 use crate::store::Store;
+
+/// How long `status` without a daemon waits for the cloud before showing the store alone.
+const CLOUD_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Arguments of `status`.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,10 +50,18 @@ pub async fn fetch(settings: &crate::config::Settings) -> Result<StatusReport, F
             let store = Store::open(&settings.daemon.state_file)
                 .map_err(|e| Failure::new(exit::FAILURE, e))?;
             let metrics = std::sync::Arc::new(Metrics::new());
-            let reconciler = service::connect(settings, &metrics, None)
-                .await
-                .map_err(|e| Failure::new(exit::FAILURE, anyhow!(e)))?;
-            let engine = Engine::new(store, Some(reconciler), metrics);
+            // What the store holds is shown even when the cloud cannot be reached; the
+            // connection error says why the cloud columns are empty.
+            let engine = Engine::new(store, None, metrics.clone());
+            match tokio::time::timeout(CLOUD_WAIT, service::connect(settings, &metrics, None)).await
+            {
+                Ok(Ok(reconciler)) => engine.set_cloud(reconciler).await,
+                Ok(Err(e)) => engine.set_connect_error(e),
+                Err(_) => engine.set_connect_error(format!(
+                    "the cloud did not answer within {}s; check auth_url and the network",
+                    CLOUD_WAIT.as_secs()
+                )),
+            }
             let leader = engine
                 .stored_leader()
                 .await

@@ -303,6 +303,21 @@ impl Reconciler {
     /// # Errors
     /// The cloud error.
     pub async fn apps_with_request(&self, name: &str) -> Result<BTreeSet<String>, Error> {
+        Ok(self
+            .built_requests()
+            .await?
+            .into_iter()
+            .filter(|key| key.name == name)
+            .map(|key| key.app)
+            .collect())
+    }
+
+    /// Every request this cluster has a load balancer for (one list call), read back from the
+    /// descriptions we wrote and confirmed by their request tags.
+    ///
+    /// # Errors
+    /// The cloud error.
+    pub async fn built_requests(&self) -> Result<BTreeSet<RequestKey>, Error> {
         let cluster = &self.site.cluster_id;
         let lbs = load_balancers::list(
             &self.session,
@@ -315,8 +330,6 @@ impl Reconciler {
         Ok(lbs
             .iter()
             .filter_map(|lb| Owner::key_from_marks(cluster, &lb.description, &lb.tags))
-            .filter(|key| key.name == name)
-            .map(|key| key.app)
             .collect())
     }
 

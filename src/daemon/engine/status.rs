@@ -2,26 +2,60 @@
 
 use futures::StreamExt;
 
+use std::collections::BTreeSet;
+
 use super::{lock, stored, Engine};
 use crate::daemon::api::{StatusReport, StatusRow};
+use crate::relation::answer::RequestKey;
 use crate::relation::v1::Response;
+use crate::spec;
+use crate::store::StoredEntry;
 
 /// Load balancers read at once by [`Engine::status`].
 const STATUS_READS_AT_ONCE: usize = 8;
+
+/// What a status row stands for.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A stored request (maybe refused).
+    Stored(StoredEntry),
+    /// A removed request whose cloud side is still being deleted.
+    Removing,
+    /// A load balancer of this cluster that no stored request owns (built by `apply`, or left
+    /// over): the cloud knows it, the store does not.
+    Unrequested,
+}
+
 impl Engine {
-    /// One row per stored request (refused ones with their refusal), and one per removal not
-    /// yet carried out, with the load balancer as it stands (read calls only).
+    /// One row per stored request (refused ones with their refusal), one per removal not yet
+    /// carried out, and one per load balancer of the cluster that no stored request owns, with
+    /// the load balancer as it stands (read calls only).
     pub async fn status(&self, leader: bool) -> StatusReport {
-        let entries: Vec<_> = {
+        let mut entries: Vec<(RequestKey, Source)> = {
             let store = self.store.lock().await;
-            let removing = store.removals().map(|k| (stored::relation_key(k), None));
+            let removing = store
+                .removals()
+                .map(|k| (stored::relation_key(k), Source::Removing));
             store
                 .entries()
-                .map(|(k, e)| (stored::relation_key(k), Some(e.clone())))
+                .map(|(k, e)| (stored::relation_key(k), Source::Stored(e.clone())))
                 .chain(removing)
                 .collect()
         };
         let cloud = self.cloud().await;
+        if let Some(cloud) = &cloud {
+            let known: BTreeSet<spec::RequestKey> =
+                entries.iter().map(|(k, _)| stored::cloud_key(k)).collect();
+            match cloud.built_requests().await {
+                Ok(built) => entries.extend(
+                    built
+                        .into_iter()
+                        .filter(|k| !known.contains(k))
+                        .map(|k| (RequestKey::new(0, k.app, k.name), Source::Unrequested)),
+                ),
+                Err(e) => tracing::warn!(error = %e, "cannot list the cluster's load balancers"),
+            }
+        }
         let connect_error = if cloud.is_none() {
             lock(&self.connect_error).clone()
         } else {
@@ -37,16 +71,27 @@ impl Engine {
                 let cloud = cloud.clone();
                 let unconnected = unconnected.clone();
                 async move {
-                    let answer = entry.as_ref().and_then(|e| {
+                    let stored = match &entry {
+                        Source::Stored(e) => Some(e),
+                        _ => None,
+                    };
+                    let answer = stored.and_then(|e| {
                         e.refusal
                             .as_deref()
                             .or(e.answer.as_deref())
                             .map(answer_summary)
                     });
                     let note = match &entry {
-                        None => Some("removed: what was built for it is being deleted".to_string()),
-                        Some(e) if e.refusal.is_some() => Some(refusal_note(e)),
-                        Some(_) => lock(&self.notes).get(&key).cloned(),
+                        Source::Removing => {
+                            Some("removed: what was built for it is being deleted".to_string())
+                        }
+                        Source::Unrequested => Some(
+                            "not requested over a relation (built by `apply`, or left over): \
+                             `gc` lists it, and a daemon's garbage collection deletes it"
+                                .to_string(),
+                        ),
+                        Source::Stored(e) if e.refusal.is_some() => Some(refusal_note(e)),
+                        Source::Stored(_) => lock(&self.notes).get(&key).cloned(),
                     };
                     let mut row = StatusRow {
                         request: format!("{}/{}", key.app, key.name),
@@ -70,6 +115,13 @@ impl Engine {
                             row.operating_status = Some(lb.operating_status);
                             row.members_up = u32::try_from(lb.members_up).ok();
                             row.members_total = u32::try_from(lb.members_total).ok();
+                            if status == "ACTIVE"
+                                && stored.is_some_and(|e| e.refusal.is_none() && e.answer.is_none())
+                            {
+                                row.note = Some(
+                                    "ready: the answer is published on the next hook".to_string(),
+                                );
+                            }
                             (row, Some(status))
                         }
                         Ok(None) => (row, None),
@@ -96,7 +148,7 @@ impl Engine {
 }
 
 /// Why a refused request gets no load balancer, from its stored refusal.
-fn refusal_note(entry: &crate::store::StoredEntry) -> String {
+fn refusal_note(entry: &StoredEntry) -> String {
     let Some(refusal) = entry
         .refusal
         .as_deref()
