@@ -45,7 +45,8 @@ async fn run_with_input(config: &Path, args: &[&str], stdin: &str) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
+    // A command that fails before reading its input closes it: that is its answer to check.
+    let _ = input.write_all(stdin.as_bytes()).await;
     drop(input);
     child.wait_with_output().await.unwrap()
 }
@@ -438,7 +439,95 @@ async fn status_without_a_daemon_shows_the_store_and_what_apply_built() {
     sim.shutdown().await;
     let out = run(&config, &["status"]).await;
     let table = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unreachable cloud is a failed operation: {}",
+        text(&out.stderr)
+    );
     assert!(table.contains("api-server-internal"), "{table}");
     assert!(table.contains("not connected to the cloud"), "{table}");
+}
+
+/// Every command that needs the cloud maps one kind of failure to one exit code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_gives_one_exit_code_per_kind_of_failure() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let good = std::fs::read_to_string(&config).unwrap();
+    let write = |name: &str, text: String| {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
+    };
+    let password = sim.credentials().password.clone();
+    let wrong_password = write(
+        "wrong-password.toml",
+        good.replace(&password, "not-the-password"),
+    );
+    // A port nothing listens on: taken, then given back.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let auth_url = sim.credentials().auth_url.clone();
+    let down = write(
+        "cloud-down.toml",
+        good.replace(&auth_url, &format!("http://127.0.0.1:{closed}/v3")),
+    );
+    let missing = dir.path().join("no-such-settings.toml");
+    let request = fixture("requests/api-server-external.json");
+    let request = request.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["status"],
+        &["lb-consumers"],
+        &["apply", "--request", request],
+        &["plan", "--request", request],
+        &["gc"],
+        &["remove", "api-server-external"],
+    ];
+    for (settings, want) in [(&wrong_password, 3), (&missing, 3), (&down, 1)] {
+        for args in commands {
+            let out = run_with_input(settings, args, &envelope("kcp-requests.json")).await;
+            assert_eq!(
+                out.status.code(),
+                Some(want),
+                "{args:?} with {}: {}",
+                settings.display(),
+                text(&out.stderr)
+            );
+        }
+    }
+    let out = run(&wrong_password, &["apply", "--request", request]).await;
+    let stderr = text(&out.stderr);
+    assert!(
+        !stderr.contains("[load_balancer] provider"),
+        "an auth failure is not about a setting: {stderr}"
+    );
+
+    // A non-loopback metrics address is a settings error for every command.
+    let exposed = write(
+        "exposed.toml",
+        good.replace(
+            "metrics_address = \"off\"",
+            "metrics_address = \"0.0.0.0:9180\"",
+        ),
+    );
+    for args in [&["check-cloud"][..], &["serve"][..]] {
+        let out = run(&exposed, args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("loopback"), "{stderr}");
+    }
+    // Bad arguments are 2, also when clap is not the one checking them.
+    let out = Command::new(BIN)
+        .args(["demo", "--delay-scale=0"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    sim.shutdown().await;
 }

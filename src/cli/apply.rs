@@ -18,9 +18,12 @@ use std::time::Duration;
 
 use crate::cli::exit;
 use crate::config::Settings;
+use std::sync::Arc;
+
 use crate::daemon::api::{self, Health};
-use crate::daemon::DaemonClient;
-use crate::reconcile::{ConnectError, Outcome, Reconciler};
+use crate::daemon::metrics::Metrics;
+use crate::daemon::{service, DaemonClient};
+use crate::reconcile::{Outcome, Reconciler};
 use crate::relation::v1::Request;
 use crate::spec::RequestKey;
 
@@ -134,17 +137,6 @@ where
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let session = match settings
-        .session_config()
-        .map_err(|e| e.to_string())
-        .and_then(|c| openstack::Session::new(c).map_err(|e| e.to_string()))
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::CONFIG);
-        }
-    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -156,88 +148,13 @@ where
         }
     };
     runtime.block_on(async move {
-        let connected = Reconciler::connect(session, &settings).await;
-        match connected {
+        let metrics = Arc::new(Metrics::new());
+        match service::connect(&settings, &metrics, None).await {
             Ok(rec) => work(rec, settings).await,
             Err(e) => {
                 eprintln!("error: {e}");
-                ExitCode::from(connect_exit_code(&e))
+                ExitCode::from(exit::of_connect(&e))
             }
         }
     })
-}
-
-/// The documented exit code of a failed connect: a setting naming something the cloud does not
-/// have, credentials it refuses, or a region/interface with no endpoint is a settings problem
-/// (3); a cloud that could not be asked (down, timing out, 5xx) or lacks what we need is a
-/// failed operation (1).
-fn connect_exit_code(e: &ConnectError) -> u8 {
-    use openstack::Error as E;
-    match e {
-        ConnectError::Setting { .. } => exit::CONFIG,
-        ConnectError::Cloud { source, .. } => match source {
-            E::Unauthorized(_) | E::Config(_) | E::NoEndpoint { .. } => exit::CONFIG,
-            _ => exit::FAILURE,
-        },
-        ConnectError::Unsupported(_) => exit::FAILURE,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cloud(source: openstack::Error) -> ConnectError {
-        ConnectError::Cloud {
-            setting: "vip_subnet",
-            source,
-        }
-    }
-
-    #[test]
-    fn a_cloud_outage_is_a_failure_not_a_settings_error() {
-        let slow = openstack::Error::Timeout {
-            service: "network",
-            method: "GET".into(),
-            path: "/v2.0/subnets".into(),
-            after: std::time::Duration::from_secs(30),
-        };
-        assert_eq!(connect_exit_code(&cloud(slow)), exit::FAILURE);
-        let unavailable =
-            openstack::Error::from_failure(openstack::error::ServiceFailure::from_response(
-                "network",
-                "GET",
-                "/v2.0/subnets",
-                503,
-                None,
-                b"{}",
-            ));
-        assert_eq!(connect_exit_code(&cloud(unavailable)), exit::FAILURE);
-        let refused =
-            openstack::Error::from_failure(openstack::error::ServiceFailure::from_response(
-                "identity",
-                "POST",
-                "/v3/auth/tokens",
-                401,
-                None,
-                b"{}",
-            ));
-        assert_eq!(connect_exit_code(&cloud(refused)), exit::CONFIG);
-        assert_eq!(
-            connect_exit_code(&ConnectError::Unsupported("no tags".into())),
-            exit::FAILURE
-        );
-        assert_eq!(
-            connect_exit_code(&cloud(openstack::Error::Config("bad auth URL".into()))),
-            exit::CONFIG
-        );
-        assert_eq!(
-            connect_exit_code(&ConnectError::Setting {
-                setting: "vip_subnet",
-                value: "nope".into(),
-                problem: "no such subnet".into(),
-            }),
-            exit::CONFIG
-        );
-    }
 }

@@ -13,6 +13,17 @@ pub const CONFIG: u8 = 3;
 /// The daemon is needed but not running, or did not answer.
 pub const UNAVAILABLE: u8 = 4;
 
+/// The exit code of a failed connection to the cloud: settings or credentials to fix (3), or
+/// a cloud that could not be asked or lacks what we need (1). Every command maps connection
+/// failures here, so one 401 is one exit code everywhere.
+pub fn of_connect(failure: &crate::daemon::service::ConnectFailure) -> u8 {
+    if failure.is_settings_problem() {
+        CONFIG
+    } else {
+        FAILURE
+    }
+}
+
 /// The text appended to `--help` of the program and of every subcommand.
 pub const EXIT_CODES_HELP: &str = "Exit codes:
   0  success

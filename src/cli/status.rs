@@ -13,7 +13,8 @@ use super::table;
 use crate::daemon::api::{self, StatusReport};
 use crate::daemon::engine::Engine;
 use crate::daemon::metrics::Metrics;
-use crate::daemon::{service, ClientError, DaemonClient};
+use crate::daemon::service;
+use crate::daemon::{ClientError, DaemonClient};
 use crate::store::Store;
 
 /// How long `status` without a daemon waits for the cloud before showing the store alone.
@@ -32,20 +33,24 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     context::finish((|| {
         let settings = context::load_settings(config)?;
         let rt = context::current_thread()?;
-        let report = rt.block_on(fetch(&settings))?;
+        let (report, unconnected) = rt.block_on(fetch(&settings))?;
         print(&report, args.json);
-        Ok(())
+        // Shown above; the exit code says whether to fix settings (3) or the cloud (1).
+        unconnected.map_or(Ok(()), Err)
     })())
 }
 
-/// The status report from the daemon, or computed in-process when no daemon runs.
+/// The status report from the daemon, or computed in-process when no daemon runs (then also
+/// the failure to report if the cloud could not be reached: the report holds the store alone).
 ///
 /// # Errors
-/// The daemon fails, or (in-process) the store or the cloud cannot be opened.
-pub async fn fetch(settings: &crate::config::Settings) -> Result<StatusReport, Failure> {
+/// The daemon fails, or (in-process) the store cannot be opened.
+pub async fn fetch(
+    settings: &crate::config::Settings,
+) -> Result<(StatusReport, Option<Failure>), Failure> {
     let client = DaemonClient::new(&settings.daemon.socket);
     match client.get::<StatusReport>(api::STATUS).await {
-        Ok(report) => Ok(report),
+        Ok(report) => Ok((report, None)),
         Err(ClientError::NotRunning { .. }) => {
             let store = Store::open(&settings.daemon.state_file)
                 .map_err(|e| Failure::new(exit::FAILURE, e))?;
@@ -53,20 +58,28 @@ pub async fn fetch(settings: &crate::config::Settings) -> Result<StatusReport, F
             // What the store holds is shown even when the cloud cannot be reached; the
             // connection error says why the cloud columns are empty.
             let engine = Engine::new(store, None, metrics.clone());
+            let mut unconnected = None;
             match tokio::time::timeout(CLOUD_WAIT, service::connect(settings, &metrics, None)).await
             {
                 Ok(Ok(reconciler)) => engine.set_cloud(reconciler).await,
-                Ok(Err(e)) => engine.set_connect_error(e),
-                Err(_) => engine.set_connect_error(format!(
-                    "the cloud did not answer within {}s; check auth_url and the network",
-                    CLOUD_WAIT.as_secs()
-                )),
+                Ok(Err(e)) => {
+                    engine.set_connect_error(e.to_string());
+                    unconnected = Some(Failure::new(exit::of_connect(&e), e));
+                }
+                Err(_) => {
+                    let why = format!(
+                        "the cloud did not answer within {}s; check auth_url and the network",
+                        CLOUD_WAIT.as_secs()
+                    );
+                    engine.set_connect_error(why.clone());
+                    unconnected = Some(Failure::new(exit::FAILURE, anyhow::anyhow!(why)));
+                }
             }
             let leader = engine
                 .stored_leader()
                 .await
                 .unwrap_or(settings.daemon.leader);
-            Ok(engine.status(leader).await)
+            Ok((engine.status(leader).await, unconnected))
         }
         Err(e) => Err(Failure::new(exit::UNAVAILABLE, e)),
     }

@@ -221,14 +221,27 @@ fn daemon(raw: raw::RawDaemon, base: &Path, origin: &str) -> Result<DaemonSettin
         Some(argv) => Some(argv),
     };
     let metrics_address = match raw.metrics_address.as_deref().map(str::trim) {
-        None => Some(DEFAULT_METRICS_ADDRESS.parse::<SocketAddr>().expect("valid default")),
+        None => Some(
+            DEFAULT_METRICS_ADDRESS
+                .parse::<SocketAddr>()
+                .expect("valid default"),
+        ),
         Some("" | "off") => None,
-        Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
-            bad(
-                "metrics_address",
-                format!("`{text}` is not an IP address with a port, e.g. \"127.0.0.1:9180\"; use \"off\" to serve no metrics"),
-            )
-        })?),
+        Some(text) => {
+            let address = text.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "metrics_address",
+                    format!("`{text}` is not an IP address with a port, e.g. \"127.0.0.1:9180\"; use \"off\" to serve no metrics"),
+                )
+            })?;
+            if !address.ip().is_loopback() {
+                return Err(bad(
+                    "metrics_address",
+                    format!("`{text}` is not a loopback address: /metrics and /healthz are served on 127.0.0.1 or ::1 only (put a reverse proxy in front to expose them)"),
+                ));
+            }
+            Some(address)
+        }
     };
     for (key, value) in [("socket", &raw.socket), ("state_file", &raw.state_file)] {
         if value.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
@@ -348,6 +361,10 @@ vip_subnet = "lb-subnet"
             ("resync_seconds = 1", "`[daemon] resync_seconds`"),
             (
                 "metrics_address = \"localhost\"",
+                "`[daemon] metrics_address`",
+            ),
+            (
+                "metrics_address = \"0.0.0.0:9180\"",
                 "`[daemon] metrics_address`",
             ),
             ("notify_command = [\"\"]", "`[daemon] notify_command`"),

@@ -152,7 +152,13 @@ impl LocalAnswerer {
                     budget.as_secs()
                 ))
             })?
-            .map_err(AnswerError::Failed)?;
+            .map_err(|e| {
+                if e.is_settings_problem() {
+                    AnswerError::Settings(e.to_string())
+                } else {
+                    AnswerError::Failed(e.to_string())
+                }
+            })?;
         Ok(LocalAnswerer {
             engine: Arc::new(Engine::new(store, Some(reconciler), metrics)),
             interface,

@@ -25,7 +25,7 @@ pub enum ConnectError {
     #[error("{0}")]
     Unsupported(String),
     /// The cloud could not be asked.
-    #[error("could not read `[load_balancer] {setting}` from the cloud: {source}")]
+    #[error("{}", cloud_message(setting, source))]
     Cloud {
         /// The setting being resolved.
         setting: &'static str,
@@ -33,6 +33,44 @@ pub enum ConnectError {
         #[source]
         source: Error,
     },
+}
+
+/// A failed look-up names the setting being resolved, unless the failure has nothing to do
+/// with that setting: refused credentials, no endpoint, an unusable URL or a cloud that cannot
+/// be reached would fail any first call, and naming the setting only sends the operator the
+/// wrong way.
+fn cloud_message(setting: &str, source: &Error) -> String {
+    match source {
+        Error::Unauthorized(_)
+        | Error::Config(_)
+        | Error::NoEndpoint { .. }
+        | Error::Transport { .. }
+        | Error::Timeout { .. } => source.to_string(),
+        _ => format!("could not read `[load_balancer] {setting}` from the cloud: {source}"),
+    }
+}
+
+impl ConnectError {
+    /// Whether the operator must fix the settings or credentials (rather than wait for the
+    /// cloud): a setting naming something the cloud does not have, or a cloud error that
+    /// [`is_settings_problem`].
+    pub fn is_settings_problem(&self) -> bool {
+        match self {
+            ConnectError::Setting { .. } => true,
+            ConnectError::Cloud { source, .. } => is_settings_problem(source),
+            ConnectError::Unsupported(_) => false,
+        }
+    }
+}
+
+/// Whether a cloud error is the operator's to fix in the settings: credentials refused, a
+/// configuration the client cannot use (bad URL, CA bundle), or no endpoint for the region and
+/// interface. Everything else (down, slow, 5xx) is the cloud's and is worth retrying.
+pub fn is_settings_problem(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Unauthorized(_) | Error::Config(_) | Error::NoEndpoint { .. }
+    )
 }
 
 /// Octavia API version that introduced tags, which mark everything we own.

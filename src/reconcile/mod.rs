@@ -57,7 +57,7 @@ use openstack::load_balancer::enums::LbAlgorithm;
 use openstack::wait::WaitPolicy;
 use openstack::Session;
 
-pub use connect::ConnectError;
+pub use connect::{is_settings_problem, ConnectError};
 pub use flow::Plan;
 pub use outcome::{outcome_of_error, Outcome, Ready};
 pub use plan::{Decision, Step};

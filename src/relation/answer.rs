@@ -97,6 +97,10 @@ pub enum AnswerError {
     /// No cloud to build load balancers on.
     #[error("no cloud configured: {0}")]
     NoCloud(String),
+    /// The settings or credentials must be fixed (the cloud refused them, or they name
+    /// something it does not have); the text says which.
+    #[error("{0}")]
+    Settings(String),
     /// The answerer failed (daemon unreachable, store unreadable, …); the text says what to do.
     #[error("{0}")]
     Failed(String),

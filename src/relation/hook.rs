@@ -24,7 +24,8 @@ pub struct HookResult {
     pub problems: Vec<String>,
     /// Notes that need no action (skipped relations, requests still converging).
     pub notes: Vec<String>,
-    /// Some problem was [`AnswerError::NoCloud`] (settings are missing, not the cloud failing).
+    /// Some problem was [`AnswerError::NoCloud`] or [`AnswerError::Settings`] (settings are
+    /// missing or must be fixed, not the cloud failing).
     pub no_cloud: bool,
 }
 
@@ -41,7 +42,7 @@ impl Problems {
     }
 
     fn failed(&mut self, line: String, error: &AnswerError) {
-        self.no_cloud |= matches!(error, AnswerError::NoCloud(_));
+        self.no_cloud |= matches!(error, AnswerError::NoCloud(_) | AnswerError::Settings(_));
         self.lines.push(line);
     }
 }

@@ -34,7 +34,7 @@ use crate::relation::v1::Response;
 pub struct Args {
     /// Real seconds per simulated second (an amphora load balancer takes 90 simulated
     /// seconds to build; the default shows it in a few real seconds).
-    #[arg(long, default_value_t = 0.05, value_name = "X")]
+    #[arg(long, default_value_t = 0.05, value_name = "X", value_parser = parse_delay_scale)]
     pub delay_scale: f64,
     /// Octavia provider of the simulated cloud: amphora or ovn (ovn cannot do the http health
     /// check kubernetes-control-plane asks for: the demo then shows the `unsupported` answer
@@ -61,6 +61,14 @@ pub fn run(args: &Args) -> ExitCode {
             .map(|_| ())
             .map_err(|e| Failure::new(exit::FAILURE, e))
     })())
+}
+
+/// `--delay-scale`: a number in (0, 1] (bad input, exit 2, like every other bad argument).
+fn parse_delay_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 1.0 => Ok(x),
+        _ => Err(format!("must be a number in (0, 1], got {text}")),
+    }
 }
 
 /// How long any one phase may take before the demo gives up (real time).
