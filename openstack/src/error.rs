@@ -142,6 +142,18 @@ fn decode_fault(body: &[u8]) -> (Option<String>, String) {
 
 /// An error and all its sources, joined with `: ` (reqwest's top-level message alone says
 /// little, e.g. "error sending request").
+#[cfg(test)]
+mod transport_advice_tests {
+    use super::transport_advice;
+
+    #[test]
+    fn tls_to_a_plain_http_port_says_so() {
+        let said = "error sending request: client error (Connect): received corrupt message of type InvalidContentType";
+        assert!(transport_advice(said).contains("use http://"));
+        assert!(transport_advice("connection refused").contains("endpoint URL"));
+    }
+}
+
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut next = error.source();
@@ -154,6 +166,17 @@ fn chain(error: &dyn std::error::Error) -> String {
         next = e.source();
     }
     text
+}
+
+/// What to do about a transport failure, from what the client said: a TLS handshake answered
+/// in plain HTTP (an `https://` URL for a port that serves `http://`) gets its own advice,
+/// since rustls only calls it "InvalidContentType".
+fn transport_advice(said: &str) -> &'static str {
+    if said.contains("InvalidContentType") || said.contains("corrupt message") {
+        "the server answered in plain HTTP, not TLS: use http:// in this URL, or the port that serves https://"
+    } else {
+        "check the endpoint URL, network/proxy settings and the CA bundle"
+    }
 }
 
 /// A single-line, bounded excerpt of a body we could not decode.
@@ -211,7 +234,7 @@ pub enum Error {
     #[error("{0}; this status was not expected for this call")]
     Status(Box<ServiceFailure>),
     /// The request could not be sent or the answer not read (DNS, TCP, TLS, reset).
-    #[error("{service} {method} {path}: could not reach the service: {}; check the endpoint URL, network/proxy settings and the CA bundle", chain(source))]
+    #[error("{service} {method} {path}: could not reach the service: {}; {}", chain(source), transport_advice(&chain(source)))]
     Transport {
         /// Catalog type of the service.
         service: &'static str,

@@ -343,9 +343,18 @@ fn check_auth_url(url: &str) -> Result<(), String> {
         return Err(format!("`{url}` has no host"));
     }
     let path = rest.trim_end_matches('/');
-    if path.ends_with("/v2.0") || path.ends_with("/v2") {
+    if path.ends_with("/v2.0") {
         return Err(format!(
             "`{url}` is a Keystone v2 URL; only Keystone v3 is supported: use the /v3 URL"
+        ));
+    }
+    // Keystone never had a plain /v2: that is another service's version (Octavia's
+    // `/load-balancer/v2`, Nova's `/v2.1`…), taken from the wrong line of the catalog.
+    if path.ends_with("/v2") || path.ends_with("/v2.1") {
+        return Err(format!(
+            "`{url}` is not Keystone's URL but another service's (Keystone's ends in /v3, \
+             e.g. https://keystone.example:5000/v3): take auth_url from the `identity` entry \
+             of `openstack catalog list`"
         ));
     }
     Ok(())
@@ -506,7 +515,12 @@ mod tests {
             .contains("no host"));
         assert!(check_auth_url("https://k/v2.0/")
             .unwrap_err()
-            .contains("v3"));
+            .contains("Keystone v2"));
+        // Octavia's endpoint is not "a Keystone v2 URL": say whose it is and where to look.
+        let other = check_auth_url("https://k:9876/load-balancer/v2").unwrap_err();
+        assert!(!other.contains("Keystone v2"), "{other}");
+        assert!(other.contains("another service's"), "{other}");
+        assert!(other.contains("identity"), "{other}");
     }
 
     #[test]

@@ -156,6 +156,14 @@ pub(crate) fn parse_token(
     })
 }
 
+/// The Keystone URL in a `WWW-Authenticate: Keystone uri="…"` challenge.
+pub(crate) fn challenge_uri(header: &str) -> Option<Url> {
+    let rest = header.trim().strip_prefix("Keystone")?;
+    let (_, value) = rest.split_once("uri=")?;
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    Url::parse(value).ok()
+}
+
 /// If the auth URL already names v3, its base (with a trailing slash).
 pub(crate) fn direct_v3(auth_url: &Url) -> Option<Url> {
     let path = auth_url.path().trim_end_matches('/');
@@ -260,6 +268,15 @@ mod tests {
         let v = br#"{"versions":{"values":[{"id":"v2.0","links":[{"rel":"self","href":"https://k/v2.0/"}]}]}}"#;
         assert!(v3_from_discovery(v).is_none());
         assert!(v3_from_discovery(b"<html>").is_none());
+    }
+
+    #[test]
+    fn keystone_challenges_name_their_keystone() {
+        let u = challenge_uri(r#"Keystone uri="http://127.0.0.1:5000""#).unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:5000/");
+        let u = challenge_uri("Keystone uri='https://k.example/v3'").unwrap();
+        assert_eq!(u.as_str(), "https://k.example/v3");
+        assert!(challenge_uri("Basic realm=x").is_none());
     }
 
     #[test]

@@ -11,8 +11,9 @@ use url::Url;
 
 use super::catalog::CatalogService;
 use super::keystone;
-use super::transport::Exchange;
+use super::transport::{Exchange, Raw};
 use super::{CallClass, Session};
+use crate::error::ServiceFailure;
 use crate::Error;
 
 /// Renew a token when less than this much of its life is left (keystoneauth's
@@ -135,16 +136,20 @@ impl Session {
             .exchange(Exchange {
                 service: "identity",
                 method: Method::POST,
-                url,
+                url: url.clone(),
                 route: "auth/tokens".into(),
                 token: None,
                 body: Some(&body),
                 timeout: self.timeout_for(CallClass::Write),
-                ok: &[200, 201],
+                // A 401 is read here: who sent it tells a wrong password from a wrong URL.
+                ok: &[200, 201, 401],
             })
             .await
             .map_err(explain_auth_failure)?;
         drop(body);
+        if raw.status == 401 {
+            return Err(refused(&url, &raw));
+        }
         let received = Instant::now();
         let subject = raw
             .headers
@@ -207,6 +212,34 @@ impl Session {
             })
             .await
             .cloned()
+    }
+}
+
+/// The error for a 401 to `POST /auth/tokens`. A service behind Keystone (Octavia, Neutron…)
+/// also answers 401, naming its Keystone in `WWW-Authenticate: Keystone uri="…"`: when that
+/// Keystone is elsewhere than the URL we called, the auth URL is wrong, not the password.
+fn refused(url: &Url, raw: &Raw) -> Error {
+    let elsewhere = raw
+        .headers
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(keystone::challenge_uri)
+        .filter(|keystone| keystone.origin() != url.origin());
+    match elsewhere {
+        Some(keystone) => Error::Config(format!(
+            "auth_url points at {}, which is not Keystone: that service sends clients to Keystone at {}; set auth_url to that URL with /v3 (e.g. {})",
+            url.origin().ascii_serialization(),
+            keystone.as_str().trim_end_matches('/'),
+            keystone::appended_v3(&keystone).as_str().trim_end_matches('/'),
+        )),
+        None => Error::from_failure(ServiceFailure::from_response(
+            "identity",
+            "POST",
+            &raw.path,
+            raw.status,
+            raw.request_id.clone(),
+            &raw.body,
+        )),
     }
 }
 

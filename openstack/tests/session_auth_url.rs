@@ -1,0 +1,76 @@
+//! An auth URL that points at the wrong place says so: another OpenStack service (which answers
+//! 401 naming its Keystone) is not "check the password", and `https://` to a plain-HTTP port
+//! is not rustls's "InvalidContentType".
+
+mod session_support;
+
+use openstack::{Error, Session};
+use serde_json::json;
+use session_support::*;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn a_service_behind_keystone_is_named_as_the_wrong_auth_url() {
+    // What octavia-api (keystonemiddleware) answers to a POST it has no route for without a
+    // token: 401, naming the Keystone it trusts.
+    let octavia = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header(
+                    "www-authenticate",
+                    r#"Keystone uri="http://keystone.test:5000""#,
+                )
+                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}})),
+        )
+        .mount(&octavia)
+        .await;
+    let err = session(&octavia).project_id().await.unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("not Keystone"), "{text}");
+    assert!(text.contains("http://keystone.test:5000/v3"), "{text}");
+    assert!(
+        !text.contains("check the user"),
+        "not a password problem: {text}"
+    );
+}
+
+#[tokio::test]
+async fn keystone_refusing_the_password_still_says_check_the_credentials() {
+    // Keystone's own 401 names Keystone itself: the credentials are wrong.
+    let keystone = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header(
+                    "www-authenticate",
+                    format!(r#"Keystone uri="{}/v3""#, keystone.uri()).as_str(),
+                )
+                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}})),
+        )
+        .mount(&keystone)
+        .await;
+    let err = session(&keystone).project_id().await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err}");
+    assert!(
+        err.to_string().contains("credentials were refused"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn https_to_a_plain_http_port_says_to_use_http() {
+    let plain = MockServer::start().await;
+    let mut cfg = config(&plain, password());
+    cfg.auth_url = plain.uri().replace("http://", "https://") + "/v3";
+    let err = Session::new(cfg).unwrap().project_id().await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("plain HTTP, not TLS"), "{text}");
+    assert!(text.contains("use http://"), "{text}");
+}
