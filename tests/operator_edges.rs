@@ -531,3 +531,52 @@ async fn every_command_gives_one_exit_code_per_kind_of_failure() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_cloud_runs_every_check_after_one_fails() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    let good = std::fs::read_to_string(&config).unwrap();
+    let seeds = sim.seed_ids();
+    // Two settings wrong at once: both are reported, and the checks after them still run.
+    assert!(good.contains("floating_network = \"public\""), "{good}");
+    std::fs::write(
+        &config,
+        good.replace(&seeds.vip_subnet_id, "no-such-subnet")
+            .replace(
+                "floating_network = \"public\"",
+                "floating_network = \"no-such-network\"",
+            ),
+    )
+    .unwrap();
+    let out = run(&config, &["check-cloud", "--json"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let checks: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["VIP subnet", "floating network"], "{checks:?}");
+
+    // Without a token nothing else can be asked: every later check is listed as skipped.
+    std::fs::write(
+        &config,
+        good.replace(&sim.credentials().password, "not-the-password"),
+    )
+    .unwrap();
+    let out = run(&config, &["check-cloud"]).await;
+    let table = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{table}");
+    assert!(table.contains("FAIL  credentials"), "{table}");
+    for later in ["Octavia providers", "VIP subnet", "floating network"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("skip") && l.contains(later)),
+            "{later} not listed as skipped:\n{table}"
+        );
+    }
+    assert!(table.ends_with("1 check(s) failed\n"), "{table}");
+    sim.shutdown().await;
+}

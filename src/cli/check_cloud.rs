@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::context::{self, Failure};
 use super::exit;
+use crate::config::LoadBalancerSettings;
 use crate::config::Settings;
-use crate::reconcile::connect::{resolve_site, ConnectError, TAGS_SINCE};
+use crate::reconcile::connect::{external_network, subnet, ConnectError, TAGS_SINCE};
 use openstack::session::ServiceType;
 use openstack::Session;
 
@@ -35,6 +36,9 @@ pub struct Check {
     /// What to do about a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Not run: what it needs failed (the detail says what). Not counted as a failure.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 impl Check {
@@ -44,6 +48,17 @@ impl Check {
             ok: true,
             detail: detail.into(),
             fix: None,
+            skipped: false,
+        }
+    }
+
+    fn skipped(check: &str, needs: &str) -> Check {
+        Check {
+            check: check.into(),
+            ok: false,
+            detail: format!("not checked: {needs}"),
+            fix: None,
+            skipped: true,
         }
     }
 
@@ -53,6 +68,7 @@ impl Check {
             ok: false,
             detail: detail.into(),
             fix: Some(fix.into()),
+            skipped: false,
         }
     }
 }
@@ -76,14 +92,15 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     } else {
         out!("{}", render(&checks));
     }
-    if checks.iter().all(|c| c.ok) {
+    if checks.iter().all(|c| c.ok || c.skipped) {
         ExitCode::from(exit::OK)
     } else {
         ExitCode::from(exit::FAILURE)
     }
 }
 
-/// Every check, in order; later checks are skipped (not run) once one they depend on failed.
+/// Every check, in order. Each runs even when another failed; a check that cannot run (no
+/// token, no endpoint for its service) is listed as skipped with what it waits for.
 pub async fn checks(settings: &Settings) -> Vec<Check> {
     let mut out = vec![Check::pass(
         "settings",
@@ -97,107 +114,158 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
         .map_err(|e| e.to_string())
         .and_then(|c| Session::new(c).map_err(|e| e.to_string()))
     {
-        Ok(s) => s,
+        Ok(s) => Some(s),
         Err(e) => {
             out.push(Check::fail(
                 "credentials",
                 e,
                 "fix the [cloud] settings named above",
             ));
-            return out;
+            None
         }
     };
-
-    match session.project_id().await {
-        Ok(project) => out.push(Check::pass(
-            "credentials",
-            format!("Keystone issued a token for project {project}"),
-        )),
-        Err(e) => {
-            let fix = if e.is_unauthorized() {
-                "Keystone refused the credentials: check the user (or application credential), its \
-                 domain and the password/secret in [cloud]; `openstack token issue` with the same \
-                 values must work"
-            } else if e.status() == Some(403) {
-                "the user has no role on the project: check project_name/project_id and the \
-                 project's domain, or ask an admin for the `member` and `load-balancer_member` roles"
-            } else {
-                "Keystone could not be reached: check auth_url, the network path, HTTPS_PROXY / \
-                 NO_PROXY and the CA bundle (or `insecure` for a test cloud)"
-            };
-            out.push(Check::fail("credentials", e.to_string(), fix));
-            return out;
-        }
-    }
-
-    let mut catalog_ok = true;
-    for (service, name) in [
-        (
-            ServiceType::LoadBalancer,
-            "catalog: load-balancer (Octavia)",
-        ),
-        (ServiceType::Network, "catalog: network (Neutron)"),
-    ] {
-        match session.endpoint(service).await {
-            Ok(url) => out.push(Check::pass(name, url.to_string())),
-            Err(e) => {
-                catalog_ok = false;
-                out.push(Check::fail(
-                    name,
-                    e.to_string(),
-                    format!(
-                        "the service catalog has no `{}` endpoint for this region and interface: \
-                         check `region` and `interface` in [cloud] (`openstack catalog list` shows \
-                         what exists), or set the endpoint override",
-                        service.catalog_type()
-                    ),
+    let session = match session {
+        Some(session) => match session.project_id().await {
+            Ok(project) => {
+                out.push(Check::pass(
+                    "credentials",
+                    format!("Keystone issued a token for project {project}"),
                 ));
+                Some(session)
             }
+            Err(e) => {
+                out.push(Check::fail(
+                    "credentials",
+                    e.to_string(),
+                    credentials_fix(&e),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(session) = session else {
+        out.extend(
+            AFTER_CREDENTIALS
+                .iter()
+                .map(|name| Check::skipped(name, "needs a Keystone token")),
+        );
+        return out;
+    };
+
+    let octavia = catalog_entry(&session, ServiceType::LoadBalancer, &mut out).await;
+    let neutron = catalog_entry(&session, ServiceType::Network, &mut out).await;
+    if octavia {
+        out.push(octavia_version(&session).await);
+        out.push(providers(&session, &settings.load_balancer.provider).await);
+    } else {
+        for name in ["Octavia API version", "Octavia providers"] {
+            out.push(Check::skipped(name, "needs a load-balancer endpoint"));
         }
     }
-    if !catalog_ok {
-        return out;
+    if neutron {
+        out.extend(networks(&session, &settings.load_balancer).await);
+    } else {
+        for name in ["VIP subnet", "member subnet", "floating network"] {
+            out.push(Check::skipped(name, "needs a network endpoint"));
+        }
     }
+    out
+}
 
+/// The checks that need a token, in the order they run.
+const AFTER_CREDENTIALS: [&str; 7] = [
+    "catalog: load-balancer (Octavia)",
+    "catalog: network (Neutron)",
+    "Octavia API version",
+    "Octavia providers",
+    "VIP subnet",
+    "member subnet",
+    "floating network",
+];
+
+fn credentials_fix(e: &openstack::Error) -> &'static str {
+    if e.is_unauthorized() {
+        "Keystone refused the credentials: check the user (or application credential), its \
+         domain and the password/secret in [cloud]; `openstack token issue` with the same \
+         values must work"
+    } else if e.status() == Some(403) {
+        "the user has no role on the project: check project_name/project_id and the \
+         project's domain, or ask an admin for the `member` and `load-balancer_member` roles"
+    } else {
+        "Keystone could not be reached: check auth_url, the network path, HTTPS_PROXY / \
+         NO_PROXY and the CA bundle (or `insecure` for a test cloud)"
+    }
+}
+
+/// The catalog has `service` for the region and interface; records the check.
+async fn catalog_entry(session: &Session, service: ServiceType, out: &mut Vec<Check>) -> bool {
+    let name = match service {
+        ServiceType::LoadBalancer => "catalog: load-balancer (Octavia)",
+        _ => "catalog: network (Neutron)",
+    };
+    match session.endpoint(service).await {
+        Ok(url) => {
+            out.push(Check::pass(name, url.to_string()));
+            true
+        }
+        Err(e) => {
+            out.push(Check::fail(
+                name,
+                e.to_string(),
+                format!(
+                    "the service catalog has no `{}` endpoint for this region and interface: \
+                     check `region` and `interface` in [cloud] (`openstack catalog list` shows \
+                     what exists), or set the endpoint override",
+                    service.catalog_type()
+                ),
+            ));
+            false
+        }
+    }
+}
+
+async fn octavia_version(session: &Session) -> Check {
     match session.octavia_version().await {
         Ok(v) if v.at_least(TAGS_SINCE.0, TAGS_SINCE.1) => {
-            out.push(Check::pass("Octavia API version", v.to_string()))
+            Check::pass("Octavia API version", v.to_string())
         }
-        Ok(v) => out.push(Check::fail(
+        Ok(v) => Check::fail(
             "Octavia API version",
             format!("{v} is older than v{}.{}", TAGS_SINCE.0, TAGS_SINCE.1),
             "load balancers must carry tags so they can be found again after a crash: upgrade \
              Octavia to Stein (API v2.5) or later",
-        )),
-        Err(e) => out.push(Check::fail(
+        ),
+        Err(e) => Check::fail(
             "Octavia API version",
             e.to_string(),
             "the load-balancer endpoint does not answer version discovery (GET /): check the \
              endpoint URL in the catalog and that Octavia's API is up",
-        )),
+        ),
     }
+}
 
-    let wanted = settings.load_balancer.provider.clone();
-    match openstack::load_balancer::providers::list(&session).await {
+async fn providers(session: &Session, wanted: &str) -> Check {
+    match openstack::load_balancer::providers::list(session).await {
         Ok(providers) => {
             let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
-            if wanted.is_empty() || names.contains(&wanted.as_str()) {
-                out.push(Check::pass(
+            if wanted.is_empty() || names.contains(&wanted) {
+                Check::pass(
                     "Octavia providers",
-                    format!("{} (using {})", names.join(", "), display(&wanted)),
-                ));
+                    format!("{} (using {})", names.join(", "), display(wanted)),
+                )
             } else {
-                out.push(Check::fail(
+                Check::fail(
                     "Octavia providers",
                     format!(
                         "`{wanted}` is not enabled; the cloud offers {}",
                         names.join(", ")
                     ),
                     "set `[load_balancer] provider` to one of the providers the cloud offers",
-                ));
+                )
             }
         }
-        Err(e) => out.push(Check::fail(
+        Err(e) => Check::fail(
             "Octavia providers",
             e.to_string(),
             if e.status() == Some(403) {
@@ -205,49 +273,41 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
             } else {
                 "Octavia did not list its providers; check that its API is healthy"
             },
-        )),
+        ),
     }
+}
 
-    match resolve_site(&session, &settings.cluster_id, &settings.load_balancer).await {
-        Ok(site) => {
-            out.push(Check::pass("VIP subnet", site.vip_subnet_id.clone()));
-            if site.member_subnet_id != site.vip_subnet_id {
-                out.push(Check::pass(
-                    "member subnet",
-                    format!(
-                        "{} ({})",
-                        site.member_subnet_id,
-                        site.member_subnet_cidr.as_deref().unwrap_or("CIDR unknown")
-                    ),
-                ));
-            }
-            out.push(Check::pass(
-                "floating network",
-                match &site.floating_network_id {
-                    Some(id) => format!("{id} (public requests get a floating IP)"),
-                    None => "not set: public requests are answered with the VIP".to_string(),
-                },
-            ));
-        }
-        Err(e) => {
-            let check = match &e {
-                ConnectError::Setting { setting, .. } | ConnectError::Cloud { setting, .. } => {
-                    match *setting {
-                        "floating_network" => "floating network",
-                        "member_subnet" => "member subnet",
-                        _ => "VIP subnet",
-                    }
-                }
-                ConnectError::Unsupported(_) => "cloud features",
-            };
-            out.push(Check::fail(
-                check,
-                e.to_string(),
-                "name an existing subnet/network (name or id) in [load_balancer]; \
-                 `openstack subnet list` and `openstack network list --external` show them",
-            ));
-        }
+/// The VIP subnet, the member subnet and the floating network, each checked on its own.
+async fn networks(session: &Session, lb: &LoadBalancerSettings) -> Vec<Check> {
+    const FIX: &str = "name an existing subnet/network (name or id) in [load_balancer]; \
+                       `openstack subnet list` and `openstack network list --external` show them";
+    let failed = |name: &str, e: ConnectError| Check::fail(name, e.to_string(), FIX);
+    let mut out = Vec::new();
+    out.push(match subnet(session, "vip_subnet", &lb.vip_subnet).await {
+        Ok(vip) => Check::pass("VIP subnet", format!("{} ({})", vip.id, vip.cidr)),
+        Err(e) => failed("VIP subnet", e),
+    });
+    if lb.member_subnet != lb.vip_subnet {
+        out.push(
+            match subnet(session, "member_subnet", &lb.member_subnet).await {
+                Ok(m) => Check::pass("member subnet", format!("{} ({})", m.id, m.cidr)),
+                Err(e) => failed("member subnet", e),
+            },
+        );
     }
+    out.push(match &lb.floating_network {
+        Some(n) => match external_network(session, n).await {
+            Ok(id) => Check::pass(
+                "floating network",
+                format!("{id} (public requests get a floating IP)"),
+            ),
+            Err(e) => failed("floating network", e),
+        },
+        None => Check::pass(
+            "floating network",
+            "not set: public requests are answered with the VIP",
+        ),
+    });
     out
 }
 
@@ -263,13 +323,17 @@ fn display(provider: &str) -> &str {
 pub fn render(checks: &[Check]) -> String {
     let mut out = String::new();
     for c in checks {
-        let mark = if c.ok { "ok  " } else { "FAIL" };
+        let mark = match (c.ok, c.skipped) {
+            (true, _) => "ok  ",
+            (false, true) => "skip",
+            (false, false) => "FAIL",
+        };
         out.push_str(&format!("{mark}  {:<32} {}\n", c.check, c.detail));
         if let Some(fix) = &c.fix {
             out.push_str(&format!("      fix: {fix}\n"));
         }
     }
-    let failed = checks.iter().filter(|c| !c.ok).count();
+    let failed = checks.iter().filter(|c| !c.ok && !c.skipped).count();
     if failed == 0 {
         out.push_str("all checks passed\n");
     } else {

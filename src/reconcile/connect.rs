@@ -109,7 +109,11 @@ pub struct SubnetFacts {
     pub cidr: String,
 }
 
-async fn subnet(
+/// Resolves a subnet setting (name or id) to its facts (1–2 calls).
+///
+/// # Errors
+/// [`ConnectError`] naming `setting` when it does not resolve.
+pub async fn subnet(
     session: &Session,
     setting: &'static str,
     value: &NameOrId,
@@ -165,7 +169,11 @@ async fn subnet(
     }
 }
 
-async fn external_network(session: &Session, value: &NameOrId) -> Result<String, ConnectError> {
+/// Resolves `floating_network` (name or id) to an external network's id (1–2 calls).
+///
+/// # Errors
+/// [`ConnectError`] when it does not resolve or is not external.
+pub async fn external_network(session: &Session, value: &NameOrId) -> Result<String, ConnectError> {
     let setting = "floating_network";
     let cloud = |source| ConnectError::Cloud { setting, source };
     let candidates = if value.looks_like_id() {
