@@ -580,3 +580,39 @@ async fn check_cloud_runs_every_check_after_one_fails() {
     assert!(table.ends_with("1 check(s) failed\n"), "{table}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_megabyte_request_name_is_refused_with_its_limit() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    let name = "n".repeat(1 << 20);
+    let mut request: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("requests/api-server-external.json")).unwrap(),
+    )
+    .unwrap();
+    request["name"] = Value::String(name.clone());
+    let mut hook: Value = serde_json::from_str(&envelope("kcp-requests.json")).unwrap();
+    let data = hook["relations"][0]["app_data"].as_object_mut().unwrap();
+    data.retain(|k, _| k == "version");
+    data.insert(
+        format!("request_{name}"),
+        Value::String(request.to_string()),
+    );
+    let out = run_with_input(
+        &config,
+        &["lb-consumers", "--wait", "30"],
+        &hook.to_string(),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answer = written["relations"][0]["set"][format!("response_{name}")]
+        .as_str()
+        .expect("the request is answered");
+    let answer: Value = serde_json::from_str(answer).unwrap();
+    assert_eq!(answer["error"], "unsupported", "{answer}");
+    let why = answer["error_fields"]["name"].as_str().unwrap();
+    assert!(why.contains("limited to 100 characters"), "{why}");
+    assert!(live_lbs(&sim).is_empty(), "nothing built for it");
+    sim.shutdown().await;
+}

@@ -150,10 +150,26 @@ pub fn precheck(request: &Request) -> Result<(), Unsupported> {
     read(request, None).map(|_| ())
 }
 
+/// The longest request name served. Octavia bounds names and descriptions to 255 characters;
+/// the description of what we build names the request, its application and the cluster, and
+/// must stay whole to prove who owns it.
+pub const MAX_REQUEST_NAME: usize = 100;
+
 /// [`meaning`]; with `caps` `None`, every capability check passes.
 fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsupported> {
     let mut why: BTreeMap<RequestField, String> = BTreeMap::new();
     use RequestField as F;
+
+    let name_length = request.name.chars().count();
+    if name_length > MAX_REQUEST_NAME {
+        why.insert(
+            F::Name,
+            format!(
+                "request names are limited to {MAX_REQUEST_NAME} characters (this one has \
+                 {name_length}), so that the load balancer's name and description can carry it"
+            ),
+        );
+    }
 
     if !caps.is_none_or(|c| c.protocols.contains(&request.protocol)) {
         why.insert(
@@ -458,6 +474,18 @@ mod tests {
         assert_eq!(meaning(&r, &caps()).unwrap().check.unwrap().port, 10256);
         r.health_checks[0].port = 6443;
         assert!(meaning(&r, &tcp_only_caps()).is_ok());
+    }
+
+    #[test]
+    fn a_huge_request_name_is_refused_with_the_limit() {
+        let mut r = external();
+        r.name = "n".repeat(1 << 20);
+        let refused = precheck(&r).unwrap_err();
+        let why = &refused.fields[&RequestField::Name];
+        assert!(why.contains("limited to 100 characters"), "{why}");
+        assert!(why.contains("1048576"), "{why}");
+        r.name = "n".repeat(MAX_REQUEST_NAME);
+        assert!(precheck(&r).is_ok());
     }
 
     #[test]
