@@ -1,7 +1,8 @@
 //! `octavia-integrator demo` (README's first command) exits 0 and shows two distinct
 //! addresses: the external request's floating IP and the internal request's VIP.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 #[test]
 fn demo_exits_zero_and_prints_two_distinct_addresses() {
@@ -56,6 +57,66 @@ fn demo_refuses_a_bad_delay_scale() {
         .args(["demo", "--delay-scale", "0"])
         .output()
         .expect("the binary runs");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "bad input is 2");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--delay-scale"));
+}
+
+/// Starts the demo with its temporary folder under `tmp`; returns it once the folder exists
+/// (the daemon's line is printed), with its standard output.
+fn demo_in(tmp: &std::path::Path) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
+        .args(["demo", "--delay-scale", "0.05"])
+        .env("TMPDIR", tmp)
+        .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("daemon") {
+        line.clear();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "the demo ended early"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(tmp).unwrap().count(),
+        1,
+        "its folder exists"
+    );
+    (child, lines)
+}
+
+#[test]
+fn a_closed_standard_output_ends_the_demo_quietly_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut child, lines) = demo_in(tmp.path());
+    drop(lines);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "folder removed"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_demo_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut child, _lines) = demo_in(tmp.path());
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "interrupted");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "folder removed"
+    );
 }

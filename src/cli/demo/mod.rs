@@ -57,9 +57,13 @@ pub fn run(args: &Args) -> ExitCode {
     context::finish((|| {
         let rt = context::multi_thread()?;
         let mut out = std::io::stdout();
-        rt.block_on(demo(args, &mut out))
-            .map(|_| ())
-            .map_err(|e| Failure::new(exit::FAILURE, e))
+        match rt.block_on(demo(args, &mut out)) {
+            Ok(_) => Ok(()),
+            // The reader went away (`demo | head`): everything is cleaned up; end quietly, as
+            // every data command does.
+            Err(e) if reader_gone(&e) => Ok(()),
+            Err(e) => Err(Failure::new(exit::FAILURE, e)),
+        }
     })())
 }
 
@@ -69,6 +73,13 @@ fn parse_delay_scale(text: &str) -> Result<f64, String> {
         Ok(x) if x > 0.0 && x <= 1.0 => Ok(x),
         _ => Err(format!("must be a number in (0, 1], got {text}")),
     }
+}
+
+/// Whether `e` is a write to a standard output whose reader has gone away.
+fn reader_gone(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// How long any one phase may take before the demo gives up (real time).
@@ -129,24 +140,32 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
         },
     ));
     let client = DaemonClient::new(&settings.daemon.socket);
-    let health: Health = client.get(api::HEALTH).await?;
-    writeln!(
-        out,
-        "▶ daemon {} listening on {} (store {})",
-        health.version,
-        settings.daemon.socket.display(),
-        settings.daemon.state_file.display()
-    )?;
-
-    let result = story(&sim, &client, out, started).await;
-
+    let played = async {
+        let health: Health = client.get(api::HEALTH).await?;
+        writeln!(
+            out,
+            "▶ daemon {} listening on {} (store {})",
+            health.version,
+            settings.daemon.socket.display(),
+            settings.daemon.state_file.display()
+        )?;
+        story(&sim, &client, out, started).await
+    };
+    // Whatever ends the story (done, an error, a closed standard output, Ctrl-C), the daemon is
+    // stopped and awaited before the folder it writes in is removed.
+    let result = tokio::select! {
+        r = played => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted (Ctrl-C); cleaned up")),
+    };
     let _ = stop_tx.send(());
-    match daemon_task.await {
+    let stopped = daemon_task.await;
+    sim.shutdown().await;
+    drop(dir);
+    match stopped {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(anyhow!("the daemon failed: {e}")),
         Err(e) => return Err(anyhow!("the daemon task failed: {e}")),
     }
-    sim.shutdown().await;
     let summary = result?;
     writeln!(
         out,
