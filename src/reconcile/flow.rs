@@ -16,7 +16,7 @@ use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
 use super::plan::{decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step};
 use super::repair::{repair_action, RepairAction};
-use super::security::{apply_security_group, plan_security_group, SgPlan};
+use super::security::{apply_security_group, backends_without_port, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
 use crate::relation::meaning::meaning;
 use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
@@ -172,7 +172,9 @@ impl Reconciler {
         let intent = intent_of(&meant, &self.default_algorithm);
         let desired = build(owner, &intent, &self.site).map_err(|e| {
             let field = match e {
-                SpecError::NoBackends | SpecError::BadBackend(_) => RequestField::Backends,
+                SpecError::NoBackends
+                | SpecError::BadBackend(_)
+                | SpecError::OutsideMemberSubnet { .. } => RequestField::Backends,
                 SpecError::NoPorts => RequestField::PortMapping,
             };
             Outcome::Failed {
@@ -428,6 +430,15 @@ async fn ensure_security_group(
         return Ok(());
     };
     let groups = observed.security_groups.as_deref().unwrap_or(&[]);
+    let unopened = backends_without_port(want, &observed.ports);
+    if !unopened.is_empty() {
+        tracing::warn!(
+            backends = %unopened.join(", "),
+            network = want.member_network_id.as_deref().unwrap_or("-"),
+            "these backends have no port with port security on the member network: our security \
+             group cannot open them; check `[load_balancer] member_subnet`, or open their ports by hand"
+        );
+    }
     let plan = plan_security_group(want, groups, &observed.ports);
     if !plan.is_empty() {
         for done in apply_security_group(exec.session, locks, want, &plan).await? {

@@ -100,6 +100,20 @@ pub fn plan_security_group(
     plan
 }
 
+/// Backends that no observed port (with port security on) carries: our group cannot open them,
+/// so their traffic depends on whatever groups they have. Pure.
+pub fn backends_without_port(want: &DesiredSecurityGroup, ports: &[PortView]) -> Vec<String> {
+    want.member_addresses
+        .iter()
+        .filter(|a| {
+            !ports
+                .iter()
+                .any(|p| p.port_security && p.addresses.contains(a))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Carries out a plan; returns what was done. Ports are changed through
 /// [`edit_port_groups`]: the plan's copy of a port's groups only says *which* ports to touch,
 /// never what to write.
@@ -252,6 +266,18 @@ mod tests {
             security_groups: groups.iter().map(|g| g.to_string()).collect(),
             port_security: true,
         }
+    }
+
+    #[test]
+    fn backends_with_no_port_are_named() {
+        let mut off = port("p2", "10.5.0.11", &[]);
+        off.port_security = false;
+        let ports = [port("p1", "10.5.0.10", &[]), off];
+        assert_eq!(backends_without_port(&want(), &ports), ["10.5.0.11"]);
+        assert_eq!(
+            backends_without_port(&want(), &[]),
+            ["10.5.0.10", "10.5.0.11"]
+        );
     }
 
     #[test]

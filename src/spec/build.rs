@@ -106,6 +106,15 @@ pub enum SpecError {
     /// A backend is not an IP address.
     #[error("backend '{0}' is not an IP address")]
     BadBackend(String),
+    /// Backends outside the member subnet (or of the other IP family): the load balancer's
+    /// members live on that subnet and could not reach them.
+    #[error("backends {} are not on the member subnet {cidr}: the load balancer could not reach them; set `[load_balancer] member_subnet` to the subnet they are on, or send backends from it", .backends.join(", "))]
+    OutsideMemberSubnet {
+        /// The backends outside it.
+        backends: Vec<String>,
+        /// The member subnet's CIDR.
+        cidr: String,
+    },
 }
 
 /// Builds the desired graph. Pure: the same input always gives the same graph.
@@ -131,6 +140,19 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
         return Err(SpecError::NoBackends);
     }
     backends.sort();
+    if let Some(cidr) = &site.member_subnet_cidr {
+        let outside: Vec<String> = backends
+            .iter()
+            .filter(|ip| super::cidr::contains(cidr, **ip) == Some(false))
+            .map(IpAddr::to_string)
+            .collect();
+        if !outside.is_empty() {
+            return Err(SpecError::OutsideMemberSubnet {
+                backends: outside,
+                cidr: cidr.clone(),
+            });
+        }
+    }
     let tags = owner.tags();
 
     let mut listeners: Vec<DesiredListener> = intent
@@ -340,6 +362,28 @@ mod tests {
 
     fn owner(app: &str) -> Owner {
         Owner::new("demo", RequestKey::new(app, "api-server-external"))
+    }
+
+    #[test]
+    fn backends_outside_the_member_subnet_are_refused() {
+        let owner = Owner::new("demo", RequestKey::new("kcp", "api"));
+        let mut i = intent();
+        i.backends = vec!["10.5.0.10".into(), "10.9.0.1".into(), "fd00::1".into()];
+        match build(&owner, &i, &site()) {
+            Err(SpecError::OutsideMemberSubnet { backends, cidr }) => {
+                assert_eq!(backends, ["10.9.0.1", "fd00::1"]);
+                assert_eq!(cidr, "10.5.0.0/24");
+            }
+            other => panic!("{other:?}"),
+        }
+        let text = build(&owner, &i, &site()).unwrap_err().to_string();
+        assert!(text.contains("member_subnet"), "{text}");
+        // An unknown CIDR checks nothing; inside it, all is well.
+        let mut unknown = site();
+        unknown.member_subnet_cidr = None;
+        assert!(build(&owner, &i, &unknown).is_ok());
+        i.backends = vec!["10.5.0.10".into()];
+        assert!(build(&owner, &i, &site()).is_ok());
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! - [`graph`]: the desired graph ([`DesiredLb`] and its listeners, pools, members, monitors,
 //!   floating IP and security group).
 //! - [`build`](mod@build): [`Intent`] + [`Site`] → [`DesiredLb`].
+//! - [`cidr`]: whether a backend lies in the member subnet.
 //! - [`terms`]: the relation's [`crate::relation::meaning::LbIntent`] → [`Intent`], and what
 //!   each provider can do.
 
 pub mod build;
+pub mod cidr;
 pub mod graph;
 pub mod naming;
 pub mod terms;
