@@ -84,7 +84,9 @@ fn main() -> std::process::ExitCode {
         Command::Serve(_) => tracing::Level::INFO,
         _ => tracing::Level::WARN,
     };
-    cli::logging::init(cli.log_format, cli.verbose, base);
+    // `apply` waits on the cloud in the foreground: show a person what it is waiting for.
+    let progress = matches!(cli.command, Command::Apply(_)) && cli::progress::wanted(cli.verbose);
+    cli::logging::init(cli.log_format, cli.verbose, base, progress);
     match &cli.command {
         Command::LbConsumers(args) => cli::hooks::lb_consumers(cli.config.as_deref(), args),
         Command::PublicAddress(args) => cli::hooks::public_address(cli.config.as_deref(), args),

@@ -616,3 +616,80 @@ async fn a_one_megabyte_request_name_is_refused_with_its_limit() {
     assert!(live_lbs(&sim).is_empty(), "nothing built for it");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backends_off_the_member_subnet_are_refused_not_answered_ready() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    for odd in ["10.99.0.7", "fd00::7"] {
+        let mut hook: Value = serde_json::from_str(&envelope("kcp-requests.json")).unwrap();
+        hook["relations"][0]["units"]["kubernetes-control-plane/2"]["ingress-address"] =
+            Value::String(odd.to_string());
+        let out = run_with_input(
+            &config,
+            &["lb-consumers", "--wait", "30"],
+            &hook.to_string(),
+        )
+        .await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let written: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for name in ["api-server-external", "api-server-internal"] {
+            let answer = written["relations"][0]["set"][format!("response_{name}")]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} unanswered: {written}"));
+            let answer: Value = serde_json::from_str(answer).unwrap();
+            assert_eq!(answer["error"], "unsupported", "{answer}");
+            assert_eq!(answer["address"], Value::Null, "{answer}");
+            let why = answer["error_fields"]["backends"].as_str().unwrap();
+            assert!(why.contains(odd) && why.contains("member subnet"), "{why}");
+        }
+        assert!(live_lbs(&sim).is_empty(), "nothing built for {odd}");
+    }
+    sim.shutdown().await;
+}
+
+/// `apply` at a terminal says what it waits for, and for how long, without `-v`. (`script`
+/// gives it a terminal; it is part of every Debian system.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_at_a_terminal_shows_what_it_waits_for() {
+    // Slow enough (90 simulated seconds × 0.03) for the once-a-second line to be drawn.
+    let sim = openstack::sim::Sim::builder()
+        .provider(Provider::Amphora)
+        .delay_scale(0.03)
+        .seed(7)
+        .build()
+        .start()
+        .await
+        .unwrap();
+    let (_dir, config) = setup(&sim);
+    let request = fixture("requests/api-server-external.json");
+    let command = format!(
+        "{BIN} --config {} apply --request {}",
+        config.display(),
+        request.display()
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("OCTAVIA_INTEGRATOR_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("script(1) runs");
+    let screen = text(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(
+        screen.contains("waiting for load balancer") && screen.contains("PENDING_CREATE ("),
+        "no progress line:\n{screen}"
+    );
+    assert!(screen.contains("\"address\": \"203.0.113."), "{screen}");
+
+    // Not at a terminal: no progress line, only the answer.
+    let out = run(&config, &["apply", "--request", request.to_str().unwrap()]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("waiting for"),
+        "{}",
+        text(&out.stderr)
+    );
+    sim.shutdown().await;
+}

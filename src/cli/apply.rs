@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::exit;
+use crate::cli::{exit, progress};
 use crate::config::Settings;
 use std::sync::Arc;
 
@@ -70,7 +70,9 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             .wait
             .map(Duration::from_secs)
             .unwrap_or(rec.wait_budget());
+        let ticker = progress::Ticker::start();
         let outcome = rec.apply_within(&key, &request, budget).await;
+        drop(ticker);
         match outcome.response(&request) {
             Some(response) => {
                 if let Outcome::Ready(r) = &outcome {

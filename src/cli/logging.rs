@@ -3,8 +3,11 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
+use super::progress::{self, ProgressLayer};
 use crate::log_sink::LossyStderr;
 
 /// How log lines are written.
@@ -35,29 +38,39 @@ pub fn level_for(base: tracing::Level, verbose: u8) -> tracing::Level {
 }
 
 /// Installs the global subscriber. `base` is the subcommand's default level (the daemon logs
-/// at info, hook commands only warn). `OCTAVIA_INTEGRATOR_LOG` overrides the level.
-pub fn init(format: LogFormat, verbose: u8, base: tracing::Level) {
+/// at info, hook commands only warn). `OCTAVIA_INTEGRATOR_LOG` overrides the level. With
+/// `progress`, a [`ProgressLayer`] also reads the wait and change events (whatever the level)
+/// for the progress line.
+pub fn init(format: LogFormat, verbose: u8, base: tracing::Level, progress: bool) {
     let level = level_for(base, verbose);
     let filter = std::env::var(LOG_FILTER_ENV)
         .ok()
         .and_then(|text| EnvFilter::try_new(text).ok())
         .unwrap_or_else(|| EnvFilter::new(level.as_str().to_ascii_lowercase()));
     // Colour only for a person at a terminal: never in journald, files or pipes.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
         .with_writer(LossyStderr);
-    // A second init (tests calling several commands in one process) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.with_target(false).try_init(),
-        LogFormat::Json => builder
+    let lines: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => lines.with_target(false).boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
+            .boxed(),
     };
+    let progress_layer = progress.then(|| ProgressLayer.with_filter(ProgressLayer::targets()));
+    // A second init (tests calling several commands in one process) keeps the first subscriber.
+    let installed = tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(progress_layer)
+        .try_init()
+        .is_ok();
+    if installed && progress {
+        progress::enable();
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod leader;
 pub mod logging;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod public_address;
 pub mod remove;
 pub mod request_app;
