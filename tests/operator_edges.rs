@@ -239,24 +239,28 @@ async fn remove_is_refused_while_a_daemon_runs() {
     sim.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
-    let sim = common::start_sim(Provider::Amphora).await;
-    let (_dir, config) = setup(&sim);
+/// Without a daemon: a hook with time builds both requests, then a hook with none
+/// (`--wait 0`) drops the internal one; its load balancer is still there.
+async fn built_then_dropped_in_a_hurry(sim: &SimHandle, config: &Path) {
     let out = run_with_input(
-        &config,
+        config,
         &["lb-consumers", "--wait", "60"],
         &envelope("kcp-requests.json"),
     )
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(responses(&out).len(), 2, "{}", text(&out.stderr));
-    assert_eq!(live_lbs(&sim).len(), 2);
-
-    // A hook with no time to work drops the internal request: the removal is remembered.
-    let out = run_with_input(&config, &["lb-consumers"], &external_only()).await;
+    assert_eq!(live_lbs(sim).len(), 2);
+    let out = run_with_input(config, &["lb-consumers"], &external_only()).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(live_lbs(&sim).len(), 2, "no time to delete yet");
+    assert_eq!(live_lbs(sim).len(), 2, "no time to delete yet");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (_dir, config) = setup(&sim);
+    built_then_dropped_in_a_hurry(&sim, &config).await;
     let report = status(&config).await;
     let internal = report
         .requests
@@ -287,16 +291,7 @@ async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
 async fn a_daemon_carries_out_a_removal_a_hook_left() {
     let sim = common::start_sim(Provider::Amphora).await;
     let (dir, config) = setup(&sim);
-    let out = run_with_input(
-        &config,
-        &["lb-consumers", "--wait", "60"],
-        &envelope("kcp-requests.json"),
-    )
-    .await;
-    assert_eq!(responses(&out).len(), 2, "{}", text(&out.stderr));
-    let out = run_with_input(&config, &["lb-consumers"], &external_only()).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(live_lbs(&sim).len(), 2);
+    built_then_dropped_in_a_hurry(&sim, &config).await;
 
     let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
     let sim_ref = &sim;

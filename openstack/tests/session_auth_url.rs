@@ -10,6 +10,23 @@ use session_support::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// Answers every token request with a 401 whose challenge names the Keystone at `keystone`.
+async fn refuses_naming(server: &MockServer, keystone: &str) {
+    Mock::given(method("POST"))
+        .and(path("/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header(
+                    "www-authenticate",
+                    format!(r#"Keystone uri="{keystone}""#).as_str(),
+                )
+                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized",
+                    "message": "The request you have made requires authentication."}})),
+        )
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn a_service_behind_keystone_is_named_as_the_wrong_auth_url() {
     // What octavia-api (keystonemiddleware) answers to a POST it has no route for without a
@@ -43,19 +60,7 @@ async fn a_service_behind_keystone_is_named_as_the_wrong_auth_url() {
 async fn keystone_refusing_the_password_still_says_check_the_credentials() {
     // Keystone's own 401 names Keystone itself: the credentials are wrong.
     let keystone = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v3/auth/tokens"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .insert_header(
-                    "www-authenticate",
-                    format!(r#"Keystone uri="{}/v3""#, keystone.uri()).as_str(),
-                )
-                .set_body_json(json!({"error": {"code": 401, "title": "Unauthorized",
-                    "message": "The request you have made requires authentication."}})),
-        )
-        .mount(&keystone)
-        .await;
+    refuses_naming(&keystone, &format!("{}/v3", keystone.uri())).await;
     let err = session(&keystone).project_id().await.unwrap_err();
     assert!(err.is_unauthorized(), "{err}");
     assert!(
