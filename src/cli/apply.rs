@@ -7,9 +7,9 @@
 //! a daemon answers on the configured socket; hand the request to the daemon through a hook
 //! envelope (`lb-consumers`) instead.
 //!
-//! Exit codes: 0 answered (the Response may still carry an `error`: read it); 1 not ready
-//! within `--wait` (run it again), a cloud failure, or a daemon runs; 2 the request file is unreadable or
-//! invalid; 3 settings or credentials missing or invalid.
+//! Exit codes: 0 answered with an address; 1 answered with an error (the Response is still
+//! printed), not ready within `--wait` (run it again), a cloud failure, or a daemon runs; 2 the
+//! request file is unreadable or invalid; 3 settings or credentials missing or invalid.
 
 use super::output::outln;
 use std::path::{Path, PathBuf};
@@ -81,7 +81,21 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                     }
                 }
                 outln!("{}", response.canonical_json());
-                ExitCode::from(exit::OK)
+                match response.error() {
+                    // The answer is printed either way; the exit code says it is a refusal.
+                    Some(kind) => {
+                        eprintln!(
+                            "error: request {key} is answered `{}`: {}",
+                            kind.as_str(),
+                            response
+                                .error_message()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| describe_fields(&response))
+                        );
+                        ExitCode::from(exit::FAILURE)
+                    }
+                    None => ExitCode::from(exit::OK),
+                }
             }
             None => {
                 let why = match &outcome {
@@ -95,6 +109,16 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             }
         }
     })
+}
+
+/// The error fields of an answer, as one line.
+fn describe_fields(response: &crate::relation::v1::Response) -> String {
+    response
+        .error_fields()
+        .iter()
+        .map(|(field, why)| format!("{field}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Whether a daemon answers on `socket`.
