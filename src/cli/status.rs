@@ -111,8 +111,11 @@ pub fn render(report: &StatusReport) -> String {
         .requests
         .iter()
         .map(|r| {
-            let members = match (r.members_up, r.members_total) {
-                (Some(up), Some(total)) => format!("{up}/{total}"),
+            let members = match (r.members_up, r.members_total, r.members_unmonitored) {
+                (Some(up), Some(total), Some(unchecked)) => {
+                    format!("{up}/{total} ({unchecked} unmonitored)")
+                }
+                (Some(up), Some(total), None) => format!("{up}/{total}"),
                 _ => "-".to_string(),
             };
             let status = match (&r.provisioning_status, &r.operating_status) {

@@ -75,6 +75,9 @@ pub struct StatusRow {
     /// Members whose operating status is ONLINE.
     #[serde(default)]
     pub members_up: Option<u32>,
+    /// Members no health monitor checks (NO_MONITOR): not counted as up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members_unmonitored: Option<u32>,
     /// All members.
     #[serde(default)]
     pub members_total: Option<u32>,

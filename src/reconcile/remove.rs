@@ -52,8 +52,10 @@ pub struct LbStatus {
     pub provisioning_status: String,
     /// Operating status.
     pub operating_status: String,
-    /// Members reported ONLINE (or NO_MONITOR), over all pools.
+    /// Members reported ONLINE (a health monitor saw them answer), over all pools.
     pub members_up: usize,
+    /// Members no monitor checks (NO_MONITOR): not known to be up.
+    pub members_unmonitored: usize,
     /// Members, over all pools.
     pub members_total: usize,
     /// Repair attempts made on it by this process since it was last ready (0 normally).
@@ -344,16 +346,13 @@ impl Reconciler {
         let Some(lb) = lbs.into_iter().next() else {
             return Ok(None);
         };
-        let (up, total) = match cloud::tree(&self.session, &lb.id).await {
+        let (up, unmonitored, total) = match cloud::tree(&self.session, &lb.id).await {
             Ok(t) => {
                 let members: Vec<_> = t.pools.iter().flat_map(|p| p.members.iter()).collect();
-                let up = members
-                    .iter()
-                    .filter(|m| m.operating == "ONLINE" || m.operating == "NO_MONITOR")
-                    .count();
-                (up, members.len())
+                let count = |status: &str| members.iter().filter(|m| m.operating == status).count();
+                (count("ONLINE"), count("NO_MONITOR"), members.len())
             }
-            Err(e) if e.is_not_found() => (0, 0),
+            Err(e) if e.is_not_found() => (0, 0, 0),
             Err(e) => return Err(e),
         };
         let fip = cloud::floating_ips(&self.session, &owner)
@@ -369,6 +368,7 @@ impl Reconciler {
             provisioning_status: lb.provisioning.as_str().to_string(),
             operating_status: lb.operating,
             members_up: up,
+            members_unmonitored: unmonitored,
             members_total: total,
             repair_attempts: self
                 .repairs

@@ -114,6 +114,9 @@ impl Engine {
                             row.provisioning_status = Some(lb.provisioning_status);
                             row.operating_status = Some(lb.operating_status);
                             row.members_up = u32::try_from(lb.members_up).ok();
+                            row.members_unmonitored = u32::try_from(lb.members_unmonitored)
+                                .ok()
+                                .filter(|n| *n > 0);
                             row.members_total = u32::try_from(lb.members_total).ok();
                             if status == "ACTIVE"
                                 && stored.is_some_and(|e| e.refusal.is_none() && e.answer.is_none())
