@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 
 use super::exit;
-use crate::config::Settings;
+use crate::config::{DaemonSettings, Settings};
 
 /// A command failure with its exit code.
 #[derive(Debug)]
@@ -48,6 +48,22 @@ pub fn load_settings(config: Option<&Path>) -> Result<Settings, Failure> {
         )
     })?;
     Settings::load(path).map_err(|e| Failure::new(exit::CONFIG, e))
+}
+
+/// Loads only the `[daemon]` section of the settings (socket, store): for commands that talk
+/// to the daemon or its store and never to the cloud, so credentials that do not resolve in
+/// this environment (e.g. `OS_*` variables a hook lacks) do not stop them.
+///
+/// # Errors
+/// [`exit::CONFIG`] when no file is named or it does not load.
+pub fn load_daemon_settings(config: Option<&Path>) -> Result<DaemonSettings, Failure> {
+    let path = config.ok_or_else(|| {
+        Failure::new(
+            exit::CONFIG,
+            anyhow!("no settings file: pass --config PATH or set OCTAVIA_INTEGRATOR_CONFIG"),
+        )
+    })?;
+    Settings::load_daemon(path).map_err(|e| Failure::new(exit::CONFIG, e))
 }
 
 /// A current-thread runtime for short commands.

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::config::Settings;
 use crate::daemon::answerer::LazyAnswerer;
 use crate::relation::{Interface, NoCloud};
 
@@ -40,8 +41,17 @@ fn answerer(
              and the VIP subnet",
         ));
     };
-    match crate::config::Settings::load(path) {
+    match Settings::load(path) {
         Ok(settings) => Ok(LazyAnswerer::new(settings, interface, wait)),
-        Err(e) => Err(NoCloud::new(e.to_string())),
+        // A hook only needs to reach the daemon, which holds the credentials itself: with the
+        // `[daemon]` section readable, the daemon can still answer.
+        Err(e) => match Settings::load_daemon(path) {
+            Ok(daemon) => Ok(LazyAnswerer::daemon_only(
+                daemon.socket,
+                e.to_string(),
+                interface,
+            )),
+            Err(_) => Err(NoCloud::new(e.to_string())),
+        },
     }
 }

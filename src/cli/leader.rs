@@ -27,17 +27,17 @@ pub struct Args {
 /// Runs `leader`.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     context::finish((|| {
-        let settings = context::load_settings(config)?;
+        let daemon = context::load_daemon_settings(config)?;
         let rt = context::current_thread()?;
-        let client = DaemonClient::new(&settings.daemon.socket);
+        let client = DaemonClient::new(&daemon.socket);
         let change = LeaderChange {
             leader: args.leader,
         };
         match rt.block_on(client.post::<_, Health>(api::LEADER, &change)) {
             Ok(_) => Ok(()),
             Err(ClientError::NotRunning { .. }) => {
-                let mut store = Store::open(&settings.daemon.state_file)
-                    .map_err(|e| Failure::new(exit::FAILURE, e))?;
+                let mut store =
+                    Store::open(&daemon.state_file).map_err(|e| Failure::new(exit::FAILURE, e))?;
                 store.set_leader(args.leader);
                 store.save().map_err(|e| Failure::new(exit::FAILURE, e))?;
                 Ok(())

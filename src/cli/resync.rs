@@ -17,9 +17,9 @@ pub struct Args {}
 /// Runs `resync`: exit 0 once the daemon has queued every request (and collected garbage).
 pub fn run(config: Option<&Path>, _args: &Args) -> ExitCode {
     context::finish((|| {
-        let settings = context::load_settings(config)?;
+        let daemon = context::load_daemon_settings(config)?;
         let rt = context::current_thread()?;
-        let client = DaemonClient::new(&settings.daemon.socket);
+        let client = DaemonClient::new(&daemon.socket);
         match rt.block_on(client.post::<_, Health>(api::RESYNC, &serde_json::json!({}))) {
             Ok(health) => {
                 outln!(

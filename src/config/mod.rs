@@ -66,22 +66,20 @@ impl Settings {
     /// and is readable by group or others, or that group or others may write, is refused.
     pub fn load_with_env(path: &Path, env: &Environment) -> Result<Settings, ConfigError> {
         let path = env.absolute(path);
-        let what = "settings file";
-        let file = file::read_text(
-            what,
-            &path,
-            "give the right path with --config or OCTAVIA_INTEGRATOR_CONFIG",
-        )?;
-        file::require_not_writable_by_others(what, &path, file.mode)?;
-        let origin = format!("settings file {}", path.display());
-        let raw = raw::parse(&file.text, &origin)?;
-        if source::holds_secret(&raw.cloud) {
-            file::require_private(what, &path, file.mode)?;
-        }
-        let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let (raw, base, origin) = read_file(&path)?;
         let mut settings = build(raw, &base, env, &origin)?;
         settings.path = Some(path);
         Ok(settings)
+    }
+
+    /// Loads only the `[daemon]` section of the settings file (same file checks as
+    /// [`Settings::load`], credentials not resolved): what a hook needs to talk to a running
+    /// daemon, whose own settings hold the cloud.
+    pub fn load_daemon(path: &Path) -> Result<DaemonSettings, ConfigError> {
+        let env = Environment::from_process();
+        let path = env.absolute(path);
+        let (raw, base, origin) = read_file(&path)?;
+        daemon(raw.daemon, &base, &origin)
     }
 
     /// Parses settings from TOML text (no file permission checks); relative paths in it start
@@ -94,6 +92,26 @@ impl Settings {
         let origin = "settings";
         build(raw::parse(text, origin)?, base_dir, env, origin)
     }
+}
+
+/// Reads and parses the settings file at `path` (absolute) with the file checks: not writable by
+/// others, and private when it holds a secret. Returns the raw settings, the folder relative
+/// paths start at, and how errors name the file.
+fn read_file(path: &Path) -> Result<(raw::RawSettings, PathBuf, String), ConfigError> {
+    let what = "settings file";
+    let file = file::read_text(
+        what,
+        path,
+        "give the right path with --config or OCTAVIA_INTEGRATOR_CONFIG",
+    )?;
+    file::require_not_writable_by_others(what, path, file.mode)?;
+    let origin = format!("settings file {}", path.display());
+    let raw = raw::parse(&file.text, &origin)?;
+    if source::holds_secret(&raw.cloud) {
+        file::require_private(what, path, file.mode)?;
+    }
+    let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+    Ok((raw, base, origin))
 }
 
 fn build(
@@ -195,6 +213,7 @@ fn load_balancer(
         default_algorithm,
         manage_security_groups: raw.manage_security_groups.unwrap_or(true),
         fully_populated_create: raw.fully_populated_create.unwrap_or(true),
+        closest_health_check: raw.closest_health_check.unwrap_or(false),
         wait: Duration::from_secs(wait_seconds),
     })
 }

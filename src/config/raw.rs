@@ -47,6 +47,7 @@ pub const LOAD_BALANCER_KEYS: &[&str] = &[
     "default_algorithm",
     "manage_security_groups",
     "fully_populated_create",
+    "closest_health_check",
     "wait_seconds",
 ];
 
@@ -106,6 +107,7 @@ pub(crate) struct RawLoadBalancer {
     pub default_algorithm: Option<String>,
     pub manage_security_groups: Option<bool>,
     pub fully_populated_create: Option<bool>,
+    pub closest_health_check: Option<bool>,
     pub wait_seconds: Option<u64>,
 }
 

@@ -109,6 +109,9 @@ pub struct LoadBalancerSettings {
     pub manage_security_groups: bool,
     /// Build the whole graph in one POST (default true); false → serial create.
     pub fully_populated_create: bool,
+    /// An HTTP(S) health check the provider cannot run becomes a TCP check of the same port
+    /// (default false: such a request is answered `unsupported`).
+    pub closest_health_check: bool,
     /// Budget for one request to converge (default 600 s).
     pub wait: Duration,
 }

@@ -7,6 +7,7 @@
 //!
 //! [`HookAnswerer::for_settings`] picks one.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -310,26 +311,70 @@ impl Answerer for HookAnswerer {
 /// reason.
 #[derive(Debug)]
 pub struct LazyAnswerer {
-    settings: Settings,
+    settings: Known,
     interface: Interface,
     wait: Duration,
     chosen: OnceCell<Result<HookAnswerer, AnswerError>>,
+}
+
+/// What a hook knows of the settings.
+#[derive(Debug)]
+enum Known {
+    /// All of them: the daemon if it answers, else in-process.
+    All(Box<Settings>),
+    /// Only where the daemon listens (the credentials did not resolve here, e.g. `OS_*`
+    /// variables the hook's environment lacks): the daemon, which holds its own, or the reason.
+    DaemonOnly { socket: PathBuf, why: String },
 }
 
 impl LazyAnswerer {
     /// Picks the daemon or the in-process path on first use.
     pub fn new(settings: Settings, interface: Interface, wait: Duration) -> Self {
         LazyAnswerer {
-            settings,
+            settings: Known::All(Box::new(settings)),
             interface,
             wait,
             chosen: OnceCell::new(),
         }
     }
 
+    /// Answers through the daemon on `socket` only; `why` is why the full settings did not
+    /// load, the error when no daemon answers.
+    pub fn daemon_only(socket: PathBuf, why: String, interface: Interface) -> Self {
+        LazyAnswerer {
+            settings: Known::DaemonOnly { socket, why },
+            interface,
+            wait: Duration::ZERO,
+            chosen: OnceCell::new(),
+        }
+    }
+
+    async fn choose(&self) -> Result<HookAnswerer, AnswerError> {
+        match &self.settings {
+            Known::All(settings) => {
+                HookAnswerer::for_settings(settings, self.interface, self.wait).await
+            }
+            Known::DaemonOnly { socket, why } => {
+                let client = DaemonClient::new(socket);
+                match client.get::<Health>(api::HEALTH).await {
+                    Ok(_) => Ok(HookAnswerer::Daemon(DaemonAnswerer::new(
+                        client,
+                        self.interface,
+                    ))),
+                    Err(ClientError::NotRunning { .. }) => Err(AnswerError::Settings(format!(
+                        "{why} (no daemon answers on {}, so this hook would work in-process, \
+                         which needs them)",
+                        socket.display()
+                    ))),
+                    Err(e) => Err(AnswerError::Failed(e.to_string())),
+                }
+            }
+        }
+    }
+
     async fn get(&self) -> Result<&HookAnswerer, AnswerError> {
         self.chosen
-            .get_or_init(|| HookAnswerer::for_settings(&self.settings, self.interface, self.wait))
+            .get_or_init(|| self.choose())
             .await
             .as_ref()
             .map_err(Clone::clone)
