@@ -52,6 +52,23 @@ fn demo_exits_zero_and_prints_two_distinct_addresses() {
 }
 
 #[test]
+fn the_ovn_demo_takes_the_closest_check_and_answers_both_addresses() {
+    let out = Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
+        .args(["demo", "--provider", "ovn", "--delay-scale", "0.002"])
+        .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("✔ demo finished"), "{stdout}");
+    assert!(!stdout.contains("unsupported"), "{stdout}");
+}
+
+#[test]
 fn demo_refuses_a_bad_delay_scale() {
     let out = Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
         .args(["demo", "--delay-scale", "0"])

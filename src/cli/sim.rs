@@ -191,7 +191,12 @@ fn toml_str(v: &str) -> String {
 
 /// The settings file for the simulated cloud (shape of the settings sketch).
 pub fn settings_toml(c: &Credentials, ids: &SeedIds, provider: Provider) -> String {
-    format!(
+    // OVN runs TCP checks only: take the closest to the HTTP check Kubernetes asks for.
+    let closest = match provider {
+        Provider::Ovn => "closest_health_check = true\n",
+        Provider::Amphora => "",
+    };
+    let text = format!(
         "# Written by `octavia-integrator sim`: settings for the simulated cloud.\n\
          cluster_id = \"sim\"\n\n\
          [cloud]\n\
@@ -217,7 +222,8 @@ pub fn settings_toml(c: &Credentials, ids: &SeedIds, provider: Provider) -> Stri
         toml_str(&ids.vip_subnet_id),
         toml_str(&ids.external_network_id),
         toml_str(provider.as_str()),
-    )
+    );
+    text + closest
 }
 
 /// The `[daemon]` section `sim --write-config` adds: the socket and the store next to the

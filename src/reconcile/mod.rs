@@ -129,13 +129,15 @@ impl Reconciler {
         let site = connect::resolve_site(&session, &settings.cluster_id, lb).await?;
         let mut options = Options::default();
         options.wait.budget = lb.wait;
-        Ok(Reconciler::from_site(
+        let mut reconciler = Reconciler::from_site(
             session,
             site,
             lb.default_algorithm.as_str(),
             lb.fully_populated_create,
             options,
-        ))
+        );
+        reconciler.caps.tcp_instead_of_http_check = lb.closest_health_check;
+        Ok(reconciler)
     }
 
     /// A reconciler for an already resolved site (no cloud calls).

@@ -212,6 +212,7 @@ mod tests {
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::Http].into(),
             vip_address: true,
             monitor_port_override: true,
+            tcp_instead_of_http_check: false,
         }
     }
 

@@ -58,6 +58,10 @@ pub struct ProviderCaps {
     /// Whether a health check may probe a port other than the backend's own (Octavia's
     /// `monitor_port` on members; OVN cannot).
     pub monitor_port_override: bool,
+    /// Whether an HTTP(S) check this provider cannot run becomes a TCP check of the same port
+    /// (the closest it can do) instead of a refusal: the site's choice
+    /// (`[load_balancer] closest_health_check`), not the provider's.
+    pub tcp_instead_of_http_check: bool,
 }
 
 /// One listener: a port mapping entry.
@@ -343,11 +347,23 @@ fn check(
     }
     let hc = distinct.into_iter().next()?;
     let mut problems = Vec::new();
-    let kind = match hc.protocol {
+    let asked = match hc.protocol {
         Protocol::Tcp => MonitorKind::Tcp,
         Protocol::Udp => MonitorKind::UdpConnect,
         Protocol::Http => MonitorKind::Http,
         Protocol::Https => MonitorKind::Https,
+    };
+    let kind = match caps {
+        Some(c)
+            if matches!(asked, MonitorKind::Http | MonitorKind::Https)
+                && !c.monitor_kinds.contains(&asked)
+                && c.tcp_instead_of_http_check
+                && c.monitor_kinds.contains(&MonitorKind::Tcp) =>
+        {
+            // The closest check this provider can do: is the port open.
+            MonitorKind::Tcp
+        }
+        _ => asked,
     };
     if !caps.is_none_or(|c| c.monitor_kinds.contains(&kind)) {
         problems.push(format!(
@@ -356,7 +372,7 @@ fn check(
         ));
     }
     let http = matches!(kind, MonitorKind::Http | MonitorKind::Https);
-    if hc.path.is_some() && !http {
+    if hc.path.is_some() && !matches!(asked, MonitorKind::Http | MonitorKind::Https) {
         problems.push("path is only valid with http(s) health checks".into());
     }
     if let Some(path) = &hc.path {
@@ -433,6 +449,7 @@ mod tests {
             .into(),
             vip_address: true,
             monitor_port_override: true,
+            tcp_instead_of_http_check: false,
         }
     }
 
@@ -444,6 +461,7 @@ mod tests {
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::UdpConnect].into(),
             vip_address: false,
             monitor_port_override: false,
+            tcp_instead_of_http_check: false,
         }
     }
 
@@ -474,6 +492,25 @@ mod tests {
         assert_eq!(meaning(&r, &caps()).unwrap().check.unwrap().port, 10256);
         r.health_checks[0].port = 6443;
         assert!(meaning(&r, &tcp_only_caps()).is_ok());
+    }
+
+    #[test]
+    fn an_http_check_becomes_tcp_only_where_the_site_allows_it() {
+        let r = external();
+        let refused = meaning(&r, &tcp_only_caps()).unwrap_err();
+        assert!(refused.fields[&RequestField::HealthChecks].contains("http health checks"));
+        let mut closest = tcp_only_caps();
+        closest.tcp_instead_of_http_check = true;
+        let check = meaning(&r, &closest).unwrap().check.unwrap();
+        assert_eq!(check.kind, MonitorKind::Tcp);
+        assert_eq!((check.port, check.path), (6443, None));
+        // A provider that can run the HTTP check runs it, whatever the setting.
+        let mut full = caps();
+        full.tcp_instead_of_http_check = true;
+        assert_eq!(
+            meaning(&r, &full).unwrap().check.unwrap().kind,
+            MonitorKind::Http
+        );
     }
 
     #[test]

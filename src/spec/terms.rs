@@ -48,6 +48,7 @@ pub fn provider_caps(kind: ProviderKind) -> ProviderCaps {
             .collect(),
             vip_address: true,
             monitor_port_override: true,
+            tcp_instead_of_http_check: false,
         },
         ProviderKind::Ovn => ProviderCaps {
             protocols: [WireProtocol::Tcp, WireProtocol::Udp].into_iter().collect(),
@@ -59,6 +60,7 @@ pub fn provider_caps(kind: ProviderKind) -> ProviderCaps {
             vip_address: true,
             // OVN health checks probe the member's own address and port.
             monitor_port_override: false,
+            tcp_instead_of_http_check: false,
         },
     }
 }

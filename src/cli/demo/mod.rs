@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.05, value_name = "X", value_parser = parse_delay_scale)]
     pub delay_scale: f64,
     /// Octavia provider of the simulated cloud: amphora or ovn (ovn cannot do the http health
-    /// check kubernetes-control-plane asks for: the demo then shows the `unsupported` answer
-    /// and exits 1, as for any refusal).
+    /// check kubernetes-control-plane asks for: the demo's settings take the closest check it
+    /// can do, a TCP check of the same port).
     #[arg(long, default_value_t = Provider::Amphora, value_name = "NAME")]
     pub provider: Provider,
 }
