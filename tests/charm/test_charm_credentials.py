@@ -174,5 +174,6 @@ def test_a_subnet_that_does_not_exist_blocks_with_the_check_cloud_fix(machine, c
     _, out = run_config_changed(config)
     assert out.unit_status.name == "blocked"
     assert out.unit_status.message.startswith("check-cloud: ")
-    assert "no-such-subnet" in out.unit_status.message
+    assert "config `lb-subnet` = `no-such-subnet`" in out.unit_status.message
+    assert "[load_balancer]" not in out.unit_status.message  # named as the charm's options
     assert "fix: " in out.unit_status.message

@@ -77,7 +77,7 @@ def serve(cloud, machine, requirer, **config) -> Served:
     state = send(requirer, served.state, ext, EXT)
     state = send(requirer, state, int_, INT)
     served.run(ctx.on.relation_changed(state.get_relation(ext.id), remote_unit=0), state)
-    served.run(ctx.on.relation_changed(served.state.get_relation(int_.id), remote_unit=0))
+    served.run(ctx.on.relation_joined(served.state.get_relation(int_.id), remote_unit=0))
     # The daemon converges in the background and runs its notify command (juju-exec), which
     # re-runs the charm: update-status publishes what became ready.
     wait_until(lambda: notified(machine, [EXT_NAME, INT_NAME]), "the daemon's notify command")
@@ -117,8 +117,8 @@ def test_control_plane_gets_external_and_internal_addresses_through_the_library(
     # The notify command names this unit and re-runs the charm's dispatch as update-status.
     note = machine.notifications()[0]
     assert note["argv"][0] == f"{APP}/0"
-    assert note["argv"][1].startswith("JUJU_DISPATCH_PATH=hooks/update-status ")
-    assert note["argv"][1].endswith("/dispatch")
+    assert note["argv"][1].startswith("cd /")
+    assert note["argv"][1].endswith(" && JUJU_DISPATCH_PATH=hooks/update-status ./dispatch")
     # The members are the control plane's units, by their ingress addresses.
     rows = machine.status()["requests"]
     assert {r["request"] for r in rows} == {f"{KCP}/{EXT_NAME}", f"{KCP}/{INT_NAME}"}
@@ -170,6 +170,22 @@ def test_relation_broken_removes_its_load_balancer(cloud, machine, requirer):
     wait_until(lambda: not cloud.load_balancers(cluster), "the internal load balancer's deletion")
     state = served.ctx.run(served.ctx.on.update_status(), dataclasses.replace(state, relations=set()))
     assert state.unit_status == testing.ActiveStatus("ready; no load balancer requested")
+
+
+def test_a_departed_unit_leaves_the_pool(cloud, machine, requirer):
+    served = serve(cloud, machine, requirer)
+    rel = served.state.get_relation(served.ext.id)
+    units = {i: d for i, d in rel.remote_units_data.items() if i != 2}
+    state = refresh(served.state, rel, remote_units_data=units)
+    served.run(served.ctx.on.relation_departed(state.get_relation(rel.id), remote_unit=2,
+                                               departing_unit=2), state)
+
+    def members():
+        rows = {r["request"]: r for r in machine.status()["requests"]}
+        return rows[f"{KCP}/{EXT_NAME}"]["members_total"] == 2 and rows[f"{KCP}/{INT_NAME}"]["members_total"] == 3
+
+    wait_until(members, "kubernetes-control-plane/2 to leave the external pool")
+    assert served.responses()[0].address is not None
 
 
 def test_a_removed_request_is_unset_and_deleted(cloud, machine, requirer):

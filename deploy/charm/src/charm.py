@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 from typing import Any
 
 import ops
@@ -44,7 +45,7 @@ SETTING_TO_OPTION = {
 def in_juju_words(message: str) -> str:
     """A message of the binary with its settings keys named as this charm's options."""
     message = re.sub(
-        r"`\[load_balancer\] (\w+)`",
+        r"(?:setting )?`\[load_balancer\] (\w+)`",
         lambda m: f"config `{SETTING_TO_OPTION.get(m.group(1), m.group(1))}`",
         message,
     )
@@ -103,6 +104,7 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         self._reconcile()
 
     def _on_any(self, _: ops.EventBase) -> None:
+        """start, update-status, leadership and relation events: the same idempotent pass."""
         self._reconcile()
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
@@ -250,10 +252,13 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         places = DaemonPlaces(
             socket=str(self.paths.socket),
             state_file=str(self.paths.state_file),
+            # juju-exec runs a shell command in this unit's hook context: dispatch it as
+            # update-status, which publishes every answer ready by then.
             notify_command=[
                 self.paths.juju_exec,
                 self.unit.name,
-                f"JUJU_DISPATCH_PATH=hooks/update-status {self.charm_dir}/dispatch",
+                f"cd {shlex.quote(str(self.charm_dir))} && "
+                "JUJU_DISPATCH_PATH=hooks/update-status ./dispatch",
             ],
         )
         cluster = settings.cluster_id(
