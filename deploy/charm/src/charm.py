@@ -124,6 +124,7 @@ class OctaviaIntegratorCharm(ops.CharmBase):
 
     # ---- actions ----
     def _on_list_load_balancers(self, event: ops.ActionEvent) -> None:
+        """What `status --json` shows (no secret is in it)."""
         report, result = self.workload.status()
         if report is None:
             event.fail(f"status failed: {result.first_error()}")
@@ -138,17 +139,20 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         )
 
     def _on_gc(self, event: ops.ActionEvent) -> None:
+        """Orphans of this cluster; deleted only with confirm=true."""
         if not self.unit.is_leader():
             event.fail("run gc on the leader unit: only the leader acts on the cloud")
             return
         confirm = bool(event.params.get("confirm", False))
         args = ["gc", "--json"] + (["--yes"] if confirm else [])
         # gc reads the daemon's store, which the running daemon holds: pause it.
+        was_running = self.workload.running()
         self.workload.stop()
         try:
             result = self.workload.run(*args)
         finally:
-            self.workload.start()
+            if was_running:
+                self.workload.start()
         if result.code != OK:
             event.fail(f"gc failed: {result.first_error()}")
             return
@@ -162,6 +166,7 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         )
 
     def _on_refresh_credentials(self, event: ops.ActionEvent) -> None:
+        """Credentials read again, settings rewritten and reloaded, check-cloud run."""
         self._stored.check_due = True
         self._reconcile()
         status = self.unit.status
@@ -177,6 +182,7 @@ class OctaviaIntegratorCharm(ops.CharmBase):
 
     # ---- the pass every hook makes ----
     def _install(self) -> bool:
+        """The binary and the unit in place; blocked (and False) when that fails."""
         try:
             self.workload.install()
         except (OSError, ValueError) as e:
@@ -221,7 +227,8 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         try:
             spec = self.model.get_cloud_spec()
         except ops.ModelError as e:
-            logger.info("no credentials from juju trust (%s)", str(e).splitlines()[0][:120])
+            reason = (str(e).splitlines() or ["not trusted"])[0][:120]
+            logger.info("no credentials from juju trust (%s)", reason)
         else:
             cred = spec.credential
             trusted = credentials.from_cloud_spec(
@@ -241,6 +248,7 @@ class OctaviaIntegratorCharm(ops.CharmBase):
         return merged
 
     def _credentials_sources(self) -> list[str]:
+        """Which sources gave credentials (names only)."""
         try:
             return self._gather_credentials().sources
         except CredentialError:
