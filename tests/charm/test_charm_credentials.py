@@ -13,7 +13,7 @@ import tomllib
 import pytest
 
 from charm_fixtures import cloud, machine  # noqa: F401 (fixtures)
-from charm_support import APP, Machine, context, testing
+from charm_support import context, testing
 
 SECRET = "s3cret-Pa55word"
 FULL = {
