@@ -101,6 +101,11 @@ def test_install_is_maintenance_then_installs_binary_unit_and_daemon(cloud, mach
     ]
     assert machine.daemon_pid()
     assert machine.settings.stat().st_mode & 0o777 == 0o600
+    # start (after install): the same pass; the running daemon is left alone.
+    pid = machine.daemon_pid()
+    out = ctx.run(ctx.on.start(), out)
+    assert out.unit_status == testing.ActiveStatus("ready; no load balancer requested")
+    assert machine.daemon_pid() == pid
 
 
 def test_control_plane_gets_external_and_internal_addresses_through_the_library(cloud, machine, requirer):
