@@ -1,4 +1,4 @@
-//! The charm's `dispatch` script (deploy/charm/dispatch) run with stand-in Juju hook tools
+//! The bash hook script (deploy/hooks/dispatch) run with stand-in Juju hook tools
 //! (tests/hooks/bin) against the simulated cloud: it gathers relation data with relation-ids /
 //! relation-list / relation-get, calls the CLI, and writes the answers with relation-set —
 //! through the daemon, and in-process when no daemon runs; only on the leader.
@@ -87,7 +87,7 @@ async fn dispatch_with(data: &Path, config: &Path, hook: &str, wait: u64, env: &
         std::env::var("PATH").unwrap_or_default()
     );
     let out = tokio::process::Command::new("bash")
-        .arg(repo().join("deploy/charm/dispatch"))
+        .arg(repo().join("deploy/hooks/dispatch"))
         .env("PATH", path)
         .env("HOOK_DATA", data)
         .env("JUJU_DISPATCH_PATH", format!("hooks/{hook}"))
