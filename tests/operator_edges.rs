@@ -13,6 +13,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use daemon_support::{eventually, live_lbs};
+use octavia_integrator::daemon::api::RowKind;
 use openstack::sim::{Provider, SimHandle};
 use serde_json::Value;
 use tokio::process::Command;
@@ -138,6 +139,7 @@ async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
         internal.note.as_deref().unwrap_or("").contains("removed"),
         "{internal:?}"
     );
+    assert_eq!(internal.kind, RowKind::Removing);
 
     // The next hook with a budget carries it out; nothing is left of it.
     let out = run_with_input(&config, &["lb-consumers", "--wait", "60"], &external_only()).await;
@@ -292,6 +294,8 @@ async fn status_without_a_daemon_shows_the_store_and_what_apply_built() {
     );
     let by_hand = row("by-hand/api-server-internal");
     assert!(by_hand.load_balancer.is_some(), "{by_hand:?}");
+    assert_eq!(by_hand.kind, RowKind::Unrequested);
+    assert_eq!(ready.kind, RowKind::Request);
     assert!(
         by_hand.note.as_deref().unwrap_or("").contains("apply"),
         "{by_hand:?}"

@@ -46,11 +46,27 @@ pub struct LeaderChange {
     pub leader: bool,
 }
 
+/// What a status row stands for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowKind {
+    /// A current request (answered, converging or refused).
+    #[default]
+    Request,
+    /// A removed request whose load balancer is still being deleted.
+    Removing,
+    /// A load balancer of this cluster no stored request owns (built by `apply`, or left over).
+    Unrequested,
+}
+
 /// One line of `octavia-integrator status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRow {
     /// `app/name` of the request.
     pub request: String,
+    /// What the row stands for (only current requests count as what is asked for).
+    #[serde(default)]
+    pub kind: RowKind,
     /// The Juju relation it came over, if any.
     #[serde(default)]
     pub relation_id: Option<u64>,

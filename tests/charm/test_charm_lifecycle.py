@@ -171,7 +171,9 @@ def test_relation_broken_removes_its_load_balancer(cloud, machine, requirer):
     state = served.ctx.run(served.ctx.on.relation_broken(served.state.get_relation(served.ext.id)), served.state)
     state = dataclasses.replace(state, relations={state.get_relation(served.int.id)})
     wait_until(lambda: len(cloud.load_balancers(cluster)) == 1, "the external load balancer's deletion")
-    assert [r["request"] for r in machine.status()["requests"]] == [f"{KCP}/{INT_NAME}"]
+    # status shows a removal until it is carried out (its load balancer gone, not just going).
+    wait_until(lambda: [r["request"] for r in machine.status()["requests"]] == [f"{KCP}/{INT_NAME}"],
+               "the removal to be done")
     state = served.ctx.run(served.ctx.on.relation_broken(state.get_relation(served.int.id)), state)
     wait_until(lambda: not cloud.load_balancers(cluster), "the internal load balancer's deletion")
     state = served.ctx.run(served.ctx.on.update_status(), dataclasses.replace(state, relations=set()))

@@ -375,7 +375,9 @@ class OctaviaIntegratorCharm(ops.CharmBase):
                 "cannot reach the cloud: " + in_juju_words(report["connect_error"])
             )
             return
-        rows = report.get("requests", [])
+        # Only current requests: not removals still being carried out, nor load balancers no
+        # request owns.
+        rows = [r for r in report.get("requests", []) if r.get("kind", "request") == "request"]
         failed = [r for r in rows if (r.get("answer") or "").startswith("error")]
         ready = [r for r in rows if r.get("answer") and r not in failed and r["answer"] != "-"]
         if failed:

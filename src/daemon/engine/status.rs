@@ -5,7 +5,7 @@ use futures::StreamExt;
 use std::collections::BTreeSet;
 
 use super::{lock, stored, Engine};
-use crate::daemon::api::{StatusReport, StatusRow};
+use crate::daemon::api::{RowKind, StatusReport, StatusRow};
 use crate::relation::answer::RequestKey;
 use crate::relation::v1::Response;
 use crate::spec;
@@ -93,8 +93,14 @@ impl Engine {
                         Source::Stored(e) if e.refusal.is_some() => Some(refusal_note(e)),
                         Source::Stored(_) => lock(&self.notes).get(&key).cloned(),
                     };
+                    let kind = match &entry {
+                        Source::Stored(_) => RowKind::Request,
+                        Source::Removing => RowKind::Removing,
+                        Source::Unrequested => RowKind::Unrequested,
+                    };
                     let mut row = StatusRow {
                         request: format!("{}/{}", key.app, key.name),
+                        kind,
                         relation_id: (key.relation_id != 0).then_some(key.relation_id),
                         answer,
                         note,
