@@ -10,7 +10,6 @@ mod daemon_support;
 use cli_support::*;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use daemon_support::{eventually, live_lbs};
 use octavia_integrator::daemon::api::RowKind;
@@ -35,10 +34,13 @@ async fn a_relation_without_version_keeps_its_load_balancers() {
     );
     let out = run(&config, &["resync"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    daemon.idle().await;
     let report = status(&config).await;
     assert_eq!(report.requests.len(), 2, "{report:?}");
-    assert!(report.requests.iter().all(|r| r.answer.is_some()));
+    assert!(report
+        .requests
+        .iter()
+        .all(|r| r.answer.is_some() && r.kind == RowKind::Request));
     assert_eq!(
         live_lbs(&sim).len(),
         2,
@@ -46,6 +48,40 @@ async fn a_relation_without_version_keeps_its_load_balancers() {
     );
 
     // Once the version is back, the same requests are answered as before.
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(live_lbs(&sim).len(), 2);
+    assert_eq!(daemon.stop().await, Some(0));
+    sim.shutdown().await;
+}
+
+/// A new leader (its store never saw the requests: the charm feeds only the leader) whose hook
+/// finds a relation without `version` must not take that relation's load balancers for
+/// orphans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_relation_keeps_its_load_balancers_from_a_new_leaders_garbage_collection() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(daemon.stop().await, Some(0));
+    std::fs::remove_file(dir.path().join("state.json")).unwrap();
+
+    let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;
+    let out = run(&config, &["leader", "true"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (command, input) in [
+        ("lb-consumers", envelope("no-version.json")),
+        ("public-address", r#"{"relations": []}"#.to_string()),
+    ] {
+        let out = run_with_input(&config, &[command], &input).await;
+        assert!(out.status.success(), "{command}: {}", text(&out.stderr));
+    }
+    let out = run(&config, &["resync"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    daemon.idle().await;
+    assert_eq!(live_lbs(&sim).len(), 2, "garbage collection took them");
+
+    // The version is back: the same load balancers are adopted and answered.
     hook_until(&config, &envelope("kcp-requests.json"), 2).await;
     assert_eq!(live_lbs(&sim).len(), 2);
     assert_eq!(daemon.stop().await, Some(0));
@@ -160,6 +196,10 @@ async fn a_removal_without_a_daemon_is_carried_out_by_the_next_hook() {
 async fn a_daemon_carries_out_a_removal_a_hook_left() {
     let sim = common::start_sim(Provider::Amphora).await;
     let (dir, config) = setup(&sim);
+    // This unit was told it leads: its store is complete, so a daemon started on it carries
+    // out the removal at once (an untold store waits for a hook to confirm the requests).
+    let out = run(&config, &["leader", "true"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
     built_then_dropped_in_a_hurry(&sim, &config).await;
 
     let daemon = Serve::start(&config, dir.path(), Stdio::null()).await;

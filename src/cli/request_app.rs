@@ -48,7 +48,7 @@ pub async fn find(
     let mut apps: BTreeSet<String> = doc
         .entries
         .keys()
-        .chain(doc.removals.iter())
+        .chain(doc.removals.keys())
         .filter(|k| k.name == name)
         .map(|k| k.app.clone())
         .collect();

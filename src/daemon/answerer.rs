@@ -225,9 +225,11 @@ impl Answerer for LocalAnswerer {
             .retain(interface, current)
             .await
             .map_err(|e| AnswerError::Failed(e.to_string()))?;
-        // Every removal not yet carried out, this hook's and any an earlier hook or process
-        // left behind: the store remembers each until its cloud resources are gone.
-        for key in self.engine.pending_removals().await {
+        // Every removal of this interface not yet carried out, this hook's and any an earlier
+        // hook or process left behind: the store remembers each until its cloud resources are
+        // gone. (This hook has just said which requests of the interface are current, so none
+        // of them is among these.)
+        for key in self.engine.pending_removals(&[interface]).await {
             self.pass(&key).await;
         }
         Ok(())

@@ -153,7 +153,9 @@ async fn retain(State(daemon): State<Arc<Daemon>>, Json(call): Json<RetainCall>)
             for key in &removed {
                 daemon.enqueue(key.clone());
             }
-            daemon.retained(interface).await;
+            daemon
+                .retained(interface, current.held_relations.is_empty())
+                .await;
             Json(Forgotten { removed }).into_response()
         }
         Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

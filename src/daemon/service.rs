@@ -247,7 +247,7 @@ impl Daemon {
 
     async fn enqueue_all(&self, deep: bool) {
         let mut keys = self.engine.keys().await;
-        keys.extend(self.engine.pending_removals().await);
+        keys.extend(self.engine.pending_removals(&self.confirmed()).await);
         if deep {
             lock(&self.deep).extend(keys.iter().cloned());
         }
@@ -270,12 +270,31 @@ impl Daemon {
         for key in again {
             self.enqueue(key);
         }
+        for key in self.engine.pending_removals(&self.confirmed()).await {
+            self.enqueue(key);
+        }
     }
 
-    /// A hook sent every current request of `interface`. The first one since gaining
-    /// leadership re-reads every request; once both interfaces are known, garbage is
-    /// collected.
-    pub(crate) async fn retained(self: &Arc<Self>, interface: Interface) {
+    /// The interfaces whose complete request sets the store is known to hold (see `fresh`).
+    fn confirmed(&self) -> Vec<Interface> {
+        lock(&self.fresh).iter().copied().collect()
+    }
+
+    /// A hook sent every current request of `interface` (`whole`: no relation of it was held
+    /// for want of a `version`). The first whole set since gaining leadership re-reads every
+    /// request; removals of the interface still pending are carried out; once both interfaces
+    /// are known, garbage is collected. A set with a held relation confirms nothing: the
+    /// store may lack that relation's requests, and garbage collection must not take their
+    /// load balancers for orphans.
+    pub(crate) async fn retained(self: &Arc<Self>, interface: Interface, whole: bool) {
+        if !whole {
+            tracing::info!(
+                ?interface,
+                "a relation is not ready (no usable `version`): the store is not taken as \
+                 complete, so nothing is garbage collected meanwhile"
+            );
+            return;
+        }
         let (first, complete) = {
             let mut fresh = lock(&self.fresh);
             let first = fresh.is_empty();
@@ -284,6 +303,10 @@ impl Daemon {
         };
         if first {
             self.enqueue_all(false).await;
+        } else if self.is_leader() {
+            for key in self.engine.pending_removals(&[interface]).await {
+                self.enqueue(key);
+            }
         }
         if complete {
             let me = self.clone();

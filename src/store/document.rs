@@ -3,7 +3,7 @@
 //! ```json
 //! {
 //!   "format": "octavia-integrator-store",
-//!   "version": 1,
+//!   "version": 2,
 //!   "leader": true,
 //!   "requests": [
 //!     {"relation_id": 7, "app": "kubernetes-control-plane", "name": "api-server-external",
@@ -11,13 +11,17 @@
 //!      "answer": "<last answer JSON text>", "answered_at": "2026-01-01T00:01:00Z",
 //!      "refusal": "<the refusal answer JSON text, while the request is refused>"}
 //!   ],
-//!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone"}]
+//!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone",
+//!                 "request": "<the removed request>", "request_at": "…", "answer": null,
+//!                 "answered_at": null}]
 //! }
 //! ```
 //!
-//! Version 2 added `refusal` and `removals`; a version 1 document reads as one with neither.
+//! Version 2 added `refusal` and `removals`; a version 1 document reads as one with neither,
+//! and a document that has neither is still written as version 1, so the release before can
+//! read it back (a rollback keeps working until a refusal or removal is recorded).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -83,9 +87,10 @@ pub struct Document {
     pub leader: Option<bool>,
     /// The requests, by key.
     pub entries: BTreeMap<StoredKey, StoredEntry>,
-    /// Requests that are gone but whose cloud resources may still exist: remembered until a
-    /// removal pass (this process's, a later hook's or the daemon's) has deleted them.
-    pub removals: BTreeSet<StoredKey>,
+    /// Requests that are gone but whose cloud resources may still exist, with what was stored
+    /// for them: remembered until a removal pass (this process's, a later hook's or the
+    /// daemon's) has deleted them.
+    pub removals: BTreeMap<StoredKey, StoredEntry>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -98,7 +103,7 @@ struct WireDocument {
     #[serde(default)]
     requests: Vec<WireEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    removals: Vec<StoredKey>,
+    removals: Vec<WireEntry>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -127,25 +132,14 @@ pub(crate) enum DecodeError {
 impl Document {
     /// Pretty JSON with a trailing newline; entries in key order.
     pub(crate) fn encode(&self) -> Vec<u8> {
+        let needs_2 =
+            !self.removals.is_empty() || self.entries.values().any(|e| e.refusal.is_some());
         let wire = WireDocument {
             format: FORMAT.to_string(),
-            version: VERSION,
+            version: if needs_2 { VERSION } else { 1 },
             leader: self.leader,
-            requests: self
-                .entries
-                .iter()
-                .map(|(k, e)| WireEntry {
-                    relation_id: k.relation_id,
-                    app: k.app.clone(),
-                    name: k.name.clone(),
-                    request: e.request.clone(),
-                    request_at: e.request_at,
-                    answer: e.answer.clone(),
-                    answered_at: e.answered_at,
-                    refusal: e.refusal.clone(),
-                })
-                .collect(),
-            removals: self.removals.iter().cloned().collect(),
+            requests: self.entries.iter().map(wire_entry).collect(),
+            removals: self.removals.iter().map(wire_entry).collect(),
         };
         let mut bytes = serde_json::to_vec_pretty(&wire).expect("plain data always serializes");
         bytes.push(b'\n');
@@ -181,26 +175,49 @@ impl Document {
         }
         let wire: WireDocument =
             serde_json::from_slice(bytes).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
-        let mut entries = BTreeMap::new();
-        for e in wire.requests {
-            let key = StoredKey::new(e.relation_id, e.app, e.name);
-            let entry = StoredEntry {
-                request: e.request,
-                request_at: e.request_at,
-                answer: e.answer,
-                answered_at: e.answered_at,
-                refusal: e.refusal,
-            };
-            if entries.insert(key.clone(), entry).is_some() {
-                return Err(DecodeError::Corrupt(format!("request {key} appears twice")));
-            }
-        }
+        let entries = entries_of(wire.requests, "request")?;
+        let removals = entries_of(wire.removals, "removal")?;
         Ok(Document {
             leader: wire.leader,
             entries,
-            removals: wire.removals.into_iter().collect(),
+            removals,
         })
     }
+}
+
+fn wire_entry((k, e): (&StoredKey, &StoredEntry)) -> WireEntry {
+    WireEntry {
+        relation_id: k.relation_id,
+        app: k.app.clone(),
+        name: k.name.clone(),
+        request: e.request.clone(),
+        request_at: e.request_at,
+        answer: e.answer.clone(),
+        answered_at: e.answered_at,
+        refusal: e.refusal.clone(),
+    }
+}
+
+/// The entries of one list, keyed; a key twice is a broken document.
+fn entries_of(
+    wire: Vec<WireEntry>,
+    what: &str,
+) -> Result<BTreeMap<StoredKey, StoredEntry>, DecodeError> {
+    let mut entries = BTreeMap::new();
+    for e in wire {
+        let key = StoredKey::new(e.relation_id, e.app, e.name);
+        let entry = StoredEntry {
+            request: e.request,
+            request_at: e.request_at,
+            answer: e.answer,
+            answered_at: e.answered_at,
+            refusal: e.refusal,
+        };
+        if entries.insert(key.clone(), entry).is_some() {
+            return Err(DecodeError::Corrupt(format!("{what} {key} appears twice")));
+        }
+    }
+    Ok(entries)
 }
 
 #[cfg(test)]
@@ -236,8 +253,16 @@ mod tests {
                 refusal: Some(r#"{"error": "unsupported"}"#.into()),
             },
         );
-        d.removals
-            .insert(StoredKey::new(Some(8), "kcp", "api-server-internal"));
+        d.removals.insert(
+            StoredKey::new(Some(8), "kcp", "api-server-internal"),
+            StoredEntry {
+                request: "{}".into(),
+                request_at: at("2026-01-03T00:00:00Z"),
+                answer: None,
+                answered_at: None,
+                refusal: None,
+            },
+        );
         d
     }
 
@@ -291,11 +316,16 @@ mod tests {
         assert!(d.removals.is_empty());
         assert!(d.entries.values().all(|e| e.refusal.is_none()));
         let again = String::from_utf8(d.encode()).unwrap();
-        assert!(again.contains("\"version\": 2"), "{again}");
+        assert!(
+            again.contains("\"version\": 1"),
+            "nothing of version 2 in it: the release before can still read it: {again}"
+        );
         assert!(
             !again.contains("removals"),
             "empty lists are not written: {again}"
         );
+        let newer = String::from_utf8(sample().encode()).unwrap();
+        assert!(newer.contains("\"version\": 2"), "{newer}");
     }
 
     #[test]

@@ -195,21 +195,21 @@ impl Store {
     /// resources are gone, so a removal interrupted at any point is carried out later.
     pub fn remove(&mut self, key: &StoredKey) -> Option<StoredEntry> {
         let entry = self.doc.entries.remove(key);
-        if entry.is_some() {
-            self.doc.removals.insert(key.clone());
+        if let Some(e) = &entry {
+            self.doc.removals.insert(key.clone(), e.clone());
         }
         entry
     }
 
-    /// Requests removed whose cloud resources may still exist.
-    pub fn removals(&self) -> impl Iterator<Item = &StoredKey> {
+    /// Requests removed whose cloud resources may still exist, with what was stored for them.
+    pub fn removals(&self) -> impl Iterator<Item = (&StoredKey, &StoredEntry)> {
         self.doc.removals.iter()
     }
 
     /// The cloud resources of a removed request are gone: stop remembering it. Returns whether
     /// it was remembered.
     pub fn removal_done(&mut self, key: &StoredKey) -> bool {
-        self.doc.removals.remove(key)
+        self.doc.removals.remove(key).is_some()
     }
 
     /// Records that the request as last received is refused with `refusal` (an answer's JSON

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use octavia_integrator::daemon::api::StatusReport;
+use octavia_integrator::daemon::api::{self, Health, StatusReport};
+use octavia_integrator::daemon::DaemonClient;
 use openstack::sim::SimHandle;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
@@ -24,6 +25,13 @@ pub fn fixture(name: &str) -> PathBuf {
 
 pub fn cli(config: &Path) -> Command {
     let mut c = Command::new(BIN);
+    // The settings name the cloud; nothing of the caller's environment may (a developer's
+    // sourced openrc would point a `from_env` test at a real cloud).
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OS_") {
+            c.env_remove(name);
+        }
+    }
     c.arg("--config")
         .arg(config)
         .env_remove("OCTAVIA_INTEGRATOR_LOG")
@@ -109,6 +117,21 @@ impl Serve {
         })
         .await;
         Serve { child, socket }
+    }
+
+    /// Waits until the daemon has nothing queued or running (what it was handed is done).
+    pub async fn idle(&self) {
+        let client = DaemonClient::new(&self.socket);
+        eventually("the daemon to go idle", || {
+            let client = client.clone();
+            async move {
+                client
+                    .get::<Health>(api::HEALTH)
+                    .await
+                    .is_ok_and(|h| h.queued == 0 && h.running == 0)
+            }
+        })
+        .await;
     }
 
     /// SIGTERM to our own child; its exit code.

@@ -209,11 +209,19 @@ impl Engine {
             .collect()
     }
 
-    /// Requests removed whose cloud resources may still exist (a removal not yet carried
-    /// out, e.g. a hook's budget ran out or the process stopped): each needs a pass.
-    pub async fn pending_removals(&self) -> Vec<RequestKey> {
+    /// Requests of `interfaces` removed whose cloud resources may still exist (a removal not
+    /// yet carried out: a hook's budget ran out, or the process stopped): each needs a pass.
+    /// Only interfaces whose hooks have confirmed the store since leadership was gained are
+    /// asked for: a removal recorded before may since have been asked for again.
+    pub async fn pending_removals(&self, interfaces: &[Interface]) -> Vec<RequestKey> {
         let store = self.store.lock().await;
-        store.removals().map(stored::relation_key).collect()
+        store
+            .removals()
+            .filter(|(_, entry)| {
+                stored::interface_of(entry).is_some_and(|i| interfaces.contains(&i))
+            })
+            .map(|(k, _)| stored::relation_key(k))
+            .collect()
     }
 
     /// The leader flag last persisted (`None`: never told).

@@ -16,27 +16,21 @@ impl Engine {
     /// the keys that need a pass of their own (`reconcile(key, true)`): those that differ,
     /// cannot be read, or everything when the listing failed or there is no cloud yet.
     ///
-    /// Refused requests are left alone (nothing is built or changed for them); removals not
-    /// yet carried out are always handed back.
+    /// Refused requests are left alone (nothing is built or changed for them). Removals not
+    /// yet carried out are not included: see [`Engine::pending_removals`].
     pub async fn resync(&self) -> Vec<RequestKey> {
-        let (entries, removals): (Vec<(RequestKey, String)>, Vec<RequestKey>) = {
+        let entries: Vec<(RequestKey, String)> = {
             let store = self.store.lock().await;
-            let entries = store
+            store
                 .entries()
                 .filter(|(_, e)| e.refusal.is_none())
                 .map(|(k, e)| (stored::relation_key(k), e.request.clone()))
-                .collect();
-            let removals = store.removals().map(stored::relation_key).collect();
-            (entries, removals)
+                .collect()
         };
         let Some(cloud) = self.cloud().await else {
-            return entries
-                .into_iter()
-                .map(|(k, _)| k)
-                .chain(removals)
-                .collect();
+            return entries.into_iter().map(|(k, _)| k).collect();
         };
-        let mut again = removals;
+        let mut again = Vec::new();
         let mut batch = Vec::new();
         for (key, text) in entries {
             match stored::decode(&text) {

@@ -35,7 +35,7 @@ impl Engine {
             let store = self.store.lock().await;
             let removing = store
                 .removals()
-                .map(|k| (stored::relation_key(k), Source::Removing));
+                .map(|(k, _)| (stored::relation_key(k), Source::Removing));
             store
                 .entries()
                 .map(|(k, e)| (stored::relation_key(k), Source::Stored(e.clone())))
