@@ -156,6 +156,13 @@ pub(crate) fn parse_token(
     })
 }
 
+/// Whether a version document names Keystone's API (its media type
+/// `application/vnd.openstack.identity-v3+json`, or a version id of the identity API).
+pub(crate) fn names_identity(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("vnd.openstack.identity")
+}
+
 /// The Keystone URL in a `WWW-Authenticate: Keystone uri="…"` challenge.
 pub(crate) fn challenge_uri(header: &str) -> Option<Url> {
     let rest = header.trim().strip_prefix("Keystone")?;

@@ -148,7 +148,7 @@ impl Session {
             .map_err(explain_auth_failure)?;
         drop(body);
         if raw.status == 401 {
-            return Err(refused(&url, &raw));
+            return Err(self.refused(&base, &url, &raw).await);
         }
         let received = Instant::now();
         let subject = raw
@@ -215,31 +215,72 @@ impl Session {
     }
 }
 
-/// The error for a 401 to `POST /auth/tokens`. A service behind Keystone (Octavia, Neutron…)
-/// also answers 401, naming its Keystone in `WWW-Authenticate: Keystone uri="…"`: when that
-/// Keystone is elsewhere than the URL we called, the auth URL is wrong, not the password.
-fn refused(url: &Url, raw: &Raw) -> Error {
-    let elsewhere = raw
-        .headers
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(keystone::challenge_uri)
-        .filter(|keystone| keystone.origin() != url.origin());
-    match elsewhere {
-        Some(keystone) => Error::Config(format!(
-            "auth_url points at {}, which is not Keystone: that service sends clients to Keystone at {}; set auth_url to that URL with /v3 (e.g. {})",
-            url.origin().ascii_serialization(),
-            keystone.as_str().trim_end_matches('/'),
-            keystone::appended_v3(&keystone).as_str().trim_end_matches('/'),
-        )),
-        None => Error::from_failure(ServiceFailure::from_response(
+impl Session {
+    /// The error for a 401 to `POST <base>auth/tokens`. A service behind Keystone (Octavia,
+    /// Neutron…) also answers 401, naming its Keystone in `WWW-Authenticate: Keystone
+    /// uri="…"`. Keystone itself names its *public* URL there, which may differ from an
+    /// internal auth URL that is right: so a challenge naming another place counts only when
+    /// the URL we called does not answer Keystone's version discovery. Then the auth URL is
+    /// wrong, not the password.
+    async fn refused(&self, base: &Url, url: &Url, raw: &Raw) -> Error {
+        let elsewhere = raw
+            .headers
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(keystone::challenge_uri)
+            .filter(|keystone| keystone.origin() != url.origin());
+        if let Some(keystone) = elsewhere {
+            if self.is_not_keystone(base).await {
+                let v3 = keystone::direct_v3(&keystone)
+                    .unwrap_or_else(|| keystone::appended_v3(&keystone));
+                return Error::Config(format!(
+                    "auth_url points at {}, which is not Keystone: that service sends clients \
+                     to Keystone at {}; set auth_url to it (e.g. {})",
+                    url.origin().ascii_serialization(),
+                    keystone.as_str().trim_end_matches('/'),
+                    v3.as_str().trim_end_matches('/'),
+                ));
+            }
+        }
+        Error::from_failure(ServiceFailure::from_response(
             "identity",
             "POST",
             &raw.path,
             raw.status,
             raw.request_id.clone(),
             &raw.body,
-        )),
+        ))
+    }
+
+    /// Whether what answers at the identity `base` (`…/v3/`) is surely not Keystone: its
+    /// version document (`GET base`, then the folder above it) answers but names no identity
+    /// API. Anything that cannot be asked counts as "maybe Keystone".
+    async fn is_not_keystone(&self, base: &Url) -> bool {
+        let parent = base.join("..").ok();
+        let mut answered = false;
+        for probe in std::iter::once(base.clone()).chain(parent) {
+            let answer = self
+                .inner
+                .transport
+                .exchange(Exchange {
+                    service: "identity",
+                    method: Method::GET,
+                    url: probe,
+                    route: "/".into(),
+                    token: None,
+                    body: None,
+                    timeout: self.timeout_for(CallClass::Read),
+                    ok: &[200, 300, 401, 404],
+                })
+                .await;
+            match answer {
+                Ok(raw) if keystone::names_identity(&raw.body) => return false,
+                Ok(raw) if raw.status == 200 || raw.status == 300 => answered = true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        answered
     }
 }
 
