@@ -112,6 +112,8 @@ impl World {
                     json!(opt_bool(input, "admin_state_up")?.unwrap_or(true)),
                 ),
                 ("project_id", json!(self.project_id)),
+                // Octavia 19 still renders the deprecated `tenant_id` on every object.
+                ("tenant_id", json!(self.project_id)),
                 ("created_at", json!(crate::sim::state::stamp::octavia())),
                 ("updated_at", Value::Null),
                 ("vip_address", json!(vip_address)),
@@ -123,6 +125,8 @@ impl World {
                     json!(opt_str(input, "vip_qos_policy_id")?),
                 ),
                 ("additional_vips", json!([])),
+                // Octavia 19: the VIP port's extra security groups (none asked for).
+                ("vip_sg_ids", json!([])),
                 ("provider", json!(p.as_str())),
                 ("flavor_id", Value::Null),
                 (
