@@ -30,6 +30,9 @@ async fn create_pending_then_active_children_flip_lb_to_pending_update_and_409_w
     let (s, p) = raw.get(&format!("{}/ports/{port}", raw.net)).await;
     assert_eq!(s, 200);
     assert_eq!(p["port"]["device_owner"], "Octavia");
+    // Octavia 19 creates it administratively down; Neutron shows it DOWN.
+    assert_eq!(p["port"]["admin_state_up"], false);
+    assert_eq!(p["port"]["status"], "DOWN");
     assert_eq!(
         p["port"]["fixed_ips"][0]["ip_address"],
         v["loadbalancer"]["vip_address"]
@@ -484,5 +487,35 @@ async fn nested_children_outside_a_full_create_answer_500_and_create_nothing() {
         .post(&format!("{}/pools", raw.lb), with(json!({"members": []})))
         .await;
     assert_eq!(s, 201, "{p}");
+    sim.shutdown().await;
+}
+
+/// Octavia 19 (WSME) names the one bound a number crossed, without a full stop.
+#[tokio::test]
+async fn an_out_of_range_number_names_the_bound_it_crossed() {
+    let sim = start(Provider::Amphora).await;
+    let raw = login(&sim).await;
+    let subnet = sim.seed_ids().vip_subnet_id;
+    let (_, v) = raw
+        .post(
+            &format!("{}/loadbalancers", raw.lb),
+            json!({"loadbalancer": {"name": "r", "vip_subnet_id": subnet}}),
+        )
+        .await;
+    let id = v["loadbalancer"]["id"].as_str().expect("id").to_string();
+    sim.settle();
+    for (port, want) in [
+        (0, "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1"),
+        (65536, "Invalid input for field/attribute protocol_port. Value: '65536'. Value should be lower or equal to 65535"),
+    ] {
+        let (s, e) = raw
+            .post(
+                &format!("{}/listeners", raw.lb),
+                json!({"listener": {"loadbalancer_id": id, "protocol": "TCP", "protocol_port": port}}),
+            )
+            .await;
+        assert_eq!(s, 400, "{e}");
+        assert_eq!(e["faultstring"], want);
+    }
     sim.shutdown().await;
 }

@@ -178,6 +178,12 @@ impl World {
                 }
             })?;
         let mut lb = lb;
+        // Octavia creates the VIP port administratively down (the amphorae's VRRP ports
+        // carry the address), so Neutron shows it DOWN.
+        if let Some(vip) = self.ports.get_mut(str_of(&port, "id")) {
+            vip.insert("admin_state_up".into(), json!(false));
+            vip.insert("status".into(), json!("DOWN"));
+        }
         lb.insert("vip_port_id".into(), field(&port, "id"));
         lb.insert(
             "vip_address".into(),
