@@ -86,7 +86,8 @@ fn main() -> std::process::ExitCode {
     };
     // `apply` waits on the cloud in the foreground: show a person what it is waiting for.
     let progress = matches!(cli.command, Command::Apply(_)) && cli::progress::wanted(cli.verbose);
-    cli::logging::init(cli.log_format, cli.verbose, base, progress);
+    // Held until main returns: dropping it writes out the log lines still queued.
+    let _log = cli::logging::init(cli.log_format, cli.verbose, base, progress);
     match &cli.command {
         Command::LbConsumers(args) => cli::hooks::lb_consumers(cli.config.as_deref(), args),
         Command::PublicAddress(args) => cli::hooks::public_address(cli.config.as_deref(), args),

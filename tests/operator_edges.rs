@@ -10,6 +10,7 @@ mod daemon_support;
 use cli_support::*;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 
 use daemon_support::{eventually, live_lbs};
 use octavia_integrator::daemon::api::RowKind;
@@ -115,6 +116,51 @@ async fn a_broken_log_never_stops_the_daemon() {
         daemon.stop().await,
         Some(0),
         "stops cleanly on SIGTERM with its log gone"
+    );
+    sim.shutdown().await;
+}
+
+/// Standard error a pipe whose reader is alive but never reads: once the pipe is full, every
+/// log write would block. The daemon must go on answering and stop on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_log_never_holds_up_the_daemon() {
+    let sim = common::start_sim(Provider::Amphora).await;
+    let (dir, config) = setup(&sim);
+    let mut daemon = {
+        let child = cli(&config)
+            .args(["-vvv", "serve"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let socket = dir.path().join("d.sock");
+        Serve { child, socket }
+    };
+    let _unread = daemon.child.stderr.take();
+    let probe = daemon.socket.clone();
+    eventually("the daemon's socket", || {
+        let p = probe.clone();
+        async move { p.exists() }
+    })
+    .await;
+    // Trace-level logs of many hooks and resyncs: far more than a pipe holds (64 KiB).
+    let limit = Duration::from_secs(30); // a deadline for a hung daemon, not a timing check
+    let input = envelope("kcp-requests.json");
+    for _ in 0..40 {
+        let hook = run_with_input(&config, &["lb-consumers"], &input);
+        let out = tokio::time::timeout(limit, hook)
+            .await
+            .expect("a hook hung: the daemon waits on its log");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let out = tokio::time::timeout(limit, run(&config, &["resync"]))
+            .await
+            .expect("resync hung: the daemon waits on its log");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    hook_until(&config, &envelope("kcp-requests.json"), 2).await;
+    assert_eq!(
+        daemon.stop().await,
+        Some(0),
+        "stops on SIGTERM with its log stalled"
     );
     sim.shutdown().await;
 }

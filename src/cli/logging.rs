@@ -8,7 +8,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use super::progress::{self, ProgressLayer};
-use crate::log_sink::LossyStderr;
+use crate::log_sink::{FlushGuard, LossyStderr};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -40,18 +40,20 @@ pub fn level_for(base: tracing::Level, verbose: u8) -> tracing::Level {
 /// Installs the global subscriber. `base` is the subcommand's default level (the daemon logs
 /// at info, hook commands only warn). `OCTAVIA_INTEGRATOR_LOG` overrides the level. With
 /// `progress`, a [`ProgressLayer`] also reads the wait and change events (whatever the level)
-/// for the progress line.
-pub fn init(format: LogFormat, verbose: u8, base: tracing::Level, progress: bool) {
+/// for the progress line. Keep the returned guard until the program ends: dropping it writes
+/// out what is still queued.
+pub fn init(format: LogFormat, verbose: u8, base: tracing::Level, progress: bool) -> FlushGuard {
     let level = level_for(base, verbose);
     let filter = std::env::var(LOG_FILTER_ENV)
         .ok()
         .and_then(|text| EnvFilter::try_new(text).ok())
         .unwrap_or_else(|| EnvFilter::new(level.as_str().to_ascii_lowercase()));
+    let (sink, guard) = LossyStderr::start();
     // Colour only for a person at a terminal: never in journald, files or pipes.
     let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
-        .with_writer(LossyStderr);
+        .with_writer(sink);
     let lines: Box<dyn Layer<Registry> + Send + Sync> = match format {
         LogFormat::Text => lines.with_target(false).boxed(),
         LogFormat::Json => lines
@@ -71,6 +73,7 @@ pub fn init(format: LogFormat, verbose: u8, base: tracing::Level, progress: bool
     if installed && progress {
         progress::enable();
     }
+    guard
 }
 
 #[cfg(test)]

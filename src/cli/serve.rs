@@ -3,6 +3,7 @@
 //! SIGTERM / SIGINT: stop taking work, let in-flight reconciles finish (or abandon them after
 //! a grace period), persist, exit 0; a second signal exits at once. SIGHUP: reload settings.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -58,7 +59,8 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send 
                 _ = term.recv() => {}
                 _ = int.recv() => {}
             }
-            eprintln!("second signal: exiting now");
+            // Never eprintln!: it panics when standard error is what broke.
+            let _ = writeln!(std::io::stderr(), "second signal: exiting now");
             std::process::exit(i32::from(exit::FAILURE));
         });
     })
