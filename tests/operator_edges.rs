@@ -570,33 +570,56 @@ async fn a_one_megabyte_request_name_is_refused_with_its_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backends_off_the_member_subnet_are_refused_not_answered_ready() {
+async fn backends_of_the_other_family_are_refused_and_routed_ones_warned_about() {
     let sim = common::start_sim(Provider::Amphora).await;
     let (_dir, config) = setup(&sim);
-    for odd in ["10.99.0.7", "fd00::7"] {
+    let hook_with = |odd: &str| {
         let mut hook: Value = serde_json::from_str(&envelope("kcp-requests.json")).unwrap();
         hook["relations"][0]["units"]["kubernetes-control-plane/2"]["ingress-address"] =
             Value::String(odd.to_string());
-        let out = run_with_input(
-            &config,
-            &["lb-consumers", "--wait", "30"],
-            &hook.to_string(),
-        )
-        .await;
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let written: Value = serde_json::from_slice(&out.stdout).unwrap();
-        for name in ["api-server-external", "api-server-internal"] {
-            let answer = written["relations"][0]["set"][format!("response_{name}")]
-                .as_str()
-                .unwrap_or_else(|| panic!("{name} unanswered: {written}"));
-            let answer: Value = serde_json::from_str(answer).unwrap();
-            assert_eq!(answer["error"], "unsupported", "{answer}");
-            assert_eq!(answer["address"], Value::Null, "{answer}");
-            let why = answer["error_fields"]["backends"].as_str().unwrap();
-            assert!(why.contains(odd) && why.contains("member subnet"), "{why}");
-        }
-        assert!(live_lbs(&sim).is_empty(), "nothing built for {odd}");
+        hook.to_string()
+    };
+    // IPv6 on an IPv4 member subnet: refused, nothing built.
+    let out = run_with_input(
+        &config,
+        &["lb-consumers", "--wait", "30"],
+        &hook_with("fd00::7"),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for name in ["api-server-external", "api-server-internal"] {
+        let answer = written["relations"][0]["set"][format!("response_{name}")]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} unanswered: {written}"));
+        let answer: Value = serde_json::from_str(answer).unwrap();
+        assert_eq!(answer["error"], "unsupported", "{answer}");
+        assert_eq!(answer["address"], Value::Null, "{answer}");
+        let why = answer["error_fields"]["backends"].as_str().unwrap();
+        assert!(
+            why.contains("fd00::7") && why.contains("IP family"),
+            "{why}"
+        );
     }
+    assert!(
+        live_lbs(&sim).is_empty(),
+        "nothing built for the other family"
+    );
+
+    // IPv4 outside the member subnet may be routed: served, with a warning naming it.
+    let out = run_with_input(
+        &config,
+        &["-v", "lb-consumers", "--wait", "30"],
+        &hook_with("10.99.0.7"),
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(responses(&out).len(), 2, "{stderr}");
+    assert!(
+        stderr.contains("10.99.0.7") && stderr.contains("outside the member subnet"),
+        "{stderr}"
+    );
     sim.shutdown().await;
 }
 

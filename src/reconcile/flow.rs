@@ -20,6 +20,7 @@ use super::security::{apply_security_group, backends_without_port, plan_security
 use super::{Reconciler, RepairMemo};
 use crate::relation::meaning::meaning;
 use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
+use crate::spec::build::outside_member_subnet;
 use crate::spec::terms::{intent_of, ProviderKind};
 use crate::spec::{build, DesiredLb, Owner, RequestKey, SpecError};
 
@@ -170,11 +171,20 @@ impl Reconciler {
             retry_after: None,
         })?;
         let intent = intent_of(&meant, &self.default_algorithm);
+        let routed = outside_member_subnet(&intent, &self.site);
+        if !routed.is_empty() {
+            tracing::warn!(
+                backends = %routed.join(", "),
+                member_subnet = %self.site.member_subnet_id,
+                "these backends are outside the member subnet: reachable only if it routes to \
+                 them; if not, set `[load_balancer] member_subnet` to their subnet"
+            );
+        }
         let desired = build(owner, &intent, &self.site).map_err(|e| {
             let field = match e {
                 SpecError::NoBackends
                 | SpecError::BadBackend(_)
-                | SpecError::OutsideMemberSubnet { .. } => RequestField::Backends,
+                | SpecError::OtherFamily { .. } => RequestField::Backends,
                 SpecError::NoPorts => RequestField::PortMapping,
             };
             Outcome::Failed {

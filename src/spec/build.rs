@@ -106,15 +106,35 @@ pub enum SpecError {
     /// A backend is not an IP address.
     #[error("backend '{0}' is not an IP address")]
     BadBackend(String),
-    /// Backends outside the member subnet (or of the other IP family): the load balancer's
-    /// members live on that subnet and could not reach them.
-    #[error("backends {} are not on the member subnet {cidr}: the load balancer could not reach them; set `[load_balancer] member_subnet` to the subnet they are on, or send backends from it", .backends.join(", "))]
-    OutsideMemberSubnet {
+    /// Backends of the other IP family than the member subnet (IPv6 backends on an IPv4
+    /// subnet): no member on that subnet can reach them. (Backends of the same family outside
+    /// it may be routed: see [`outside_member_subnet`].)
+    #[error("backends {} are not of the member subnet's IP family ({cidr}): the load balancer could not reach them; the integrator's member subnet must be of their family", .backends.join(", "))]
+    OtherFamily {
         /// The backends outside it.
         backends: Vec<String>,
         /// The member subnet's CIDR.
         cidr: String,
     },
+}
+
+/// Backends of the member subnet's family that lie outside it: valid when the subnet routes to
+/// them, unreachable when it does not, so they are worth a warning. Pure.
+pub fn outside_member_subnet(intent: &Intent, site: &Site) -> Vec<String> {
+    let Some(cidr) = &site.member_subnet_cidr else {
+        return Vec::new();
+    };
+    intent
+        .backends
+        .iter()
+        .filter(|b| {
+            b.trim().parse::<IpAddr>().is_ok_and(|ip| {
+                super::cidr::contains(cidr, ip) == Some(false)
+                    && super::cidr::same_family(cidr, ip) == Some(true)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// Builds the desired graph. Pure: the same input always gives the same graph.
@@ -141,14 +161,14 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
     }
     backends.sort();
     if let Some(cidr) = &site.member_subnet_cidr {
-        let outside: Vec<String> = backends
+        let other: Vec<String> = backends
             .iter()
-            .filter(|ip| super::cidr::contains(cidr, **ip) == Some(false))
+            .filter(|ip| super::cidr::same_family(cidr, **ip) == Some(false))
             .map(IpAddr::to_string)
             .collect();
-        if !outside.is_empty() {
-            return Err(SpecError::OutsideMemberSubnet {
-                backends: outside,
+        if !other.is_empty() {
+            return Err(SpecError::OtherFamily {
+                backends: other,
                 cidr: cidr.clone(),
             });
         }
@@ -365,25 +385,27 @@ mod tests {
     }
 
     #[test]
-    fn backends_outside_the_member_subnet_are_refused() {
+    fn backends_of_the_other_family_are_refused_and_routed_ones_named() {
         let owner = Owner::new("demo", RequestKey::new("kcp", "api"));
         let mut i = intent();
         i.backends = vec!["10.5.0.10".into(), "10.9.0.1".into(), "fd00::1".into()];
         match build(&owner, &i, &site()) {
-            Err(SpecError::OutsideMemberSubnet { backends, cidr }) => {
-                assert_eq!(backends, ["10.9.0.1", "fd00::1"]);
+            Err(SpecError::OtherFamily { backends, cidr }) => {
+                assert_eq!(backends, ["fd00::1"]);
                 assert_eq!(cidr, "10.5.0.0/24");
             }
             other => panic!("{other:?}"),
         }
-        let text = build(&owner, &i, &site()).unwrap_err().to_string();
-        assert!(text.contains("member_subnet"), "{text}");
-        // An unknown CIDR checks nothing; inside it, all is well.
+        // Same family outside the subnet: may be routed, so built, and named for a warning.
+        i.backends = vec!["10.5.0.10".into(), "10.9.0.1".into()];
+        assert!(build(&owner, &i, &site()).is_ok());
+        assert_eq!(outside_member_subnet(&i, &site()), ["10.9.0.1"]);
+        // An unknown CIDR checks nothing.
         let mut unknown = site();
         unknown.member_subnet_cidr = None;
+        i.backends.push("fd00::1".into());
         assert!(build(&owner, &i, &unknown).is_ok());
-        i.backends = vec!["10.5.0.10".into()];
-        assert!(build(&owner, &i, &site()).is_ok());
+        assert!(outside_member_subnet(&i, &unknown).is_empty());
     }
 
     #[test]

@@ -24,6 +24,14 @@ pub fn contains(cidr: &str, ip: IpAddr) -> Option<bool> {
     }
 }
 
+/// `Some(true)` when `ip` is of the same IP family as `cidr`, `None` when `cidr` is not a CIDR.
+pub fn same_family(cidr: &str, ip: IpAddr) -> Option<bool> {
+    contains(cidr, ip)?;
+    let (net, _) = cidr.trim().split_once('/')?;
+    let net: IpAddr = net.parse().ok()?;
+    Some(net.is_ipv4() == ip.is_ipv4())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +53,8 @@ mod tests {
         assert_eq!(contains("fd00::/64", ip("10.5.0.1")), Some(false));
         assert_eq!(contains("10.5.0.0/33", ip("10.5.0.1")), None);
         assert_eq!(contains("nonsense", ip("10.5.0.1")), None);
+        assert_eq!(same_family("10.5.0.0/24", ip("10.9.0.1")), Some(true));
+        assert_eq!(same_family("10.5.0.0/24", ip("fd00::1")), Some(false));
+        assert_eq!(same_family("bad", ip("fd00::1")), None);
     }
 }
