@@ -511,6 +511,25 @@ async fn check_cloud_runs_every_check_after_one_fails() {
         .collect();
     assert_eq!(failed, ["VIP subnet", "floating network"], "{checks:?}");
 
+    // A flavor by name: named as the failure, the rest passes.
+    std::fs::write(
+        &config,
+        good.replace(
+            "floating_network = \"public\"",
+            "floating_network = \"public\"\nflavor = \"small\"",
+        ),
+    )
+    .unwrap();
+    let out = run(&config, &["check-cloud", "--json"]).await;
+    let checks: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["flavor"], "{checks:?}");
+    assert_eq!(out.status.code(), Some(1));
+
     // Without a token nothing else can be asked: every later check is listed as skipped.
     std::fs::write(
         &config,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::daemon::api::{self, Health};
 use crate::daemon::metrics::Metrics;
-use crate::daemon::{service, DaemonClient};
+use crate::daemon::{service, ClientError, DaemonClient};
 use crate::reconcile::{Outcome, Reconciler};
 use crate::relation::v1::Request;
 use crate::spec::RequestKey;
@@ -121,12 +121,15 @@ fn describe_fields(response: &crate::relation::v1::Response) -> String {
         .join("; ")
 }
 
-/// Whether a daemon answers on `socket`.
+/// Whether a daemon may be running on `socket`: only a socket nobody listens on counts as
+/// "no daemon". Anything else (it answers, or the socket exists but cannot be used: wrong
+/// permissions, a daemon that does not answer) counts as running, so a command that must not
+/// run beside a daemon refuses rather than guesses.
 pub async fn daemon_answers(socket: &Path) -> bool {
-    DaemonClient::new(socket)
-        .get::<Health>(api::HEALTH)
-        .await
-        .is_ok()
+    !matches!(
+        DaemonClient::new(socket).get::<Health>(api::HEALTH).await,
+        Err(ClientError::NotRunning { .. })
+    )
 }
 
 /// Reads and validates a request file.

@@ -12,7 +12,7 @@ use super::context::{self, Failure};
 use super::exit;
 use crate::config::LoadBalancerSettings;
 use crate::config::Settings;
-use crate::reconcile::connect::{external_network, subnet, ConnectError, TAGS_SINCE};
+use crate::reconcile::connect::{external_network, flavor_id, subnet, ConnectError, TAGS_SINCE};
 use openstack::session::ServiceType;
 use openstack::Session;
 
@@ -158,6 +158,17 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
     if octavia {
         out.push(octavia_version(&session).await);
         out.push(providers(&session, &settings.load_balancer.provider).await);
+        if settings.load_balancer.flavor.is_some() {
+            out.push(match flavor_id(&settings.load_balancer) {
+                Ok(Some(id)) => Check::pass("flavor", id),
+                Ok(None) => Check::pass("flavor", "ignored: the ovn provider has no flavors"),
+                Err(e) => Check::fail(
+                    "flavor",
+                    e.to_string(),
+                    "set `[load_balancer] flavor` to a flavor id",
+                ),
+            });
+        }
     } else {
         for name in ["Octavia API version", "Octavia providers"] {
             out.push(Check::skipped(name, "needs a load-balancer endpoint"));

@@ -42,6 +42,7 @@ pub enum ConnectError {
 fn cloud_message(setting: &str, source: &Error) -> String {
     match source {
         Error::Unauthorized(_)
+        | Error::Auth(_)
         | Error::Config(_)
         | Error::NoEndpoint { .. }
         | Error::Transport { .. }
@@ -63,13 +64,14 @@ impl ConnectError {
     }
 }
 
-/// Whether a cloud error is the operator's to fix in the settings: credentials refused, a
-/// configuration the client cannot use (bad URL, CA bundle), or no endpoint for the region and
-/// interface. Everything else (down, slow, 5xx) is the cloud's and is worth retrying.
+/// Whether a cloud error is the operator's to fix in the settings: credentials refused or not
+/// usable (a token URL that is not found, a token with no project scope), a configuration the
+/// client cannot use (bad URL, CA bundle), or no endpoint for the region and interface.
+/// Everything else (down, slow, 5xx) is the cloud's and is worth retrying.
 pub fn is_settings_problem(e: &Error) -> bool {
     matches!(
         e,
-        Error::Unauthorized(_) | Error::Config(_) | Error::NoEndpoint { .. }
+        Error::Unauthorized(_) | Error::Auth(_) | Error::Config(_) | Error::NoEndpoint { .. }
     )
 }
 
@@ -221,6 +223,27 @@ pub async fn external_network(session: &Session, value: &NameOrId) -> Result<Str
     }
 }
 
+/// The flavor to create load balancers with (no call): an id, or none (none asked, or the OVN
+/// provider, which has no flavors).
+///
+/// # Errors
+/// [`ConnectError::Setting`] when the flavor is given by name (flavors are not looked up).
+pub fn flavor_id(lb: &LoadBalancerSettings) -> Result<Option<String>, ConnectError> {
+    match (&lb.flavor, ProviderKind::of(Some(lb.provider.as_str()))) {
+        (None, _) => Ok(None),
+        (Some(f), ProviderKind::Ovn) => {
+            tracing::warn!(flavor = %f, "the ovn provider has no flavors; ignoring `[load_balancer] flavor`");
+            Ok(None)
+        }
+        (Some(f), _) if f.looks_like_id() => Ok(Some(f.as_str().to_string())),
+        (Some(f), _) => Err(ConnectError::Setting {
+            setting: "flavor",
+            value: f.to_string(),
+            problem: "give the flavor's id (`openstack loadbalancer flavor list`); flavors are not looked up by name".into(),
+        }),
+    }
+}
+
 /// Resolves the site settings against the cloud (2–4 calls).
 ///
 /// # Errors
@@ -242,21 +265,7 @@ pub async fn resolve_site(
         None => None,
     };
     let kind = ProviderKind::of(Some(lb.provider.as_str()));
-    let flavor_id = match (&lb.flavor, kind) {
-        (None, _) => None,
-        (Some(f), ProviderKind::Ovn) => {
-            tracing::warn!(flavor = %f, "the ovn provider has no flavors; ignoring `[load_balancer] flavor`");
-            None
-        }
-        (Some(f), _) if f.looks_like_id() => Some(f.as_str().to_string()),
-        (Some(f), _) => {
-            return Err(ConnectError::Setting {
-                setting: "flavor",
-                value: f.to_string(),
-                problem: "give the flavor's id (`openstack loadbalancer flavor list`); flavors are not looked up by name".into(),
-            })
-        }
-    };
+    let flavor_id = flavor_id(lb)?;
     let availability_zone = match kind {
         ProviderKind::Ovn => None,
         ProviderKind::Amphora => lb.availability_zone.clone(),
