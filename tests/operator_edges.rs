@@ -585,6 +585,19 @@ async fn a_one_megabyte_request_name_is_refused_with_its_limit() {
     let why = answer["error_fields"]["name"].as_str().unwrap();
     assert!(why.contains("limited to 100 characters"), "{why}");
     assert!(live_lbs(&sim).is_empty(), "nothing built for it");
+    // Neither the store nor status carries the megabyte.
+    let store = std::fs::metadata(config.with_file_name("state.json")).unwrap();
+    assert!(
+        store.len() < 64 * 1024,
+        "the store grew to {} bytes",
+        store.len()
+    );
+    let out = run(&config, &["status"]).await;
+    assert!(
+        out.stdout.len() < 64 * 1024,
+        "status printed {} bytes",
+        out.stdout.len()
+    );
     sim.shutdown().await;
 }
 

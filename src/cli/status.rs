@@ -153,7 +153,7 @@ pub fn render(report: &StatusReport) -> String {
             continue;
         }
         if let Some(note) = &r.note {
-            out.push_str(&format!("  {}: {note}\n", r.request));
+            out.push_str(&format!("  {}: {note}\n", table::bounded(&r.request)));
         }
     }
     out.push_str(&connect);

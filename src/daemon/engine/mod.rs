@@ -18,6 +18,7 @@ use super::notify::{Change, Notifier};
 use super::stored;
 use crate::reconcile::{Outcome, Reconciler};
 use crate::relation::answer::{Current, Interface, RequestKey};
+use crate::relation::meaning::MAX_REQUEST_NAME;
 use crate::relation::v1::{Request, Response};
 
 mod resync;
@@ -135,6 +136,15 @@ impl Engine {
         key: &RequestKey,
         refusal: &Response,
     ) -> Result<(), StoreError> {
+        if key.name.chars().count() > MAX_REQUEST_NAME {
+            // Refused for its length: remembering a name of any size would let one request
+            // grow the store without bound.
+            tracing::info!(
+                length = key.name.chars().count(),
+                "a request name over the limit is answered but not remembered"
+            );
+            return Ok(());
+        }
         let mut store = self.store.lock().await;
         if store.set_refusal(
             stored::stored_key(key),
