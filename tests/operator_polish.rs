@@ -1,6 +1,7 @@
 //! What a new operator trips on, through the real binary (issue 15, item 4): `apply` exits
 //! non-zero when its answer is an error, `status` does not count unmonitored members as up, and
-//! hook commands that only talk to the daemon need no credentials of their own.
+//! commands that only talk to the daemon (hooks, leader, resync, status) need no credentials of
+//! their own.
 
 mod cli_support;
 mod common;
@@ -108,7 +109,7 @@ async fn hooks_talk_to_the_daemon_without_credentials_of_their_own() {
         async move { s.exists() }
     })
     .await;
-    for args in [&["leader", "true"][..], &["resync"][..]] {
+    for args in [&["leader", "true"][..], &["resync"][..], &["status"][..]] {
         let out = run(&config, args).await;
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
     }

@@ -142,18 +142,6 @@ fn decode_fault(body: &[u8]) -> (Option<String>, String) {
 
 /// An error and all its sources, joined with `: ` (reqwest's top-level message alone says
 /// little, e.g. "error sending request").
-#[cfg(test)]
-mod transport_advice_tests {
-    use super::transport_advice;
-
-    #[test]
-    fn tls_to_a_plain_http_port_says_so() {
-        let said = "error sending request: client error (Connect): received corrupt message of type InvalidContentType";
-        assert!(transport_advice(said).contains("use http://"));
-        assert!(transport_advice("connection refused").contains("endpoint URL"));
-    }
-}
-
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut next = error.source();
@@ -544,5 +532,17 @@ mod tests {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
         assert!(std::mem::size_of::<Error>() <= 128);
+    }
+}
+
+#[cfg(test)]
+mod transport_advice_tests {
+    use super::transport_advice;
+
+    #[test]
+    fn tls_to_a_plain_http_port_says_so() {
+        let said = "error sending request: client error (Connect): received corrupt message of type InvalidContentType";
+        assert!(transport_advice(said).contains("use http://"));
+        assert!(transport_advice("connection refused").contains("endpoint URL"));
     }
 }

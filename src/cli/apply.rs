@@ -87,10 +87,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                         eprintln!(
                             "error: request {key} is answered `{}`: {}",
                             kind.as_str(),
-                            response
-                                .error_message()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| describe_fields(&response))
+                            response.why()
                         );
                         ExitCode::from(exit::FAILURE)
                     }
@@ -109,16 +106,6 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             }
         }
     })
-}
-
-/// The error fields of an answer, as one line.
-fn describe_fields(response: &crate::relation::v1::Response) -> String {
-    response
-        .error_fields()
-        .iter()
-        .map(|(field, why)| format!("{field}: {why}"))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Whether a daemon may be running on `socket`: only a socket nobody listens on counts as

@@ -31,58 +31,60 @@ pub struct Args {
 /// Runs `status`.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     context::finish((|| {
-        let settings = context::load_settings(config)?;
+        // The daemon needs only its socket from us; the cloud settings only without it.
+        let daemon = context::load_daemon_settings(config)?;
         let rt = context::current_thread()?;
-        let (report, unconnected) = rt.block_on(fetch(&settings))?;
+        let from_daemon =
+            rt.block_on(DaemonClient::new(&daemon.socket).get::<StatusReport>(api::STATUS));
+        let (report, unconnected) = match from_daemon {
+            Ok(report) => (report, None),
+            Err(ClientError::NotRunning { .. }) => {
+                let settings = context::load_settings(config)?;
+                rt.block_on(in_process(&settings))?
+            }
+            Err(e) => return Err(Failure::new(exit::UNAVAILABLE, e)),
+        };
         print(&report, args.json);
         // Shown above; the exit code says whether to fix settings (3) or the cloud (1).
         unconnected.map_or(Ok(()), Err)
     })())
 }
 
-/// The status report from the daemon, or computed in-process when no daemon runs (then also
-/// the failure to report if the cloud could not be reached: the report holds the store alone).
+/// The status report computed in this process, without a daemon: the store, and the cloud
+/// when it can be reached (else the failure to report: the report holds the store alone).
 ///
 /// # Errors
-/// The daemon fails, or (in-process) the store cannot be opened.
-pub async fn fetch(
+/// The store cannot be opened.
+pub async fn in_process(
     settings: &crate::config::Settings,
 ) -> Result<(StatusReport, Option<Failure>), Failure> {
-    let client = DaemonClient::new(&settings.daemon.socket);
-    match client.get::<StatusReport>(api::STATUS).await {
-        Ok(report) => Ok((report, None)),
-        Err(ClientError::NotRunning { .. }) => {
-            let store = Store::open(&settings.daemon.state_file)
-                .map_err(|e| Failure::new(exit::FAILURE, e))?;
-            let metrics = std::sync::Arc::new(Metrics::new());
-            // What the store holds is shown even when the cloud cannot be reached; the
-            // connection error says why the cloud columns are empty.
-            let engine = Engine::new(store, None, metrics.clone());
-            let mut unconnected = None;
-            match tokio::time::timeout(CLOUD_WAIT, service::connect(settings, &metrics, None)).await
-            {
-                Ok(Ok(reconciler)) => engine.set_cloud(reconciler).await,
-                Ok(Err(e)) => {
-                    engine.set_connect_error(e.to_string());
-                    unconnected = Some(Failure::new(exit::of_connect(&e), e));
-                }
-                Err(_) => {
-                    let why = format!(
-                        "the cloud did not answer within {}s; check auth_url and the network",
-                        CLOUD_WAIT.as_secs()
-                    );
-                    engine.set_connect_error(why.clone());
-                    unconnected = Some(Failure::new(exit::FAILURE, anyhow::anyhow!(why)));
-                }
-            }
-            let leader = engine
-                .stored_leader()
-                .await
-                .unwrap_or(settings.daemon.leader);
-            Ok((engine.status(leader).await, unconnected))
+    let store =
+        Store::open(&settings.daemon.state_file).map_err(|e| Failure::new(exit::FAILURE, e))?;
+    let metrics = std::sync::Arc::new(Metrics::new());
+    // What the store holds is shown even when the cloud cannot be reached; the
+    // connection error says why the cloud columns are empty.
+    let engine = Engine::new(store, None, metrics.clone());
+    let mut unconnected = None;
+    match tokio::time::timeout(CLOUD_WAIT, service::connect(settings, &metrics, None)).await {
+        Ok(Ok(reconciler)) => engine.set_cloud(reconciler).await,
+        Ok(Err(e)) => {
+            engine.set_connect_error(e.to_string());
+            unconnected = Some(Failure::new(exit::of_connect(&e), e));
         }
-        Err(e) => Err(Failure::new(exit::UNAVAILABLE, e)),
+        Err(_) => {
+            let why = format!(
+                "the cloud did not answer within {}s; check auth_url and the network",
+                CLOUD_WAIT.as_secs()
+            );
+            engine.set_connect_error(why.clone());
+            unconnected = Some(Failure::new(exit::FAILURE, anyhow::anyhow!(why)));
+        }
     }
+    let leader = engine
+        .stored_leader()
+        .await
+        .unwrap_or(settings.daemon.leader);
+    Ok((engine.status(leader).await, unconnected))
 }
 
 /// Prints `report` as a table or JSON.

@@ -30,12 +30,41 @@ use crate::store::Store;
 pub struct DaemonAnswerer {
     client: DaemonClient,
     interface: Interface,
+    /// The daemon's version when it differs from this command's: it may not know what this
+    /// command sends (held relations, refusals), so nothing is removed through it.
+    other_version: Option<String>,
 }
 
 impl DaemonAnswerer {
     /// Answers `interface`'s requests through the daemon behind `client`.
     pub fn new(client: DaemonClient, interface: Interface) -> Self {
-        DaemonAnswerer { client, interface }
+        DaemonAnswerer {
+            client,
+            interface,
+            other_version: None,
+        }
+    }
+
+    /// The same, for a daemon that said it runs `version` (its health answer).
+    pub fn for_version(client: DaemonClient, interface: Interface, version: &str) -> Self {
+        DaemonAnswerer {
+            other_version: (version != env!("CARGO_PKG_VERSION")).then(|| version.to_string()),
+            ..DaemonAnswerer::new(client, interface)
+        }
+    }
+
+    /// Refuses a removal through a daemon of another version: an older one would not keep a
+    /// held relation's requests, and would delete their load balancers.
+    fn may_remove(&self) -> Result<(), AnswerError> {
+        match &self.other_version {
+            None => Ok(()),
+            Some(theirs) => Err(AnswerError::Failed(format!(
+                "the daemon runs version {theirs} and this command {}: nothing is removed \
+                 through a daemon of another version; restart it (`systemctl restart \
+                 octavia-integrator`) after an upgrade",
+                env!("CARGO_PKG_VERSION")
+            ))),
+        }
     }
 }
 
@@ -82,6 +111,7 @@ impl Answerer for DaemonAnswerer {
     }
 
     async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
+        self.may_remove()?;
         let _: Forgotten = self
             .client
             .post(api::FORGET, &ForgetCall { key: key.clone() })
@@ -91,6 +121,7 @@ impl Answerer for DaemonAnswerer {
     }
 
     async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
+        self.may_remove()?;
         let call = RetainCall {
             interface: interface.into(),
             keys: current.keys.iter().cloned().collect(),
@@ -261,7 +292,11 @@ impl HookAnswerer {
     ) -> Result<HookAnswerer, AnswerError> {
         let client = DaemonClient::new(&settings.daemon.socket);
         match client.get::<Health>(api::HEALTH).await {
-            Ok(_) => Ok(HookAnswerer::Daemon(DaemonAnswerer::new(client, interface))),
+            Ok(health) => Ok(HookAnswerer::Daemon(DaemonAnswerer::for_version(
+                client,
+                interface,
+                &health.version,
+            ))),
             Err(ClientError::NotRunning { .. }) => Ok(HookAnswerer::Local(
                 LocalAnswerer::open(settings, interface, wait).await?,
             )),
@@ -359,9 +394,10 @@ impl LazyAnswerer {
             Known::DaemonOnly { socket, why } => {
                 let client = DaemonClient::new(socket);
                 match client.get::<Health>(api::HEALTH).await {
-                    Ok(_) => Ok(HookAnswerer::Daemon(DaemonAnswerer::new(
+                    Ok(health) => Ok(HookAnswerer::Daemon(DaemonAnswerer::for_version(
                         client,
                         self.interface,
+                        &health.version,
                     ))),
                     Err(ClientError::NotRunning { .. }) => Err(AnswerError::Settings(format!(
                         "{why} (no daemon answers on {}, so this hook would work in-process, \
@@ -402,5 +438,38 @@ impl Answerer for LazyAnswerer {
 
     async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
         self.get().await?.retain(interface, current).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nothing_is_removed_through_a_daemon_of_another_version() {
+        // No daemon listens on this socket: a refusal that asked it anything would say
+        // "not running" instead.
+        let dir = tempfile::tempdir().unwrap();
+        let client = DaemonClient::new(dir.path().join("d.sock"));
+        let older = DaemonAnswerer::for_version(client.clone(), Interface::LoadBalancer, "0.0.1");
+        let key = RequestKey::new(1, "kcp", "api");
+        for refusal in [
+            older.forget(&key).await.unwrap_err(),
+            older
+                .retain(Interface::LoadBalancer, &Current::default())
+                .await
+                .unwrap_err(),
+        ] {
+            let text = refusal.to_string();
+            assert!(text.contains("version 0.0.1"), "{text}");
+            assert!(text.contains("restart"), "{text}");
+        }
+        let same =
+            DaemonAnswerer::for_version(client, Interface::LoadBalancer, env!("CARGO_PKG_VERSION"));
+        let asked = same.forget(&key).await.unwrap_err().to_string();
+        assert!(
+            asked.contains("not running"),
+            "it asked the daemon: {asked}"
+        );
     }
 }

@@ -263,7 +263,6 @@ impl Store {
     }
 }
 
-/// `<file>.lock` beside the store file.
 /// Decodes the document read from `path`, naming the file in the error.
 fn decode_at(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
     Document::decode(bytes).map_err(|e| match e {
@@ -279,6 +278,7 @@ fn decode_at(path: &Path, bytes: &[u8]) -> Result<Document, StoreError> {
     })
 }
 
+/// `<file>.lock` beside the store file.
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()

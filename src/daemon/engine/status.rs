@@ -158,24 +158,10 @@ impl Engine {
 
 /// Why a refused request gets no load balancer, from its stored refusal.
 fn refusal_note(entry: &StoredEntry) -> String {
-    let Some(refusal) = entry
-        .refusal
-        .as_deref()
-        .and_then(|text| Response::parse(text).ok())
-    else {
-        return "refused".to_string();
-    };
-    // The message, when there is one, already names the fields.
-    let why = match refusal.error_message() {
-        Some(message) => message.to_string(),
-        None => refusal
-            .error_fields()
-            .iter()
-            .map(|(field, reason)| format!("{field}: {reason}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-    };
-    format!("refused: {why}")
+    match entry.refusal.as_deref().map(Response::parse) {
+        Some(Ok(refusal)) => format!("refused: {}", refusal.why()),
+        _ => "refused".to_string(),
+    }
 }
 
 /// `address` or `error: kind` from a stored answer's JSON.

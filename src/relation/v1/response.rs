@@ -295,6 +295,20 @@ impl Response {
         self.error_message.as_deref()
     }
 
+    /// Why an error answer refuses, on one line: the message (which names its fields), else
+    /// each field with its reason.
+    pub fn why(&self) -> String {
+        match &self.error_message {
+            Some(message) => message.clone(),
+            None => self
+                .error_fields
+                .iter()
+                .map(|(field, reason)| format!("{field}: {reason}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
+
     /// `received_hash`: the `sent_hash` of the request this answers.
     pub fn received_hash(&self) -> Option<&str> {
         self.received_hash.as_deref()
