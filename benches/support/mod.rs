@@ -496,14 +496,39 @@ impl DaemonProcess {
             .open(&settings)
             .expect("settings file");
         std::io::Write::write_all(&mut f, text.as_bytes()).expect("write settings");
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
+    /// Starts `serve --workers 4` with an existing settings file whose socket is `socket`
+    /// (the log beside the settings).
+    pub async fn start_with(
+        settings: &std::path::Path,
+        socket: std::path::PathBuf,
+    ) -> DaemonProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let own = dir.path().join("settings.toml");
+        std::fs::copy(settings, &own).expect("copy the settings");
+        DaemonProcess::spawn_with(dir, own, socket, 4).await
+    }
+
+    async fn spawn_with(
+        dir: tempfile::TempDir,
+        settings: std::path::PathBuf,
+        socket: std::path::PathBuf,
+        workers: usize,
+    ) -> DaemonProcess {
         let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log file");
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
-            .arg("--config")
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_octavia-integrator"));
+        cmd.arg("--config")
             .arg(&settings)
             .arg("serve")
             .arg("--workers")
-            .arg(workers.to_string())
-            .env("OCTAVIA_INTEGRATOR_LOG", "warn")
+            .arg(workers.to_string());
+        let child = cmd
+            .env(
+                "OCTAVIA_INTEGRATOR_LOG",
+                std::env::var("OI_BENCH_DAEMON_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -526,6 +551,11 @@ impl DaemonProcess {
             "the daemon never answered; its log:\n{}",
             std::fs::read_to_string(d.dir.path().join("daemon.log")).unwrap_or_default()
         );
+    }
+
+    /// Where its log is.
+    pub fn log(&self) -> String {
+        self.dir.path().join("daemon.log").display().to_string()
     }
 
     /// Its pid.
