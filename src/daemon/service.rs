@@ -245,17 +245,6 @@ impl Daemon {
         }
     }
 
-    async fn enqueue_all(&self, deep: bool) {
-        let mut keys = self.engine.keys().await;
-        keys.extend(self.engine.pending_removals().await);
-        if deep {
-            lock(&self.deep).extend(keys.iter().cloned());
-        }
-        for key in keys {
-            self.enqueue(key);
-        }
-    }
-
     /// Checks every stored request with one listing of the cluster ([`Engine::resync`]):
     /// unchanged ones are answered at once, the others queued for a pass of their own (a deep
     /// one when `deep`). Nothing while not the leader.
@@ -264,6 +253,7 @@ impl Daemon {
             return;
         }
         let again = self.engine.resync().await;
+        self.engine.save_learned().await;
         if deep {
             lock(&self.deep).extend(again.iter().cloned());
         }
@@ -273,8 +263,9 @@ impl Daemon {
     }
 
     /// A hook sent every current request of `interface`. The first one since gaining
-    /// leadership re-reads every request; once both interfaces are known, garbage is
-    /// collected.
+    /// leadership checks every request against one listing of the cluster (adopting what
+    /// exists by tags, [`Engine::resync`]): unchanged ones are answered from it, only the
+    /// others get a pass of their own. Once both interfaces are known, garbage is collected.
     pub(crate) async fn retained(self: &Arc<Self>, interface: Interface) {
         let (first, complete) = {
             let mut fresh = lock(&self.fresh);
@@ -283,7 +274,9 @@ impl Daemon {
             (first && added, added && fresh.len() == 2)
         };
         if first {
-            self.enqueue_all(false).await;
+            // In the background: the hook that triggered it is not held for the listing.
+            let me = self.clone();
+            tokio::spawn(async move { me.recheck_all(false).await });
         }
         if complete {
             let me = self.clone();

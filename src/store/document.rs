@@ -11,11 +11,15 @@
 //!      "answer": "<last answer JSON text>", "answered_at": "2026-01-01T00:01:00Z",
 //!      "refusal": "<the refusal answer JSON text, while the request is refused>"}
 //!   ],
-//!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone"}]
+//!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone"}],
+//!   "learned": "<what the reconciler learned of the cloud, JSON text it alone reads>"
 //! }
 //! ```
 //!
 //! Version 2 added `refusal` and `removals`; a version 1 document reads as one with neither.
+//! Version 3 added `learned` (the cloud's recent times per kind of change and the members last
+//! seen complete, so a restarted daemon polls at the cloud's pace and resyncs without one
+//! read per load balancer); older documents read as ones with nothing learned.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -26,7 +30,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` marker every store document carries.
 pub const FORMAT: &str = "octavia-integrator-store";
 /// The newest document version this release writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Which request an entry is for: relation, consuming application, request name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,6 +90,9 @@ pub struct Document {
     /// Requests that are gone but whose cloud resources may still exist: remembered until a
     /// removal pass (this process's, a later hook's or the daemon's) has deleted them.
     pub removals: BTreeSet<StoredKey>,
+    /// What the reconciler learned of the cloud (opaque JSON text it writes and reads back;
+    /// losing it costs reads, never correctness).
+    pub learned: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -99,6 +106,8 @@ struct WireDocument {
     requests: Vec<WireEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     removals: Vec<StoredKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    learned: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -146,6 +155,7 @@ impl Document {
                 })
                 .collect(),
             removals: self.removals.iter().cloned().collect(),
+            learned: self.learned.clone(),
         };
         let mut bytes = serde_json::to_vec_pretty(&wire).expect("plain data always serializes");
         bytes.push(b'\n');
@@ -199,6 +209,7 @@ impl Document {
             leader: wire.leader,
             entries,
             removals: wire.removals.into_iter().collect(),
+            learned: wire.learned,
         })
     }
 }
@@ -291,11 +302,25 @@ mod tests {
         assert!(d.removals.is_empty());
         assert!(d.entries.values().all(|e| e.refusal.is_none()));
         let again = String::from_utf8(d.encode()).unwrap();
-        assert!(again.contains("\"version\": 2"), "{again}");
+        assert!(
+            again.contains(&format!("\"version\": {VERSION}")),
+            "{again}"
+        );
         assert!(
             !again.contains("removals"),
             "empty lists are not written: {again}"
         );
+    }
+
+    #[test]
+    fn a_version_2_document_reads_with_nothing_learned_and_learned_round_trips() {
+        let doc = br#"{"format": "octavia-integrator-store", "version": 2, "requests": [], "removals": [{"relation_id": 8, "app": "kcp", "name": "gone"}]}"#;
+        let mut d = Document::decode(doc).unwrap();
+        assert_eq!(d.learned, None);
+        assert_eq!(d.removals.len(), 1);
+        assert!(!String::from_utf8(d.encode()).unwrap().contains("learned"));
+        d.learned = Some(r#"{"paces": {"create": [1500]}}"#.into());
+        assert_eq!(Document::decode(&d.encode()).unwrap(), d);
     }
 
     #[test]
