@@ -553,6 +553,54 @@ impl DaemonProcess {
         );
     }
 
+    /// Stops it (SIGTERM: it saves its store) and starts it again on the same settings,
+    /// store and socket.
+    pub async fn restart(mut self, workers: usize) -> DaemonProcess {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        // `self` is dropped only once its folder has moved to the new process.
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let (settings, socket) = (self.settings.clone(), self.socket.clone());
+        let _ = std::fs::remove_file(&socket);
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
+    /// Starts a second daemon on the same cloud and cluster as this one, with its own store
+    /// and socket, as a non-leader (`leader = false`).
+    pub async fn follower(&self, workers: usize) -> DaemonProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("d.sock");
+        let state = dir.path().join("state.json");
+        let text = std::fs::read_to_string(&self.settings).expect("settings");
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with("socket = ") {
+                out.push_str(&format!("socket = {:?}\n", socket.display().to_string()));
+            } else if line.starts_with("state_file = ") {
+                out.push_str(&format!("state_file = {:?}\nleader = false\n", state.display().to_string()));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        let settings = dir.path().join("settings.toml");
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&settings)
+                .expect("settings file");
+            std::io::Write::write_all(&mut f, out.as_bytes()).expect("write settings");
+        }
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
     /// Where its log is.
     pub fn log(&self) -> String {
         self.dir.path().join("daemon.log").display().to_string()
