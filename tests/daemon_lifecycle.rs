@@ -75,8 +75,24 @@ async fn leadership_moves_between_two_daemons_without_a_fight() {
 
     // B leads: its first hooks adopt what exists by tags. Same addresses, no duplicate.
     let posts = lb_posts(&sim);
+    let before = sim.calls().total();
     b.set_leader(true).await;
     let adopted = until_both_answered(&b).await;
+    // Adopted from one listing of the cluster, not request by request: one floating-IP list
+    // for both (a pass per request reads one each), and no load balancer polled.
+    let takeover = sim.calls().since(before);
+    assert_eq!(
+        takeover.count("GET", "/networking/v2.0/floatingips"),
+        1,
+        "{:?}",
+        takeover.by_route()
+    );
+    assert_eq!(
+        takeover.count("GET", "/load-balancer/v2/lbaas/listeners"),
+        1,
+        "{:?}",
+        takeover.by_route()
+    );
     for (relation, name) in [
         (scenario::EXTERNAL_RELATION, "api-server-external"),
         (scenario::INTERNAL_RELATION, "api-server-internal"),

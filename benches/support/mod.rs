@@ -580,7 +580,10 @@ impl DaemonProcess {
             if line.starts_with("socket = ") {
                 out.push_str(&format!("socket = {:?}\n", socket.display().to_string()));
             } else if line.starts_with("state_file = ") {
-                out.push_str(&format!("state_file = {:?}\nleader = false\n", state.display().to_string()));
+                out.push_str(&format!(
+                    "state_file = {:?}\nleader = false\n",
+                    state.display().to_string()
+                ));
             } else {
                 out.push_str(line);
                 out.push('\n');

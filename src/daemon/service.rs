@@ -71,6 +71,10 @@ pub(crate) struct Daemon {
     /// the leader. Garbage is collected only when both are known: a new leader's store may be
     /// stale until its first hooks run, and must not be taken as "nothing is wanted".
     fresh: StdMutex<HashSet<Interface>>,
+    /// Set on gaining leadership until the next check of every request against one listing
+    /// ([`Daemon::recheck_all`]) has run: meanwhile a hook's known but unanswered requests
+    /// are left to that check (1000 of them cost a few list calls, not 1000 reconciles).
+    adopting: std::sync::atomic::AtomicBool,
     settings: StdMutex<Settings>,
     options: Options,
     pub(crate) stop: Shutdown,
@@ -160,6 +164,7 @@ where
         leader: leader_tx,
         deep: StdMutex::new(HashSet::new()),
         fresh: StdMutex::new(fresh),
+        adopting: std::sync::atomic::AtomicBool::new(false),
         settings: StdMutex::new(settings),
         options,
         stop: stop.clone(),
@@ -227,6 +232,11 @@ impl Daemon {
     /// in-flight reconciles are abandoned and nothing more is done.
     pub(crate) async fn set_leader(self: &Arc<Self>, leader: bool) -> Result<(), StoreError> {
         self.engine.store_leader(leader).await?;
+        if leader && !self.is_leader() {
+            // Before the flag flips, so no hook in between queues its requests one by one.
+            self.adopting
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let was = self.leader.send_replace(leader);
         self.engine.metrics().set_leader(leader);
         if was != leader {
@@ -236,6 +246,12 @@ impl Daemon {
             }
         }
         Ok(())
+    }
+
+    /// Whether a check of every request against one listing is due after gaining leadership
+    /// (known but unanswered requests wait for it instead of taking a pass each).
+    pub(crate) fn adopting(&self) -> bool {
+        self.adopting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Queues `key` if this daemon is the leader.
@@ -253,6 +269,8 @@ impl Daemon {
             return;
         }
         let again = self.engine.resync().await;
+        self.adopting
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         self.engine.save_learned().await;
         if deep {
             lock(&self.deep).extend(again.iter().cloned());
