@@ -263,6 +263,17 @@ impl Watcher {
             .max()
     }
 
+    /// The last moment (≤ `until`) load balancer `id` became ACTIVE.
+    pub fn last_active_of(&self, id: &str, until: Instant) -> Option<Instant> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, lb, s)| *t <= until && lb == id && s == "ACTIVE")
+            .map(|(t, _, _)| *t)
+            .max()
+    }
+
     /// Stops watching.
     pub fn stop(self) {
         self.task.abort();
