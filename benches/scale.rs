@@ -103,6 +103,19 @@ async fn resync(
     (elapsed, CallSummary::of(&sim.calls().since(before)), cpu)
 }
 
+/// Waits until the simulator has seen no call for 300 ms (background work finished).
+async fn settle(sim: &openstack::sim::SimHandle) {
+    let mut last = sim.calls().total();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = sim.calls().total();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let scale = env_f64("OI_BENCH_SCALE_SIM", 0.001);
@@ -140,7 +153,98 @@ async fn main() {
             resync_cpu,
         });
     }
+
+    // Hand-over and cold start, with every load balancer in place and unchanged.
+    let all = requests(0, n);
+    let input = hook_input("scale", &all, None);
+    // A second daemon, not the leader, is handed the same requests; it must not call the
+    // cloud. Then it becomes the leader (the first steps down) and adopts them all.
+    let follower = d.follower(16).await;
+    hook_answered(follower.client(), &input).await;
+    follower.idle().await;
+    let _: octavia_integrator::daemon::api::Health = d
+        .client()
+        .post(
+            octavia_integrator::daemon::api::LEADER,
+            &json!({"leader": false}),
+        )
+        .await
+        .expect("step down");
+    let before = sim.calls().total();
+    let t0 = Instant::now();
+    let _: octavia_integrator::daemon::api::Health = follower
+        .client()
+        .post(
+            octavia_integrator::daemon::api::LEADER,
+            &json!({"leader": true}),
+        )
+        .await
+        .expect("take over");
+    let mut answered = hook_answered(follower.client(), &input).await;
+    follower.idle().await;
+    while answered < n {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        follower.idle().await;
+        answered = hook_answered(follower.client(), &input).await;
+    }
+    settle(&sim).await;
+    let handover_t = t0.elapsed();
+    let handover = CallSummary::of(&sim.calls().since(before));
+    follower.stop();
+    let _: octavia_integrator::daemon::api::Health = d
+        .client()
+        .post(
+            octavia_integrator::daemon::api::LEADER,
+            &json!({"leader": true}),
+        )
+        .await
+        .expect("lead again");
+    hook_answered(d.client(), &input).await;
+    d.idle().await;
+    settle(&sim).await;
+
+    // Cold start: the leader restarts on its store (which keeps what it learned), then a
+    // resync of everything.
+    let before = sim.calls().total();
+    let t0 = Instant::now();
+    let d = d.restart(16).await;
+    d.idle().await;
+    settle(&sim).await;
+    let restart_t = t0.elapsed();
+    let restart = CallSummary::of(&sim.calls().since(before));
+    let (cold_resync_t, cold_resync, _) = resync(&d, &sim).await;
+    let idle_rss = rss_kib(Some(d.pid())).unwrap_or_default();
+    eprintln!(
+        "hand-over calls {:?}\nrestart calls {:?}\ncold resync calls {:?}",
+        handover.by_route, restart.by_route, cold_resync.by_route
+    );
     d.stop();
+    let pages = n.div_ceil(1000);
+    print_table(
+        &format!("Hand-over and cold start with {n} unchanged load balancers (Octavia pages of 1000: {pages})"),
+        &["what", "s", "calls", "status trees", "mutations", "calls per LB"],
+        &[
+            ("new leader adopts all (store without learned members)", handover_t, &handover),
+            ("restart of the leader (learned kept), until idle", restart_t, &restart),
+            ("resync right after the restart", cold_resync_t, &cold_resync),
+        ]
+        .iter()
+        .map(|(what, t, c)| {
+            vec![
+                what.to_string(),
+                format!("{:.1}", t.as_secs_f64()),
+                c.total.to_string(),
+                c.by_route
+                    .get("GET /load-balancer/v2/lbaas/loadbalancers/{id}/status")
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string(),
+                c.mutations.to_string(),
+                format!("{:.3}", c.total as f64 / n as f64),
+            ]
+        })
+        .collect::<Vec<_>>(),
+    );
     // The simulator runs in this process: its CPU time shows what bounds the wall time here.
     let bench_cpu = cpu_secs(None).unwrap_or_default() - bench_cpu0;
     eprintln!("this process (the simulated cloud and the driver) used {bench_cpu:.1} s of CPU");
@@ -207,6 +311,10 @@ async fn main() {
             "resync_mutations": p.resync_calls.mutations,
             "resync_cpu_seconds": p.resync_cpu,
         })).collect::<Vec<_>>(),
+        "handover": {"seconds": handover_t.as_secs_f64(), "calls": handover.json()},
+        "restart": {"seconds": restart_t.as_secs_f64(), "calls": restart.json()},
+        "cold_resync": {"seconds": cold_resync_t.as_secs_f64(), "calls": cold_resync.json()},
+        "idle_rss_kib_after_restart": idle_rss,
     }));
     sim.shutdown().await;
 }

@@ -75,8 +75,24 @@ async fn leadership_moves_between_two_daemons_without_a_fight() {
 
     // B leads: its first hooks adopt what exists by tags. Same addresses, no duplicate.
     let posts = lb_posts(&sim);
+    let before = sim.calls().total();
     b.set_leader(true).await;
     let adopted = until_both_answered(&b).await;
+    // Adopted from one listing of the cluster, not request by request: one floating-IP list
+    // for both (a pass per request reads one each), and no load balancer polled.
+    let takeover = sim.calls().since(before);
+    assert_eq!(
+        takeover.count("GET", "/networking/v2.0/floatingips"),
+        1,
+        "{:?}",
+        takeover.by_route()
+    );
+    assert_eq!(
+        takeover.count("GET", "/load-balancer/v2/lbaas/listeners"),
+        1,
+        "{:?}",
+        takeover.by_route()
+    );
     for (relation, name) in [
         (scenario::EXTERNAL_RELATION, "api-server-external"),
         (scenario::INTERNAL_RELATION, "api-server-internal"),
@@ -317,5 +333,49 @@ async fn a_new_daemon_with_an_empty_store_collects_garbage_only_after_the_hooks_
     );
     let _ = local;
     d.stop().await.unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_was_learned_is_kept_in_the_store_and_a_restart_resyncs_from_the_lists() {
+    const STATUS_TREE: &str = "/load-balancer/v2/lbaas/loadbalancers/{id}/status";
+    let sim = common::start_sim(Provider::Amphora).await;
+    let dir = tempdir();
+    let settings = settings_in(&sim, dir.path(), "");
+    let first = TestDaemon::start(settings.clone(), options());
+    until_both_answered(&first).await;
+    first.idle().await;
+    // A resync reads the members once and remembers them; shutdown saves what was learned.
+    first.resync().await;
+    first.stop().await.unwrap();
+    let text = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let learned: serde_json::Value =
+        serde_json::from_str(doc["learned"].as_str().expect("learned is stored")).unwrap();
+    assert!(
+        learned["paces"]["create"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty()),
+        "{learned}"
+    );
+    assert_eq!(
+        learned["members"].as_object().map(|m| m.len()),
+        Some(2),
+        "{learned}"
+    );
+
+    // Restarted on the same store: its check at connect and a resync read no status tree.
+    let before = sim.calls().total();
+    let second = TestDaemon::start(settings, options());
+    eventually("the restarted daemon to connect", || async {
+        second.health().await.connected
+    })
+    .await;
+    second.idle().await;
+    second.resync().await;
+    let calls = sim.calls().since(before);
+    assert_eq!(calls.count("GET", STATUS_TREE), 0, "{:?}", calls.by_route());
+    assert_eq!(calls.cloud_mutations(), 0, "{:?}", calls.by_route());
+    second.stop().await.unwrap();
     sim.shutdown().await;
 }

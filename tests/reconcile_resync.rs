@@ -408,3 +408,66 @@ async fn managed_security_groups_are_checked_from_one_list_too() {
     assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cold_start_with_what_was_learned_resyncs_from_the_lists_alone() {
+    let sim = paged_sim().await;
+    let reqs = requests(20);
+    let first = reconciler(&sim, site(&sim, Provider::Amphora));
+    converge(&first, &reqs).await;
+    let (verdicts, _) = check(&sim, &first, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    let learned = first.learned();
+    drop(first);
+
+    // A restarted process given what the last one learned (the daemon keeps it in its store):
+    // no status tree at all, calls per page only.
+    let cold = reconciler(&sim, site(&sim, Provider::Amphora));
+    cold.restore_learned(&learned);
+    let (verdicts, calls) = check(&sim, &cold, &reqs).await;
+    assert!(to_apply(&reqs, &verdicts).is_empty(), "{verdicts:?}");
+    assert_eq!(calls.count("GET", STATUS_TREE), 0, "{:?}", calls.by_route());
+    assert_eq!(calls.cloud_mutations(), 0);
+    assert!(calls.total() <= 4 * 2 + 1, "{:?}", calls.by_route());
+    // It learned the cloud's pace too.
+    assert!(cold.paces().pace("create").is_some());
+
+    // A member deleted out of band is noticed from the pool list (its member ids), with one
+    // status tree read for that request only.
+    let victim = &reqs[7].0;
+    let lb = lb_id(&sim, &victim.name);
+    let member = sim
+        .snapshot()
+        .members
+        .into_iter()
+        .find(|m| {
+            sim.snapshot().pools.iter().any(|p| {
+                p["id"] == m["pool_id"] && p["loadbalancers"][0]["id"].as_str() == Some(lb.as_str())
+            })
+        })
+        .expect("a member of the victim's pool");
+    members::delete(
+        &session(&sim),
+        member["pool_id"].as_str().unwrap(),
+        member["id"].as_str().unwrap(),
+    )
+    .await
+    .expect("out-of-band member delete");
+    sim.settle();
+    let (verdicts, calls) = check(&sim, &cold, &reqs).await;
+    assert_eq!(to_apply(&reqs, &verdicts), vec![victim.clone()]);
+    assert_eq!(calls.count("GET", STATUS_TREE), 1, "{:?}", calls.by_route());
+
+    // Garbage in the store costs reads, never correctness.
+    let fresh = reconciler(&sim, site(&sim, Provider::Amphora));
+    fresh.restore_learned("{not json");
+    let (verdicts, calls) = check(&sim, &fresh, &reqs).await;
+    assert_eq!(to_apply(&reqs, &verdicts), vec![victim.clone()]);
+    assert_eq!(
+        calls.count("GET", STATUS_TREE),
+        reqs.len(),
+        "{:?}",
+        calls.by_route()
+    );
+    sim.shutdown().await;
+}

@@ -222,6 +222,7 @@ async fn a_busy_load_balancer_is_waited_for_and_409_immutable_is_absorbed() {
         policy: options().wait,
         deadline: tokio::time::Instant::now() + Duration::from_secs(20),
         actions: vec![],
+        paces: None,
     };
     let members = MEMBERS
         .iter()

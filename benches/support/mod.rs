@@ -263,6 +263,17 @@ impl Watcher {
             .max()
     }
 
+    /// The last moment (≤ `until`) load balancer `id` became ACTIVE.
+    pub fn last_active_of(&self, id: &str, until: Instant) -> Option<Instant> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, lb, s)| *t <= until && lb == id && s == "ACTIVE")
+            .map(|(t, _, _)| *t)
+            .max()
+    }
+
     /// Stops watching.
     pub fn stop(self) {
         self.task.abort();
@@ -496,14 +507,39 @@ impl DaemonProcess {
             .open(&settings)
             .expect("settings file");
         std::io::Write::write_all(&mut f, text.as_bytes()).expect("write settings");
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
+    /// Starts `serve --workers 4` with an existing settings file whose socket is `socket`
+    /// (the log beside the settings).
+    pub async fn start_with(
+        settings: &std::path::Path,
+        socket: std::path::PathBuf,
+    ) -> DaemonProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let own = dir.path().join("settings.toml");
+        std::fs::copy(settings, &own).expect("copy the settings");
+        DaemonProcess::spawn_with(dir, own, socket, 4).await
+    }
+
+    async fn spawn_with(
+        dir: tempfile::TempDir,
+        settings: std::path::PathBuf,
+        socket: std::path::PathBuf,
+        workers: usize,
+    ) -> DaemonProcess {
         let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log file");
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_octavia-integrator"))
-            .arg("--config")
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_octavia-integrator"));
+        cmd.arg("--config")
             .arg(&settings)
             .arg("serve")
             .arg("--workers")
-            .arg(workers.to_string())
-            .env("OCTAVIA_INTEGRATOR_LOG", "warn")
+            .arg(workers.to_string());
+        let child = cmd
+            .env(
+                "OCTAVIA_INTEGRATOR_LOG",
+                std::env::var("OI_BENCH_DAEMON_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("OCTAVIA_INTEGRATOR_CONFIG")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -526,6 +562,62 @@ impl DaemonProcess {
             "the daemon never answered; its log:\n{}",
             std::fs::read_to_string(d.dir.path().join("daemon.log")).unwrap_or_default()
         );
+    }
+
+    /// Stops it (SIGTERM: it saves its store) and starts it again on the same settings,
+    /// store and socket.
+    pub async fn restart(mut self, workers: usize) -> DaemonProcess {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        // `self` is dropped only once its folder has moved to the new process.
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        let (settings, socket) = (self.settings.clone(), self.socket.clone());
+        let _ = std::fs::remove_file(&socket);
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
+    /// Starts a second daemon on the same cloud and cluster as this one, with its own store
+    /// and socket, as a non-leader (`leader = false`).
+    pub async fn follower(&self, workers: usize) -> DaemonProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("d.sock");
+        let state = dir.path().join("state.json");
+        let text = std::fs::read_to_string(&self.settings).expect("settings");
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with("socket = ") {
+                out.push_str(&format!("socket = {:?}\n", socket.display().to_string()));
+            } else if line.starts_with("state_file = ") {
+                out.push_str(&format!(
+                    "state_file = {:?}\nleader = false\n",
+                    state.display().to_string()
+                ));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        let settings = dir.path().join("settings.toml");
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&settings)
+                .expect("settings file");
+            std::io::Write::write_all(&mut f, out.as_bytes()).expect("write settings");
+        }
+        DaemonProcess::spawn_with(dir, settings, socket, workers).await
+    }
+
+    /// Where its log is.
+    pub fn log(&self) -> String {
+        self.dir.path().join("daemon.log").display().to_string()
     }
 
     /// Its pid.

@@ -24,8 +24,8 @@ pub mod wait;
 pub use error::{Error, ServiceFailure};
 pub use session::{
     ApiVersion, AppCredRef, Call, CallClass, CallObserver, CallRecord, Credentials, DomainRef,
-    Interface, Method, Reply, RetryPolicy, Scope, ServiceType, Session, SessionConfig, Target,
-    Timeouts, UserRef,
+    Interface, Method, Reply, RetryBudget, RetryPolicy, Scope, ServiceType, Session, SessionConfig,
+    Target, Timeouts, UserRef,
 };
 
 #[cfg(feature = "sim")]

@@ -525,3 +525,39 @@ async fn redirects_never_carry_the_token_to_another_host() {
         json!({"subnets": []})
     );
 }
+
+#[tokio::test]
+async fn a_sick_cloud_gets_fewer_calls_once_the_shared_retry_budget_is_spent() {
+    let server = MockServer::start().await;
+    mount_keystone(&server, "tok").await;
+    Mock::given(method("GET"))
+        .and(path(LB_PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let mut c = config(&server, password());
+    c.retry_budget = openstack::RetryBudget {
+        capacity: 5.0,
+        earn: 0.25,
+    };
+    let session = Session::new(c).unwrap();
+    // 40 calls, every answer 503: without a budget 4 attempts each (160); with it, the burst
+    // of 5 retries plus a quarter of a retry per call.
+    let calls = 40;
+    for _ in 0..calls {
+        let e = session.send(list()).await.unwrap_err();
+        assert_eq!(e.status(), Some(503), "{e}");
+    }
+    let sent = hits(&server, LB_PATH).await;
+    assert!(
+        sent <= calls + 5 + calls / 4,
+        "{sent} requests for {calls} calls"
+    );
+    assert!(sent > calls, "the burst was used: {sent}");
+
+    // A clone shares the budget: it is still spent.
+    let other = session.clone();
+    let before = hits(&server, LB_PATH).await;
+    let _ = other.send(list()).await;
+    assert!(hits(&server, LB_PATH).await - before <= 2);
+}

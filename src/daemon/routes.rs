@@ -118,7 +118,9 @@ async fn answer(State(daemon): State<Arc<Daemon>>, Json(call): Json<AnswerCall>)
         .await
     {
         Ok((answer, changed)) => {
-            if changed || answer.is_none() {
+            // A known request without an answer, right after gaining leadership: the check of
+            // every request against one listing answers it (or queues it if it differs).
+            if changed || answer.is_none() && !daemon.adopting() {
                 daemon.enqueue(call.key.clone());
             }
             Json(AnswerReply {

@@ -71,6 +71,10 @@ pub(crate) struct Daemon {
     /// the leader. Garbage is collected only when both are known: a new leader's store may be
     /// stale until its first hooks run, and must not be taken as "nothing is wanted".
     fresh: StdMutex<HashSet<Interface>>,
+    /// Set on gaining leadership until the next check of every request against one listing
+    /// ([`Daemon::recheck_all`]) has run: meanwhile a hook's known but unanswered requests
+    /// are left to that check (1000 of them cost a few list calls, not 1000 reconciles).
+    adopting: std::sync::atomic::AtomicBool,
     settings: StdMutex<Settings>,
     options: Options,
     pub(crate) stop: Shutdown,
@@ -160,6 +164,7 @@ where
         leader: leader_tx,
         deep: StdMutex::new(HashSet::new()),
         fresh: StdMutex::new(fresh),
+        adopting: std::sync::atomic::AtomicBool::new(false),
         settings: StdMutex::new(settings),
         options,
         stop: stop.clone(),
@@ -227,6 +232,11 @@ impl Daemon {
     /// in-flight reconciles are abandoned and nothing more is done.
     pub(crate) async fn set_leader(self: &Arc<Self>, leader: bool) -> Result<(), StoreError> {
         self.engine.store_leader(leader).await?;
+        if leader && !self.is_leader() {
+            // Before the flag flips, so no hook in between queues its requests one by one.
+            self.adopting
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         let was = self.leader.send_replace(leader);
         self.engine.metrics().set_leader(leader);
         if was != leader {
@@ -238,21 +248,16 @@ impl Daemon {
         Ok(())
     }
 
+    /// Whether a check of every request against one listing is due after gaining leadership
+    /// (known but unanswered requests wait for it instead of taking a pass each).
+    pub(crate) fn adopting(&self) -> bool {
+        self.adopting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Queues `key` if this daemon is the leader.
     pub(crate) fn enqueue(&self, key: RequestKey) {
         if self.is_leader() {
             self.queue.push(key);
-        }
-    }
-
-    async fn enqueue_all(&self, deep: bool) {
-        let mut keys = self.engine.keys().await;
-        keys.extend(self.engine.pending_removals(&self.confirmed()).await);
-        if deep {
-            lock(&self.deep).extend(keys.iter().cloned());
-        }
-        for key in keys {
-            self.enqueue(key);
         }
     }
 
@@ -264,6 +269,9 @@ impl Daemon {
             return;
         }
         let again = self.engine.resync().await;
+        self.adopting
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        self.engine.save_learned().await;
         if deep {
             lock(&self.deep).extend(again.iter().cloned());
         }
@@ -281,9 +289,11 @@ impl Daemon {
     }
 
     /// A hook sent every current request of `interface` (`whole`: no relation of it was held
-    /// for want of a `version`). The first whole set since gaining leadership re-reads every
-    /// request; removals of the interface still pending are carried out; once both interfaces
-    /// are known, garbage is collected. A set with a held relation confirms nothing: the
+    /// for want of a `version`). The first whole set since gaining leadership checks every
+    /// request against one listing of the cluster (adopting what exists by tags,
+    /// [`Engine::resync`]): unchanged ones are answered from it, only the others get a pass of
+    /// their own. Removals of the interface still pending are carried out; once both
+    /// interfaces are known, garbage is collected. A set with a held relation confirms nothing: the
     /// store may lack that relation's requests, and garbage collection must not take their
     /// load balancers for orphans.
     pub(crate) async fn retained(self: &Arc<Self>, interface: Interface, whole: bool) {
@@ -293,6 +303,11 @@ impl Daemon {
                 "a relation is not ready (no usable `version`): the store is not taken as \
                  complete, so nothing is garbage collected meanwhile"
             );
+            // The check against one listing only reads: the other requests need not wait.
+            if self.adopting() {
+                let me = self.clone();
+                tokio::spawn(async move { me.recheck_all(false).await });
+            }
             return;
         }
         let (first, complete) = {
@@ -302,7 +317,9 @@ impl Daemon {
             (first && added, added && fresh.len() == 2)
         };
         if first {
-            self.enqueue_all(false).await;
+            // In the background: the hook that triggered it is not held for the listing.
+            let me = self.clone();
+            tokio::spawn(async move { me.recheck_all(false).await });
         } else if self.is_leader() {
             for key in self.engine.pending_removals(&[interface]).await {
                 self.enqueue(key);

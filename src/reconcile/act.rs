@@ -11,7 +11,7 @@ use openstack::load_balancer::members::{self, CreateMember};
 use openstack::load_balancer::pools::{self, PoolParent, UpdatePool};
 use openstack::network::floating_ips::{self, CreateFloatingIp, UpdateFloatingIp};
 use openstack::network::tags::{self, TaggedResource};
-use openstack::wait::{wait_until, Goal, WaitPolicy};
+use openstack::wait::{wait_until, wait_until_paced, Goal, PaceBook, WaitPolicy};
 use openstack::{Error, Session};
 use tokio::time::Instant;
 
@@ -37,6 +37,19 @@ pub struct Exec<'a> {
     pub deadline: Instant,
     /// What was changed, for the outcome and logs.
     pub actions: Vec<String>,
+    /// The cloud's recent times per kind of change: waits after a change poll densely around
+    /// them and add their own (`None`: the plain backoff).
+    pub paces: Option<&'a PaceBook>,
+}
+
+/// Kinds of change whose times are learned ([`PaceBook`] keys).
+pub mod pace_kind {
+    /// A load balancer created (fully populated or bare).
+    pub const CREATE: &str = "create";
+    /// A change to an existing load balancer or its children.
+    pub const UPDATE: &str = "update";
+    /// A cascade delete until 404.
+    pub const DELETE: &str = "delete";
 }
 
 impl<'a> Exec<'a> {
@@ -76,6 +89,79 @@ impl<'a> Exec<'a> {
             .unwrap_or_else(|p| p.into_inner())
             .expect("a ready wait fetched the load balancer");
         Ok(lb_of(lb))
+    }
+
+    /// Waits until the load balancer is ACTIVE after a change of `kind` answered at `since`:
+    /// polls densely around the time such changes took lately, and learns this one's time.
+    ///
+    /// # Errors
+    /// As [`Exec::wait_active`].
+    pub async fn wait_after(
+        &self,
+        kind: &str,
+        since: Instant,
+        lb_id: &str,
+    ) -> Result<ObservedLb, Error> {
+        let last = Mutex::new(None);
+        let session = self.session;
+        let pace = self.paces.and_then(|b| b.pace(kind));
+        let waited = wait_until_paced(
+            format!("load balancer {lb_id}"),
+            || async {
+                let lb = load_balancers::get(session, lb_id).await?;
+                let status = lb.provisioning_status.as_str().to_string();
+                *last.lock().unwrap_or_else(|p| p.into_inner()) = Some(lb);
+                Ok::<_, Error>(status)
+            },
+            Goal::Active,
+            &self.policy_now(),
+            pace.as_ref(),
+            since,
+            std::future::pending::<()>(),
+        )
+        .await?;
+        if let Some(book) = self.paces {
+            book.record(kind, waited.took);
+        }
+        tracing::debug!(
+            lb = lb_id,
+            kind,
+            took_ms = waited.took.as_millis() as u64,
+            polls = waited.polls,
+            "ACTIVE"
+        );
+        let lb = last
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .expect("a ready wait fetched the load balancer");
+        Ok(lb_of(lb))
+    }
+
+    /// Waits until a load balancer whose delete was answered at `since` is gone, paced and
+    /// learned like [`Exec::wait_after`].
+    ///
+    /// # Errors
+    /// As [`Exec::wait_gone`].
+    pub async fn wait_gone_after(&self, since: Instant, lb_id: &str) -> Result<(), Error> {
+        let session = self.session;
+        let pace = self.paces.and_then(|b| b.pace(pace_kind::DELETE));
+        let waited = wait_until_paced(
+            format!("load balancer {lb_id}"),
+            || async {
+                let lb = load_balancers::get(session, lb_id).await?;
+                Ok::<_, Error>(lb.provisioning_status.as_str().to_string())
+            },
+            Goal::Gone,
+            &self.policy_now(),
+            pace.as_ref(),
+            since,
+            std::future::pending::<()>(),
+        )
+        .await?;
+        if let Some(book) = self.paces {
+            book.record(pace_kind::DELETE, waited.took);
+        }
+        Ok(())
     }
 
     /// Waits until the load balancer is gone (404).
@@ -122,8 +208,9 @@ impl<'a> Exec<'a> {
                 Err(e) => return Err(e),
             }
         };
+        let since = Instant::now();
         self.record(what);
-        self.wait_active(lb_id).await?;
+        self.wait_after(pace_kind::UPDATE, since, lb_id).await?;
         Ok(value)
     }
 

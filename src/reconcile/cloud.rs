@@ -322,7 +322,7 @@ pub fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
 
 /// Observes everything for one request. `deep` forces reading the children's full settings;
 /// otherwise they are read only when the quick check says something besides members may
-/// differ. Calls: 1 (nothing exists) or 3–6.
+/// differ. Calls: 1 (nothing exists; 2 for a public request) or 3–6.
 pub async fn observe(
     session: &Session,
     owner: &Owner,
@@ -347,7 +347,16 @@ pub async fn observe(
             }
         }
     }
-    observed.floating_ips = floating_ips(session, owner).await?;
+    // An internal request with no load balancer yet has no floating IP to keep or bind: the
+    // list is skipped (a leftover of ours, e.g. from a public request whose load balancer was
+    // deleted by hand, shows in the next resync's floating-IP list, which sends the request
+    // back here once its load balancer exists).
+    let internal_and_new = desired.is_some_and(|d| d.floating_ip.is_none())
+        && observed.load_balancers.is_empty()
+        && observed.deleting.is_empty();
+    if !internal_and_new {
+        observed.floating_ips = floating_ips(session, owner).await?;
+    }
     // A floating IP created for us whose tagging was cut short is bound to our VIP but not
     // tagged: look on the port before ever creating a second one.
     if let (Some(d), [lb]) = (desired, observed.load_balancers.as_slice()) {

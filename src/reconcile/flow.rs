@@ -9,7 +9,7 @@ use openstack::Error;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::act::{create_body, Exec};
+use super::act::{create_body, pace_kind, Exec};
 use super::cloud;
 use super::locks::PortLocks;
 use super::observed::{Observed, ObservedFip, ObservedLb};
@@ -101,6 +101,7 @@ impl Reconciler {
                 policy: self.options.wait.clone(),
                 deadline: Instant::now() + budget,
                 actions: Vec::new(),
+                paces: Some(&self.paces),
             };
             let outcome = match self.converge(&mut exec, &owner, &desired, deep).await {
                 Ok(ready) => {
@@ -292,6 +293,7 @@ impl Reconciler {
             }
             Err(e) => return Err(e.into()),
         };
+        let since = Instant::now();
         let lb = cloud::lb_of(created);
         exec_record(
             exec,
@@ -302,7 +304,7 @@ impl Reconciler {
         for step in plan_floating_ip_for_new(desired, &observed.floating_ips) {
             exec.step(&lb, &step, &mut fip).await?;
         }
-        let lb = exec.wait_active(&lb.id).await?;
+        let lb = exec.wait_after(pace_kind::CREATE, since, &lb.id).await?;
         if !full {
             for l in &desired.listeners {
                 exec.step(&lb, &Step::CreateListener(l.clone()), &mut fip)
@@ -346,9 +348,13 @@ impl Reconciler {
     /// Cascade-deletes a load balancer and waits until it is gone (404 = done; ERROR is
     /// deletable; busy → wait and retry).
     pub(super) async fn delete_lb(&self, exec: &mut Exec<'_>, id: &str) -> Result<(), Error> {
+        let mut since = Instant::now();
         for attempt in 0..4 {
             match load_balancers::delete(exec.session, id, true).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    since = Instant::now();
+                    break;
+                }
                 Err(e) if e.is_not_found() => return Ok(()),
                 Err(e) if e.is_conflict() && attempt < 3 => {
                     // PENDING_* (or already PENDING_DELETE): wait for it to settle.
@@ -361,7 +367,7 @@ impl Reconciler {
                 Err(e) => return Err(e),
             }
         }
-        exec.wait_gone(id).await
+        exec.wait_gone_after(since, id).await
     }
 
     async fn repair(

@@ -113,6 +113,7 @@ pub struct Reconciler {
     port_locks: locks::PortLocks,
     repairs: Mutex<HashMap<RequestKey, RepairMemo>>,
     members: Mutex<resync::MemberMemory>,
+    paces: openstack::wait::PaceBook,
 }
 
 impl Reconciler {
@@ -163,6 +164,7 @@ impl Reconciler {
             options,
             repairs: Mutex::new(HashMap::new()),
             members: Mutex::new(HashMap::new()),
+            paces: openstack::wait::PaceBook::new(),
         }
     }
 
@@ -186,6 +188,12 @@ impl Reconciler {
     /// What the provider can do (for reading requests).
     pub fn caps(&self) -> &ProviderCaps {
         &self.caps
+    }
+
+    /// The cloud's recent times per kind of change (waits poll densely around them); the
+    /// daemon persists and restores them through the store.
+    pub fn paces(&self) -> &openstack::wait::PaceBook {
+        &self.paces
     }
 
     /// The wait budget of one reconcile.

@@ -104,7 +104,7 @@ pub struct TreePool {
 }
 
 /// A member.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObservedMember {
     /// Address.
     pub address: String,

@@ -82,6 +82,7 @@ impl Reconciler {
             policy: self.options.wait.clone(),
             deadline: Instant::now() + self.options.wait.budget,
             actions: Vec::new(),
+            paces: Some(&self.paces),
         };
         let (lbs, deleting) = cloud::load_balancers(&self.session, &owner).await?;
         for f in cloud::floating_ips(&self.session, &owner).await? {
@@ -263,6 +264,7 @@ impl Reconciler {
             policy: self.options.wait.clone(),
             deadline: Instant::now() + self.options.wait.budget,
             actions: Vec::new(),
+            paces: Some(&self.paces),
         };
         let mut out = Vec::new();
         for f in found {

@@ -27,7 +27,7 @@ use crate::relation::v1::Request;
 use crate::spec::{cluster_tag, DesiredLb, Owner, RequestKey, MANAGED_TAG};
 
 /// A pool's members as last seen complete and as desired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct PoolMembers {
     ids: BTreeSet<String>,
     members: Vec<ObservedMember>,
@@ -35,6 +35,15 @@ pub(super) struct PoolMembers {
 
 /// Remembered members per request, per pool id.
 pub(super) type MemberMemory = HashMap<RequestKey, HashMap<String, PoolMembers>>;
+
+/// What is persisted of a reconciler's learning (see [`Reconciler::learned`]).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Learned {
+    #[serde(default)]
+    paces: std::collections::BTreeMap<String, Vec<u64>>,
+    #[serde(default)]
+    members: std::collections::BTreeMap<String, HashMap<String, PoolMembers>>,
+}
 
 /// What the bulk check concluded for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +225,43 @@ impl Reconciler {
     pub(super) fn forget_members(&self, key: &RequestKey) {
         self.member_memory_mut(|m| {
             m.remove(key);
+        });
+    }
+
+    /// What this reconciler learned of the cloud, as JSON text for the store: the recent
+    /// times per kind of change, and the members last seen complete per request and pool.
+    pub fn learned(&self) -> String {
+        let members = self.member_memory_mut(|m| {
+            m.iter()
+                .map(|(k, pools)| (format!("{}/{}", k.app, k.name), pools.clone()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        });
+        let learned = Learned {
+            paces: self.paces.samples(),
+            members,
+        };
+        serde_json::to_string(&learned).expect("plain data always serializes")
+    }
+
+    /// Takes back what [`Reconciler::learned`] wrote (e.g. after a restart). Text that does
+    /// not read is ignored (logged): it only costs reads.
+    pub fn restore_learned(&self, text: &str) {
+        let learned: Learned = match serde_json::from_str(text) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "what was learned of the cloud does not read; starting afresh");
+                return;
+            }
+        };
+        for (kind, samples) in &learned.paces {
+            self.paces.restore(kind, samples);
+        }
+        self.member_memory_mut(|m| {
+            for (key, pools) in learned.members {
+                if let Some((app, name)) = key.split_once('/') {
+                    m.insert(RequestKey::new(app, name), pools);
+                }
+            }
         });
     }
 

@@ -13,13 +13,16 @@
 //!   ],
 //!   "removals": [{"relation_id": 7, "app": "kubernetes-control-plane", "name": "gone",
 //!                 "request": "<the removed request>", "request_at": "…", "answer": null,
-//!                 "answered_at": null}]
+//!                 "answered_at": null}],
+//!   "learned": "<what the reconciler learned of the cloud, JSON text it alone reads>"
 //! }
 //! ```
 //!
-//! Version 2 added `refusal` and `removals`; a version 1 document reads as one with neither,
-//! and a document that has neither is still written as version 1, so the release before can
-//! read it back (a rollback keeps working until a refusal or removal is recorded).
+//! Version 2 added `refusal` and `removals`; version 3 added `learned` (the cloud's recent
+//! times per kind of change and the members last seen complete, so a restarted daemon polls at
+//! the cloud's pace and resyncs without one read per load balancer). Older documents read as
+//! ones without what came later, and a document is written with the lowest version that holds
+//! it, so a rollback can read it back until something newer is recorded.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,7 +33,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` marker every store document carries.
 pub const FORMAT: &str = "octavia-integrator-store";
 /// The newest document version this release writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Which request an entry is for: relation, consuming application, request name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -91,6 +94,9 @@ pub struct Document {
     /// for them: remembered until a removal pass (this process's, a later hook's or the
     /// daemon's) has deleted them.
     pub removals: BTreeMap<StoredKey, StoredEntry>,
+    /// What the reconciler learned of the cloud (opaque JSON text it writes and reads back;
+    /// losing it costs reads, never correctness).
+    pub learned: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -104,6 +110,8 @@ struct WireDocument {
     requests: Vec<WireEntry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     removals: Vec<WireEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    learned: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -132,14 +140,20 @@ pub(crate) enum DecodeError {
 impl Document {
     /// Pretty JSON with a trailing newline; entries in key order.
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let needs_2 =
-            !self.removals.is_empty() || self.entries.values().any(|e| e.refusal.is_some());
+        let version = if self.learned.is_some() {
+            3
+        } else if !self.removals.is_empty() || self.entries.values().any(|e| e.refusal.is_some()) {
+            2
+        } else {
+            1
+        };
         let wire = WireDocument {
             format: FORMAT.to_string(),
-            version: if needs_2 { VERSION } else { 1 },
+            version,
             leader: self.leader,
             requests: self.entries.iter().map(wire_entry).collect(),
             removals: self.removals.iter().map(wire_entry).collect(),
+            learned: self.learned.clone(),
         };
         let mut bytes = serde_json::to_vec_pretty(&wire).expect("plain data always serializes");
         bytes.push(b'\n');
@@ -181,6 +195,7 @@ impl Document {
             leader: wire.leader,
             entries,
             removals,
+            learned: wire.learned,
         })
     }
 }
@@ -318,7 +333,7 @@ mod tests {
         let again = String::from_utf8(d.encode()).unwrap();
         assert!(
             again.contains("\"version\": 1"),
-            "nothing of version 2 in it: the release before can still read it: {again}"
+            "nothing newer in it: the release before can still read it: {again}"
         );
         assert!(
             !again.contains("removals"),
@@ -326,6 +341,22 @@ mod tests {
         );
         let newer = String::from_utf8(sample().encode()).unwrap();
         assert!(newer.contains("\"version\": 2"), "{newer}");
+    }
+
+    #[test]
+    fn a_version_2_document_reads_with_nothing_learned_and_learned_round_trips() {
+        let doc = br#"{"format": "octavia-integrator-store", "version": 2, "requests": [], "removals": [{"relation_id": 8, "app": "kcp", "name": "gone", "request": "{}", "request_at": "2026-01-01T00:00:00Z", "answer": null, "answered_at": null}]}"#;
+        let mut d = Document::decode(doc).unwrap();
+        assert_eq!(d.learned, None);
+        assert_eq!(d.removals.len(), 1);
+        let again = String::from_utf8(d.encode()).unwrap();
+        assert!(!again.contains("learned"), "{again}");
+        assert!(again.contains("\"version\": 2"), "{again}");
+        d.learned = Some(r#"{"paces": {"create": [1500]}}"#.into());
+        assert!(String::from_utf8(d.encode())
+            .unwrap()
+            .contains("\"version\": 3"));
+        assert_eq!(Document::decode(&d.encode()).unwrap(), d);
     }
 
     #[test]

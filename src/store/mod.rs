@@ -246,6 +246,20 @@ impl Store {
         }
     }
 
+    /// What the reconciler learned of the cloud (opaque JSON text), if anything.
+    pub fn learned(&self) -> Option<&str> {
+        self.doc.learned.as_deref()
+    }
+
+    /// Replaces what the reconciler learned; `true` when it changed (not saved yet).
+    pub fn set_learned(&mut self, learned: String) -> bool {
+        if self.doc.learned.as_deref() == Some(learned.as_str()) {
+            return false;
+        }
+        self.doc.learned = Some(learned);
+        true
+    }
+
     /// Whether this unit was last told it is the leader (`None`: never told).
     pub fn leader(&self) -> Option<bool> {
         self.doc.leader

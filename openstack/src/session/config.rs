@@ -8,7 +8,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use super::call::ServiceType;
-use super::retry::RetryPolicy;
+use super::retry::{RetryBudget, RetryPolicy};
 
 /// A Keystone domain, by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +203,8 @@ pub struct SessionConfig {
     pub user_agent_suffix: Option<String>,
     /// Retry policy for every call.
     pub retry: RetryPolicy,
+    /// Retries shared by every call of the session (see [`RetryBudget`]).
+    pub retry_budget: RetryBudget,
     /// Per-call timeouts.
     pub timeouts: Timeouts,
 }
@@ -221,6 +223,7 @@ impl SessionConfig {
             insecure: false,
             user_agent_suffix: None,
             retry: RetryPolicy::default(),
+            retry_budget: RetryBudget::default(),
             timeouts: Timeouts::default(),
         }
     }

@@ -53,7 +53,7 @@ pub use config::{
 pub use observer::{CallObserver, CallRecord};
 /// The HTTP method type [`Call`] uses (re-exported so callers need no `reqwest` dependency).
 pub use reqwest::Method;
-pub use retry::RetryPolicy;
+pub use retry::{RetryBudget, RetryPolicy};
 
 use crate::Error;
 use token::TokenCache;

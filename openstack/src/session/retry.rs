@@ -50,6 +50,79 @@ impl Default for RetryPolicy {
     }
 }
 
+/// A retry budget shared by every call of a session (a token bucket): each call deposits
+/// `earn` tokens, each retry spends one, at most `capacity` are kept. A healthy cloud never
+/// notices it; a sick one, where every call fails, gets about `1 + earn` attempts per call
+/// instead of `max_attempts`: fewer calls, not more. Retries of a 409 "immutable" (an object
+/// busy, not a sick cloud) are bounded by `max_attempts` alone and spend nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    /// Most tokens kept (the burst of retries a healthy session can make at once).
+    pub capacity: f64,
+    /// Tokens each call deposits (the long-run share of retries per call).
+    pub earn: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget {
+            capacity: 20.0,
+            earn: 0.2,
+        }
+    }
+}
+
+impl RetryBudget {
+    /// No limit beyond each call's `max_attempts`.
+    pub fn unlimited() -> Self {
+        RetryBudget {
+            capacity: f64::INFINITY,
+            earn: 0.0,
+        }
+    }
+}
+
+/// The live token count of a [`RetryBudget`] (one per session, shared by its clones).
+#[derive(Debug)]
+pub(crate) struct BudgetTokens {
+    budget: RetryBudget,
+    tokens: std::sync::Mutex<f64>,
+}
+
+impl BudgetTokens {
+    /// A full bucket.
+    pub fn new(budget: RetryBudget) -> Self {
+        let start = if budget.capacity.is_finite() {
+            budget.capacity.max(0.0)
+        } else {
+            f64::INFINITY
+        };
+        BudgetTokens {
+            budget,
+            tokens: std::sync::Mutex::new(start),
+        }
+    }
+
+    /// A call starts: deposit its share.
+    pub fn deposit(&self) {
+        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if t.is_finite() {
+            *t = (*t + self.budget.earn.max(0.0)).min(self.budget.capacity);
+        }
+    }
+
+    /// Takes one token for a retry; `false` when the budget is spent.
+    pub fn spend(&self) -> bool {
+        let mut t = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if *t >= 1.0 {
+            *t -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// What happened on one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
@@ -143,6 +216,30 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_allows_a_burst_then_its_earned_share() {
+        let tokens = BudgetTokens::new(RetryBudget {
+            capacity: 3.0,
+            earn: 0.5,
+        });
+        assert!(tokens.spend() && tokens.spend() && tokens.spend());
+        assert!(!tokens.spend(), "the burst is spent");
+        tokens.deposit();
+        assert!(!tokens.spend(), "half a token is not a retry");
+        tokens.deposit();
+        assert!(tokens.spend());
+        for _ in 0..100 {
+            tokens.deposit();
+        }
+        let mut n = 0;
+        while tokens.spend() {
+            n += 1;
+        }
+        assert_eq!(n, 3, "never more than the capacity");
+        let free = BudgetTokens::new(RetryBudget::unlimited());
+        assert!((0..1000).all(|_| free.spend()));
+    }
 
     fn exact() -> RetryPolicy {
         RetryPolicy {

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::config::SessionConfig;
 use super::observer::{CallObserver, CallRecord};
-use super::retry::{parse_retry_after, Attempt, RetryPolicy};
+use super::retry::{parse_retry_after, Attempt, BudgetTokens, RetryPolicy};
 use crate::error::{Error, ServiceFailure};
 
 /// The `User-Agent` product token.
@@ -21,6 +21,7 @@ pub(crate) const USER_AGENT: &str = concat!("octavia-integrator/", env!("CARGO_P
 pub(crate) struct Transport {
     client: reqwest::Client,
     retry: RetryPolicy,
+    budget: BudgetTokens,
     observer: RwLock<Option<Arc<dyn CallObserver>>>,
 }
 
@@ -99,6 +100,7 @@ impl Transport {
         Ok(Transport {
             client,
             retry: config.retry.clone(),
+            budget: BudgetTokens::new(config.retry_budget),
             observer: RwLock::new(None),
         })
     }
@@ -126,6 +128,7 @@ impl Transport {
         let path = ex.url.path().to_string();
         let method = ex.method.to_string();
         let mut attempt: u32 = 0;
+        self.budget.deposit();
         loop {
             attempt += 1;
             let started = Instant::now();
@@ -205,7 +208,26 @@ impl Transport {
                     (what, error)
                 }
             };
+            let busy = matches!(
+                what,
+                Attempt::Status {
+                    status: 409,
+                    immutable: true,
+                    ..
+                }
+            );
             match self.retry.decide(&ex.method, what, attempt) {
+                Some(_) if !busy && !self.budget.spend() => {
+                    tracing::warn!(
+                        service = ex.service,
+                        method = %method,
+                        route = %ex.route,
+                        attempt,
+                        error = %error,
+                        "not retrying: the session's retry budget is spent (the cloud is failing many calls)"
+                    );
+                    return Err(error);
+                }
                 Some(delay) => {
                     tracing::warn!(
                         service = ex.service,

@@ -70,6 +70,15 @@ impl Engine {
 
     /// Replaces the cloud connection (after connecting, or a settings reload).
     pub async fn set_cloud(&self, reconciler: Reconciler) {
+        // What the last connection (or the last process) learned of the cloud: its pace and
+        // the members last seen complete.
+        let learned = match self.cloud().await {
+            Some(old) => Some(old.learned()),
+            None => self.store.lock().await.learned().map(str::to_string),
+        };
+        if let Some(text) = learned {
+            reconciler.restore_learned(&text);
+        }
         *self.cloud.write().await = Some(Arc::new(reconciler));
         *lock(&self.connect_error) = None;
     }
@@ -257,7 +266,27 @@ impl Engine {
     /// # Errors
     /// The store could not be written.
     pub async fn persist(&self) -> Result<(), StoreError> {
-        self.store.lock().await.save()
+        let learned = self.cloud().await.map(|c| c.learned());
+        let mut store = self.store.lock().await;
+        if let Some(text) = learned {
+            store.set_learned(text);
+        }
+        store.save()
+    }
+
+    /// Saves what the reconciler learned of the cloud if it changed (after a resync, so a
+    /// restart resumes with it; a crash loses at most what was learned since).
+    pub async fn save_learned(&self) {
+        let Some(cloud) = self.cloud().await else {
+            return;
+        };
+        let text = cloud.learned();
+        let mut store = self.store.lock().await;
+        if store.set_learned(text) {
+            if let Err(e) = store.save() {
+                tracing::warn!(error = %e, "what was learned of the cloud could not be saved");
+            }
+        }
     }
 
     /// One pass for `key`: apply it if it is wanted, remove what was built for it if not.
