@@ -77,13 +77,9 @@ impl World {
         for k in input.keys() {
             if !matches!(
                 k.as_str(),
-                "name" | "description" | "stateful" | "project_id" | "tenant_id" | "tags"
+                "name" | "description" | "stateful" | "project_id" | "tenant_id"
             ) {
-                return Err(neutron_err(
-                    400,
-                    "HTTPBadRequest",
-                    format!("Unrecognized attribute(s) '{k}'"),
-                ));
+                return Err(super::not_allowed_in_post(k));
             }
         }
         let name = input
@@ -109,7 +105,7 @@ impl World {
                 .get("stateful")
                 .and_then(Value::as_bool)
                 .unwrap_or(true),
-            input.get("tags").cloned(),
+            None,
         ))
     }
 
