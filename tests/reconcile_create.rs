@@ -218,3 +218,84 @@ async fn no_backends_is_an_error_answer_and_nothing_is_built() {
     }
     assert!(sim.snapshot().load_balancers.is_empty());
 }
+
+/// The external path's budget: a fresh public request with three members and managed
+/// security groups, from a process that holds its site facts (version document, subnets and
+/// floating network are resolved once per process, at connect) and has no token yet.
+#[tokio::test]
+async fn public_create_with_managed_security_groups_within_budget() {
+    let sim = start_sim(Provider::Amphora).await;
+    let mut s = site(&sim, Provider::Amphora);
+    s.manage_security_groups = true;
+    let rec = reconciler(&sim, s);
+    let k = key("kubernetes-control-plane", "api-server-external");
+    let req = external_request(&MEMBERS);
+    let before = sim.calls().total();
+    let outcome = rec.apply(&k, &req).await;
+    let r = ready(&outcome);
+    assert!(r.address.starts_with("203.0.113."), "{r:?}");
+    let calls = sim.calls().since(before);
+    let b = budget(&sim, before);
+    eprintln!(
+        "fresh public create, 3 members, managed security groups: {} non-poll calls: {:?}",
+        b.non_poll,
+        calls.by_route()
+    );
+    assert_eq!(b.auths, 1, "one login");
+    // Login, load balancer list, one port list for every member, the POST, the floating IP
+    // and its tags, the group and its tags, every rule in one call, one write per member port.
+    // Neutron 29 refuses tags in create bodies, so each tag set is its own call: 12.
+    assert_eq!(
+        b.non_poll,
+        12,
+        "fresh public create with security groups: {:?}",
+        calls.by_route()
+    );
+    assert_eq!(
+        calls.count("GET", "/networking/v2.0/ports"),
+        1,
+        "one port list"
+    );
+    assert_eq!(
+        calls.count("GET", "/networking/v2.0/ports/{id}"),
+        0,
+        "no port read"
+    );
+    assert_eq!(calls.count("PUT", "/networking/v2.0/ports/{id}"), 3);
+    assert_eq!(
+        calls.count("POST", "/networking/v2.0/security-group-rules"),
+        1
+    );
+    assert_eq!(calls.count("GET", "/networking/v2.0/security-groups"), 0);
+    assert_eq!(calls.count("GET", "/networking/v2.0/floatingips"), 0);
+    assert_eq!(tagged(&sim, "floatingip", &k), 1);
+    assert_eq!(tagged(&sim, "security_group", &k), 1);
+    let group = &sim
+        .snapshot()
+        .security_groups
+        .iter()
+        .find(|g| g["tags"].as_array().is_some_and(|t| !t.is_empty()))
+        .expect("our group")["id"]
+        .clone();
+    let carrying = sim
+        .snapshot()
+        .ports
+        .iter()
+        .filter(|p| {
+            p["security_groups"]
+                .as_array()
+                .is_some_and(|g| g.contains(group))
+        })
+        .count();
+    assert_eq!(carrying, 3, "every member port carries our group");
+
+    // The re-check finds everything in place (full look): reads only.
+    let before = sim.calls().total();
+    let again = rec.apply(&k, &req).await;
+    assert!(
+        ready(&again).actions.is_empty(),
+        "{:?}",
+        ready(&again).actions
+    );
+    assert_eq!(budget(&sim, before).mutations, 0);
+}

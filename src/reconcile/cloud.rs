@@ -270,13 +270,41 @@ pub async fn member_ports(
     Ok(ports::list(session, &filter)
         .await?
         .into_iter()
-        .map(|p| PortView {
-            id: p.id,
-            addresses: p.fixed_ips.into_iter().map(|f| f.ip_address).collect(),
-            security_groups: p.security_groups,
-            port_security: p.port_security_enabled.unwrap_or(true),
-        })
+        .map(port_view)
         .collect())
+}
+
+/// The ports holding any of `addresses` (on `network_id` when known): one call however many
+/// members, as Neutron ORs a repeated `fixed_ips=ip_address=` filter.
+pub async fn ports_of_addresses(
+    session: &Session,
+    network_id: Option<&str>,
+    addresses: &[String],
+) -> Result<Vec<PortView>, Error> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = ports::ListPorts {
+        network_id: network_id.map(str::to_string),
+        ip_addresses: addresses.to_vec(),
+        ..Default::default()
+    };
+    Ok(ports::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(port_view)
+        .collect())
+}
+
+/// Translates a listed port.
+pub fn port_view(p: ports::Port) -> PortView {
+    PortView {
+        id: p.id,
+        addresses: p.fixed_ips.into_iter().map(|f| f.ip_address).collect(),
+        security_groups: p.security_groups,
+        port_security: p.port_security_enabled.unwrap_or(true),
+        revision: p.revision_number,
+    }
 }
 
 /// The request's security groups with their ingress rules (one call, by tags).
@@ -320,14 +348,30 @@ pub fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
     }
 }
 
+/// How much an observation may take for granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// Read everything the request may own.
+    Full,
+    /// The first look of a reconcile: when the request has no load balancer at all (none
+    /// listed, none being deleted), its floating IPs and security groups are not listed. We
+    /// create those only once its load balancer exists, so a crash in any later step leaves
+    /// the load balancer behind and the next look is full. What a deleted load balancer left
+    /// (a rebuild elsewhere, a hand deletion) is found by the next full look, which deletes
+    /// the extra floating IP or group of ours: nothing leaks, and a fresh create saves the
+    /// list calls.
+    First,
+}
+
 /// Observes everything for one request. `deep` forces reading the children's full settings;
 /// otherwise they are read only when the quick check says something besides members may
-/// differ. Calls: 1 (nothing exists) or 3–6.
+/// differ. Calls: 1 (nothing exists; 2 with managed security groups) or 3–7.
 pub async fn observe(
     session: &Session,
     owner: &Owner,
     desired: Option<&DesiredLb>,
     deep: bool,
+    look: Look,
 ) -> Result<Observed, Error> {
     let (lbs, deleting) = load_balancers(session, owner).await?;
     let mut observed = Observed {
@@ -335,6 +379,8 @@ pub async fn observe(
         deleting,
         ..Default::default()
     };
+    let nothing = observed.load_balancers.is_empty() && observed.deleting.is_empty();
+    let fresh = look == Look::First && nothing && desired.is_some();
     if let [lb] = observed.load_balancers.as_slice() {
         if lb.provisioning == ProvisioningStatus::Active {
             if let Some(d) = desired {
@@ -347,7 +393,9 @@ pub async fn observe(
             }
         }
     }
-    observed.floating_ips = floating_ips(session, owner).await?;
+    if !fresh {
+        observed.floating_ips = floating_ips(session, owner).await?;
+    }
     // A floating IP created for us whose tagging was cut short is bound to our VIP but not
     // tagged: look on the port before ever creating a second one.
     if let (Some(d), [lb]) = (desired, observed.load_balancers.as_slice()) {
@@ -366,12 +414,28 @@ pub async fn observe(
         }
     }
     if let Some(sg) = desired.and_then(|d| d.security_group.as_ref()) {
-        let mut groups = security_groups(session, owner).await?;
-        if groups.is_empty() {
-            groups = untagged_security_groups(session, &sg.name, &sg.description).await?;
-        }
+        let groups = if fresh {
+            Vec::new()
+        } else {
+            let mut groups = security_groups(session, owner).await?;
+            if groups.is_empty() {
+                groups = untagged_security_groups(session, &sg.name, &sg.description).await?;
+            }
+            groups
+        };
+        // With a group of ours somewhere, ports that are no longer members may carry it:
+        // read the whole network. Without one, only the members' ports matter.
+        observed.ports = if groups.is_empty() {
+            ports_of_addresses(
+                session,
+                sg.member_network_id.as_deref(),
+                &sg.member_addresses,
+            )
+            .await?
+        } else {
+            member_ports(session, sg.member_network_id.as_deref()).await?
+        };
         observed.security_groups = Some(groups);
-        observed.ports = member_ports(session, sg.member_network_id.as_deref()).await?;
     }
     Ok(observed)
 }

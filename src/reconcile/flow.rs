@@ -134,9 +134,15 @@ impl Reconciler {
     pub async fn plan(&self, key: &RequestKey, request: &Request) -> Result<Plan, Outcome> {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
         let desired = self.desired(&owner, request)?;
-        let observed = cloud::observe(&self.session, &owner, Some(&desired), true)
-            .await
-            .map_err(|e| outcome_of_error(&e))?;
+        let observed = cloud::observe(
+            &self.session,
+            &owner,
+            Some(&desired),
+            true,
+            cloud::Look::First,
+        )
+        .await
+        .map_err(|e| outcome_of_error(&e))?;
         let decision = decide(true, &observed);
         let steps = match &decision {
             Decision::Create => {
@@ -204,8 +210,14 @@ impl Reconciler {
         deep: bool,
     ) -> Result<Ready, Stop> {
         let mut last_why = String::from("nothing observed yet");
-        for _ in 0..MAX_ROUNDS {
-            let observed = cloud::observe(&self.session, owner, Some(desired), deep).await?;
+        for round in 0..MAX_ROUNDS {
+            // Later rounds follow a rebuild or a repair: look at everything again.
+            let look = if round == 0 {
+                cloud::Look::First
+            } else {
+                cloud::Look::Full
+            };
+            let observed = cloud::observe(&self.session, owner, Some(desired), deep, look).await?;
             let step = match decide(true, &observed) {
                 Decision::Ambiguous(ids) => {
                     return Err(Stop::Outcome(Outcome::provider_error(
