@@ -37,8 +37,10 @@ fn load_in(dir: &Path, cloud_lines: &str, env: &Environment) -> Result<Settings,
     Settings::load_with_env(&path, env)
 }
 
+/// An environment whose system-wide folder (normally `/etc/openstack`) is an empty folder
+/// under `cwd`, so a clouds.yaml installed on the host never changes a test's outcome.
 fn env(vars: &[(&str, &str)], cwd: &Path) -> Environment {
-    Environment::new(vars.iter().copied(), cwd)
+    Environment::new(vars.iter().copied(), cwd).with_system_config_dir(cwd.join("etc-openstack"))
 }
 
 fn password(auth: &Credentials) -> &str {
@@ -145,7 +147,7 @@ fn clouds_yaml_lookup_order() {
         if with_xdg {
             v.push(("XDG_CONFIG_HOME", xdg.to_str().unwrap().to_string()));
         }
-        Environment::new(v, &cwd)
+        Environment::new(v, &cwd).with_system_config_dir(dir.path().join("etc-openstack"))
     };
     let region = |e: &Environment| {
         load_in(dir.path(), "cloud = \"split-cloud\"", e).map(|s| s.cloud.region.unwrap())
@@ -171,6 +173,8 @@ fn clouds_yaml_lookup_order() {
     .unwrap();
     std::fs::set_permissions(&secure, std::fs::Permissions::from_mode(0o600)).unwrap();
 
+    put(dir.path().join("etc-openstack/clouds.yaml"), "FromSystem");
+    assert_eq!(region(&vars(false)).unwrap(), "FromSystem");
     put(home.join(".config/openstack/clouds.yaml"), "FromHome");
     assert_eq!(region(&vars(false)).unwrap(), "FromHome");
     put(xdg.join("openstack/clouds.yaml"), "FromXdg");
@@ -222,7 +226,15 @@ fn no_clouds_yaml_anywhere_lists_where_we_looked() {
         msg.contains(&dir.path().join("clouds.yaml").display().to_string()),
         "{msg}"
     );
-    assert!(msg.contains("/etc/openstack/clouds.yaml"), "{msg}");
+    assert!(
+        msg.contains(
+            &dir.path()
+                .join("etc-openstack/clouds.yaml")
+                .display()
+                .to_string()
+        ),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -42,7 +42,9 @@ async fn every_credential_source_authenticates() {
     let sim = start().await;
     let c = sim.credentials();
     let dir = tempfile::tempdir().unwrap();
-    let no_env = Environment::new(Vec::<(String, String)>::new(), dir.path());
+    // The host's /etc/openstack (clouds.yaml, secure.yaml) must not change the outcome.
+    let no_env = Environment::new(Vec::<(String, String)>::new(), dir.path())
+        .with_system_config_dir(dir.path().join("etc-openstack"));
 
     // Inline password, names.
     let inline = format!(

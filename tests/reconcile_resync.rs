@@ -279,6 +279,15 @@ async fn drift_of_one_request_is_repaired_alone() {
             .any(|l| l["loadbalancers"][0]["id"].as_str() == Some(lb.as_str())),
         "a listener is back"
     );
+    assert_eq!(
+        sim.snapshot()
+            .pools
+            .iter()
+            .filter(|p| p["loadbalancers"][0]["id"].as_str() == Some(lb.as_str()))
+            .count(),
+        1,
+        "the pool the deleted listener left behind (no longer in the status tree) is gone"
+    );
     assert_eq!(others(&sim, &lb), before, "the others are untouched");
 
     // 3. A load balancer in ERROR: repaired (failover), the others untouched.

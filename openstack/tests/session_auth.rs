@@ -1,8 +1,7 @@
 //! Keystone authentication bodies, version discovery, endpoint choice and request headers.
 
 mod session_support;
-
-use std::path::PathBuf;
+mod shared_tier;
 
 use openstack::{
     AppCredRef, Call, Credentials, DomainRef, Error, Interface, Scope, ServiceType, Session,
@@ -15,13 +14,70 @@ use session_support::*;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn upstream(name: &str) -> Value {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures-upstream/keystone");
-    let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
-        panic!("upstream fixture {name} is missing ({e}); CI must provide ../shared")
-    });
-    serde_json::from_str(&text).unwrap()
+/// The Keystone v3 auth request bodies of the API reference (re-typed here, under the upstream
+/// example's file name); `our_auth_bodies_are_the_upstream_examples` compares them with the
+/// upstream files when `../shared` is present.
+fn keystone_body(name: &str) -> Value {
+    let user = json!({"id": "ee4dfb6e5540447cb3741905149d9b6e", "password": "devstacker"});
+    let password = json!({"methods": ["password"], "password": {"user": user}});
+    let token = json!({"methods": ["token"], "token": {"id": "'$OS_TOKEN'"}});
+    let project_id = json!({"project": {"id": "a6944d763bf64ee6a275f1263fae0352"}});
+    let project_name = json!({"project": {"domain": {"id": "default"}, "name": "admin"}});
+    match name {
+        "auth-password-unscoped-request.json" => json!({"auth": {"identity": {
+            "methods": ["password"],
+            "password": {"user": {"id": "423f19a4ac1e4f48bbb4180756e6eb6c", "password": "devstacker"}}}}}),
+        "auth-password-unscoped-request-with-domain.json" => json!({"auth": {"identity": {
+            "methods": ["password"],
+            "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": "devstacker"}}}}}),
+        "project-id-password.json" => json!({"auth": {"identity": password, "scope": project_id}}),
+        "project-name-password.json" => {
+            json!({"auth": {"identity": password, "scope": project_name}})
+        }
+        "domain-id-password.json" => {
+            json!({"auth": {"identity": password, "scope": {"domain": {"id": "default"}}}})
+        }
+        "domain-name-password.json" => {
+            json!({"auth": {"identity": password, "scope": {"domain": {"name": "Default"}}}})
+        }
+        "auth-application-credential-id-request.json" => json!({"auth": {"identity": {
+            "methods": ["application_credential"],
+            "application_credential": {"id": "423f19a4ac1e4f48bbb4180756e6eb6c", "secret": "rEaqvJka48mpv"}}}}),
+        "auth-application-credential-name-request.json" => json!({"auth": {"identity": {
+            "methods": ["application_credential"],
+            "application_credential": {"name": "monitoring", "secret": "rEaqvJka48mpv",
+                "user": {"id": "423f19a4ac1e4f48bbb4180756e6eb6c"}}}}}),
+        "project-id-token.json" => json!({"auth": {"identity": token, "scope": project_id}}),
+        "project-name-token.json" => json!({"auth": {"identity": token, "scope": project_name}}),
+        other => panic!("no Keystone body named {other}"),
+    }
+}
+
+const KEYSTONE_BODIES: [&str; 10] = [
+    "auth-password-unscoped-request.json",
+    "auth-password-unscoped-request-with-domain.json",
+    "project-id-password.json",
+    "project-name-password.json",
+    "domain-id-password.json",
+    "domain-name-password.json",
+    "auth-application-credential-id-request.json",
+    "auth-application-credential-name-request.json",
+    "project-id-token.json",
+    "project-name-token.json",
+];
+
+/// Fidelity tier: the bodies above are the upstream API reference's examples, as they are.
+#[test]
+fn our_auth_bodies_are_the_upstream_examples() {
+    let Some(dir) = shared_tier::upstream_dir("our_auth_bodies_are_the_upstream_examples") else {
+        return;
+    };
+    for name in KEYSTONE_BODIES {
+        let text = std::fs::read_to_string(dir.join("keystone").join(name))
+            .unwrap_or_else(|e| panic!("upstream example keystone/{name}: {e}"));
+        let upstream: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(keystone_body(name), upstream, "{name}");
+    }
 }
 
 const USER_ID: &str = "ee4dfb6e5540447cb3741905149d9b6e";
@@ -57,7 +113,7 @@ async fn password_by_user_id_unscoped() {
     assert_auth_body(
         devstacker(UserRef::Id("423f19a4ac1e4f48bbb4180756e6eb6c".into())),
         None,
-        upstream("auth-password-unscoped-request.json"),
+        keystone_body("auth-password-unscoped-request.json"),
     )
     .await;
 }
@@ -70,7 +126,7 @@ async fn password_by_name_and_domain_name() {
             domain: DomainRef::Name("Default".into()),
         }),
         None,
-        upstream("auth-password-unscoped-request-with-domain.json"),
+        keystone_body("auth-password-unscoped-request-with-domain.json"),
     )
     .await;
 }
@@ -98,7 +154,7 @@ async fn password_project_id_scope() {
     assert_auth_body(
         devstacker(UserRef::Id(USER_ID.into())),
         Some(Scope::ProjectId("a6944d763bf64ee6a275f1263fae0352".into())),
-        upstream("project-id-password.json"),
+        keystone_body("project-id-password.json"),
     )
     .await;
 }
@@ -111,7 +167,7 @@ async fn password_project_name_scope() {
             name: "admin".into(),
             domain: DomainRef::Id("default".into()),
         }),
-        upstream("project-name-password.json"),
+        keystone_body("project-name-password.json"),
     )
     .await;
 }
@@ -121,13 +177,13 @@ async fn password_domain_scopes() {
     assert_auth_body(
         devstacker(UserRef::Id(USER_ID.into())),
         Some(Scope::DomainId("default".into())),
-        upstream("domain-id-password.json"),
+        keystone_body("domain-id-password.json"),
     )
     .await;
     assert_auth_body(
         devstacker(UserRef::Id(USER_ID.into())),
         Some(Scope::DomainName("Default".into())),
-        upstream("domain-name-password.json"),
+        keystone_body("domain-name-password.json"),
     )
     .await;
 }
@@ -141,7 +197,7 @@ async fn application_credential_by_id_never_sends_scope() {
         },
         // A configured scope must be dropped: Keystone answers 401 to scoped app creds.
         Some(Scope::ProjectId(PROJECT.into())),
-        upstream("auth-application-credential-id-request.json"),
+        keystone_body("auth-application-credential-id-request.json"),
     )
     .await;
 }
@@ -157,7 +213,7 @@ async fn application_credential_by_name_and_user() {
             secret: SecretString::from("rEaqvJka48mpv"),
         },
         None,
-        upstream("auth-application-credential-name-request.json"),
+        keystone_body("auth-application-credential-name-request.json"),
     )
     .await;
 }
@@ -172,7 +228,7 @@ async fn token_with_project_scopes() {
     assert_auth_body(
         token.clone(),
         Some(Scope::ProjectId("a6944d763bf64ee6a275f1263fae0352".into())),
-        upstream("project-id-token.json"),
+        keystone_body("project-id-token.json"),
     )
     .await;
     assert_auth_body(
@@ -181,7 +237,7 @@ async fn token_with_project_scopes() {
             name: "admin".into(),
             domain: DomainRef::Id("default".into()),
         }),
-        upstream("project-name-token.json"),
+        keystone_body("project-name-token.json"),
     )
     .await;
 }

@@ -30,6 +30,9 @@ async fn create_pending_then_active_children_flip_lb_to_pending_update_and_409_w
     let (s, p) = raw.get(&format!("{}/ports/{port}", raw.net)).await;
     assert_eq!(s, 200);
     assert_eq!(p["port"]["device_owner"], "Octavia");
+    // Octavia 19 creates it administratively down; Neutron shows it DOWN.
+    assert_eq!(p["port"]["admin_state_up"], false);
+    assert_eq!(p["port"]["status"], "DOWN");
     assert_eq!(
         p["port"]["fixed_ips"][0]["ip_address"],
         v["loadbalancer"]["vip_address"]
@@ -401,4 +404,118 @@ async fn same_seed_same_ids() {
         out
     };
     assert_eq!(run().await, run().await);
+}
+
+/// Octavia 19 (checked against the real server): a listener or pool created on its own with
+/// nested children — a `default_pool`, `members` or a `healthmonitor` — fails with 500
+/// `'dict' object has no attribute '_sa_instance_state'` and creates nothing; `members: []` is
+/// fine. Only the load balancer's fully populated create builds a graph in one call.
+#[tokio::test]
+async fn nested_children_outside_a_full_create_answer_500_and_create_nothing() {
+    let sim = start(Provider::Amphora).await;
+    let raw = login(&sim).await;
+    let subnet = sim.seed_ids().vip_subnet_id;
+    let (s, v) = raw
+        .post(
+            &format!("{}/loadbalancers", raw.lb),
+            json!({"loadbalancer": {"name": "n", "vip_subnet_id": subnet}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["loadbalancer"]["id"].as_str().expect("id").to_string();
+    sim.settle();
+    let pool = json!({"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"});
+    for dp in [
+        pool.clone(),
+        json!({"protocol": "TCP", "lb_algorithm": "ROUND_ROBIN",
+               "members": [{"address": "10.5.0.10", "protocol_port": 6443}]}),
+    ] {
+        let (s, e) = raw
+            .post(
+                &format!("{}/listeners", raw.lb),
+                json!({"listener": {"loadbalancer_id": id, "protocol": "TCP",
+                    "protocol_port": 443, "default_pool": dp}}),
+            )
+            .await;
+        assert_eq!(s, 500, "{e}");
+        assert_eq!(e["faultcode"], "Server");
+        assert_eq!(
+            e["faultstring"],
+            "'dict' object has no attribute '_sa_instance_state'"
+        );
+    }
+    let (_, l) = raw
+        .get(&format!("{}/listeners?loadbalancer_id={id}", raw.lb))
+        .await;
+    assert_eq!(l["listeners"], json!([]), "nothing created");
+    assert_eq!(lb_status(&raw, &id).await, "ACTIVE", "no change started");
+    let (s, l) = raw
+        .post(
+            &format!("{}/listeners", raw.lb),
+            json!({"listener": {"loadbalancer_id": id, "protocol": "TCP", "protocol_port": 443}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
+    let lid = l["listener"]["id"].as_str().expect("lid").to_string();
+    sim.settle();
+    let with = |extra: serde_json::Value| {
+        let mut p = pool.clone();
+        p["listener_id"] = json!(lid);
+        for (k, v) in extra.as_object().expect("object") {
+            p[k] = v.clone();
+        }
+        json!({ "pool": p })
+    };
+    for extra in [
+        json!({"members": [{"address": "10.5.0.10", "protocol_port": 6443}]}),
+        json!({"healthmonitor": {"type": "TCP", "delay": 5, "timeout": 3, "max_retries": 3}}),
+    ] {
+        let (s, e) = raw
+            .post(&format!("{}/pools", raw.lb), with(extra.clone()))
+            .await;
+        assert_eq!(s, 500, "{extra}: {e}");
+        assert_eq!(
+            e["faultstring"],
+            "'dict' object has no attribute '_sa_instance_state'"
+        );
+    }
+    let (_, p) = raw
+        .get(&format!("{}/pools?loadbalancer_id={id}", raw.lb))
+        .await;
+    assert_eq!(p["pools"], json!([]), "nothing created");
+    let (s, p) = raw
+        .post(&format!("{}/pools", raw.lb), with(json!({"members": []})))
+        .await;
+    assert_eq!(s, 201, "{p}");
+    sim.shutdown().await;
+}
+
+/// Octavia 19 (WSME) names the one bound a number crossed, without a full stop.
+#[tokio::test]
+async fn an_out_of_range_number_names_the_bound_it_crossed() {
+    let sim = start(Provider::Amphora).await;
+    let raw = login(&sim).await;
+    let subnet = sim.seed_ids().vip_subnet_id;
+    let (_, v) = raw
+        .post(
+            &format!("{}/loadbalancers", raw.lb),
+            json!({"loadbalancer": {"name": "r", "vip_subnet_id": subnet}}),
+        )
+        .await;
+    let id = v["loadbalancer"]["id"].as_str().expect("id").to_string();
+    sim.settle();
+    for (port, want) in [
+        (0, "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1"),
+        (65536, "Invalid input for field/attribute protocol_port. Value: '65536'. Value should be lower or equal to 65535"),
+    ] {
+        let (s, e) = raw
+            .post(
+                &format!("{}/listeners", raw.lb),
+                json!({"listener": {"loadbalancer_id": id, "protocol": "TCP", "protocol_port": port}}),
+            )
+            .await;
+        assert_eq!(s, 400, "{e}");
+        assert_eq!(e["faultstring"], want);
+    }
+    sim.shutdown().await;
 }

@@ -11,19 +11,17 @@ use super::fields::AuthFields;
 use super::file::{read_text, require_private};
 use super::{ConfigError, Environment};
 
-/// Where the system-wide file lives.
-const SYSTEM_DIR: &str = "/etc/openstack";
 const SUFFIXES: [&str; 2] = [".yaml", ".yml"];
 
 /// The candidate files in lookup order: `./`, the user config dir (`$XDG_CONFIG_HOME/openstack`
-/// or `~/.config/openstack`), `/etc/openstack`; `.yaml` before `.yml` in each. `stem` is
+/// or `~/.config/openstack`), the system folder (`/etc/openstack`); `.yaml` before `.yml` in each. `stem` is
 /// `clouds` or `secure`.
 pub(crate) fn search_path(env: &Environment, stem: &str) -> Vec<PathBuf> {
     let mut dirs = vec![env.cwd().to_path_buf()];
     if let Some(user) = env.user_config_dir() {
         dirs.push(user.join("openstack"));
     }
-    dirs.push(PathBuf::from(SYSTEM_DIR));
+    dirs.push(env.system_config_dir().to_path_buf());
     dirs.iter()
         .flat_map(|d| SUFFIXES.iter().map(move |s| d.join(format!("{stem}{s}"))))
         .collect()
@@ -327,7 +325,11 @@ mod tests {
                 "/etc/openstack/clouds.yml"
             ]
         );
-        let env = Environment::new([("HOME", "/h")], "/w");
+        let env = Environment::new([("HOME", "/h")], "/w").with_system_config_dir("/s");
+        assert_eq!(
+            search_path(&env, "clouds")[4],
+            PathBuf::from("/s/clouds.yaml")
+        );
         assert_eq!(
             search_path(&env, "secure")[2],
             PathBuf::from("/h/.config/openstack/secure.yaml")

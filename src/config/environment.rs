@@ -9,7 +9,12 @@ use std::path::{Path, PathBuf};
 pub struct Environment {
     vars: BTreeMap<String, String>,
     cwd: PathBuf,
+    system_config_dir: PathBuf,
 }
+
+/// Where the system-wide `openstack/clouds.yaml` lives unless
+/// [`Environment::with_system_config_dir`] says otherwise.
+pub const SYSTEM_CONFIG_DIR: &str = "/etc/openstack";
 
 impl std::fmt::Debug for Environment {
     // Variables may hold OS_PASSWORD or OS_TOKEN: list only the names.
@@ -17,6 +22,7 @@ impl std::fmt::Debug for Environment {
         f.debug_struct("Environment")
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("cwd", &self.cwd)
+            .field("system_config_dir", &self.system_config_dir)
             .finish()
     }
 }
@@ -35,7 +41,22 @@ impl Environment {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
             cwd: cwd.into(),
+            system_config_dir: PathBuf::from(SYSTEM_CONFIG_DIR),
         }
+    }
+
+    /// The same environment with the system-wide OpenStack config folder at `dir` (default
+    /// `/etc/openstack`): tests point it at an empty folder, so what the host has installed
+    /// never changes their outcome.
+    #[must_use]
+    pub fn with_system_config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.system_config_dir = dir.into();
+        self
+    }
+
+    /// The system-wide OpenStack config folder (`clouds.yaml`, `secure.yaml`).
+    pub fn system_config_dir(&self) -> &Path {
+        &self.system_config_dir
     }
 
     /// The environment of this process (the only place that reads `std::env`).
@@ -98,6 +119,14 @@ mod tests {
             Environment::new::<[(&str, &str); 0], _, _>([], "/w").user_config_dir(),
             None
         );
+    }
+
+    #[test]
+    fn system_config_dir_defaults_to_etc_openstack_and_can_be_moved() {
+        let env = Environment::new([("HOME", "/h")], "/w");
+        assert_eq!(env.system_config_dir(), Path::new("/etc/openstack"));
+        let env = env.with_system_config_dir("/empty");
+        assert_eq!(env.system_config_dir(), Path::new("/empty"));
     }
 
     #[test]

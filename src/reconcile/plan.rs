@@ -202,6 +202,19 @@ fn plan_lb_fields(desired: &DesiredLb, lb: &ObservedLb, steps: &mut Vec<Step>) {
 }
 
 fn plan_children(desired: &DesiredLb, tree: &Tree, children: &Children, steps: &mut Vec<Step>) {
+    // A pool no listener uses goes: its listener was deleted out of band (Octavia keeps the
+    // pool, and its status tree no longer shows it, so it would sit in the load balancer
+    // forever and cost a status-tree read at every resync). The listener is re-created with a
+    // pool of its own below.
+    for p in &children.pools {
+        let used = children
+            .listeners
+            .iter()
+            .any(|l| l.default_pool_id.as_deref() == Some(p.id.as_str()));
+        if !used {
+            steps.push(Step::DeletePool { id: p.id.clone() });
+        }
+    }
     // Listeners that no longer match any port mapping go first (a listener on the same port
     // with another protocol would conflict with the new one).
     for have in &children.listeners {
@@ -783,6 +796,22 @@ mod tests {
         let mut moved = lb.clone();
         moved.vip_subnet_id = Some("elsewhere".into());
         assert!(matches!(&plan(&d, &moved, &o)[..], [Step::Rebuild { .. }]));
+    }
+
+    #[test]
+    fn a_pool_no_listener_uses_is_deleted() {
+        let d = desired(&intent());
+        let (lb, mut o) = as_built(&d);
+        let mut orphan = o.children.as_ref().unwrap().pools[0].clone();
+        orphan.id = "orphan".into();
+        o.children.as_mut().unwrap().pools.push(orphan);
+        let steps = plan(&d, &lb, &o);
+        assert_eq!(
+            steps,
+            [Step::DeletePool {
+                id: "orphan".into()
+            }]
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Vectors produced by the real library (research juju-interfaces.md §1.7 and
-//! `../shared/vectors/loadbalancer-v1.json`, read at test time) and the library's own unit tests
-//! (research §1.11).
+//! Vectors produced by the real library (research juju-interfaces.md §1.7, and
+//! `fixtures/vectors/loadbalancer-v1.json`, made by `scripts/make-vectors` with the pinned
+//! library and read at test time) and the library's own unit tests (research §1.11).
 
 use std::collections::BTreeMap;
 
@@ -114,15 +114,16 @@ fn response_vectors_from_research() {
     );
 }
 
-// ---- ../shared/vectors/loadbalancer-v1.json ----
+// ---- fixtures/vectors/loadbalancer-v1.json (made by scripts/make-vectors with the library) ----
 
 fn vectors() -> serde_json::Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/vectors/loadbalancer-v1.json"
+        "/fixtures/vectors/loadbalancer-v1.json"
     );
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (CI must have ../shared beside the clone)"));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!("{path}: {e} (the vectors are part of the repository: scripts/make-vectors)")
+    });
     serde_json::from_str(&text).expect("vectors file is JSON")
 }
 

@@ -150,6 +150,7 @@ impl Coll {
 fn render(w: &World, coll: Coll, o: &Obj) -> Obj {
     match coll {
         Coll::SecurityGroups => w.render_sg(o),
+        Coll::Rules => security_groups::render_rule(o),
         _ => o.clone(),
     }
 }

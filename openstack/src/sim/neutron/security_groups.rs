@@ -1,6 +1,7 @@
 //! Security groups and their rules.
 
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::net::parse_cidr;
 use super::ports::bump;
@@ -51,6 +52,32 @@ fn sg_not_found(id: &str) -> ApiError {
         "SecurityGroupNotFound",
         format!("Security group {id} does not exist"),
     )
+}
+
+/// Neutron's standard attribute ids (one sequence per process is enough for a simulator).
+static NEXT_STANDARD_ATTR: AtomicU64 = AtomicU64::new(1);
+
+/// A rule as `/security-group-rules` renders it. Neutron 29 shows `tags` and
+/// `standard_attr_id` only on the rules embedded in a security group, not on the rule itself.
+pub(crate) fn render_rule(rule: &Obj) -> Obj {
+    let mut out = rule.clone();
+    out.remove("tags");
+    out.remove("standard_attr_id");
+    out
+}
+
+/// Neutron's `normalized_cidr`: the remote prefix with its host bits cleared (IPv4; anything
+/// else as given), `null` without a prefix.
+fn normalized_cidr(prefix: Option<&Value>) -> Value {
+    let Some(p) = prefix.and_then(Value::as_str) else {
+        return Value::Null;
+    };
+    match (parse_cidr(p), p.split_once('/')) {
+        (Some((net, _)), Some((_, len))) => {
+            json!(format!("{}/{len}", std::net::Ipv4Addr::from(net)))
+        }
+        _ => json!(p),
+    }
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
@@ -161,8 +188,10 @@ impl World {
             "port_range_max": g("port_range_max"), "remote_ip_prefix": g("remote_ip_prefix"),
             "remote_group_id": g("remote_group_id"), "remote_address_group_id": g("remote_address_group_id"),
             "description": input.get("description").cloned().unwrap_or_else(|| json!("")),
+            "normalized_cidr": normalized_cidr(input.get("remote_ip_prefix")),
             "project_id": self.project_id, "tenant_id": self.project_id, "revision_number": 0,
             "created_at": now, "updated_at": now, "tags": [], "belongs_to_default_sg": default_sg,
+            "standard_attr_id": NEXT_STANDARD_ATTR.fetch_add(1, Ordering::Relaxed),
         });
         match rule {
             Value::Object(o) => o,
@@ -354,7 +383,7 @@ impl World {
         if let Some(g) = self.security_groups.get_mut(&sg) {
             bump(g);
         }
-        Ok(rule)
+        Ok(render_rule(&rule))
     }
 
     /// `DELETE /security-group-rules/{id}`.

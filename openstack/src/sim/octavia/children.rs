@@ -7,7 +7,7 @@ use super::build::{HM_KEYS, POOL_KEYS};
 use super::input::*;
 use super::members::member_changes;
 use crate::sim::http::{octavia_err, ApiError};
-use crate::sim::state::{field, stamp, str_of, Obj, OpKind, Table, World};
+use crate::sim::state::{stamp, str_of, Obj, OpKind, Table, World};
 
 /// Which kind of child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,16 +106,13 @@ impl World {
             self.check_default_pool(&pid, &lb, str_of(&l, "protocol"))?;
             l.insert("default_pool_id".into(), json!(pid));
         }
-        let mut new_pool = None;
-        if let Some(Value::Object(dp)) = dp_in {
-            let pool = self.build_pool(&dp, &lb, Some(str_of(&l, "protocol")), p)?;
-            l.insert("default_pool_id".into(), field(&pool, "id"));
-            new_pool = Some(pool);
+        if dp_in.is_some_and(|dp| !dp.is_null()) {
+            // Octavia 19 hands the nested pool to its database layer as a plain dict: the
+            // request fails with a 500 and nothing is created (only the load balancer's fully
+            // populated create builds children). Clients must create the pool on its own.
+            return Err(nested_create_fails());
         }
         self.listeners.insert(l);
-        if let Some(pool) = new_pool {
-            self.pools.insert(pool);
-        }
         self.touch(&lb, None);
         Ok(self.listeners.get(&lid).cloned().unwrap_or_default())
     }
@@ -176,10 +173,21 @@ impl World {
         self.octavia_quota_check("pool", 1)?;
         let p = self.provider_of(&lb);
         let mut plain = input.clone();
-        for k in ["listener_id", "loadbalancer_id", "healthmonitor", "members"] {
+        let members = plain.remove("members");
+        let monitor = plain.remove("healthmonitor");
+        for k in ["listener_id", "loadbalancer_id"] {
             plain.remove(k);
         }
         let pool = self.build_pool(&plain, &lb, lproto.as_deref(), p)?;
+        let has_members = members
+            .as_ref()
+            .and_then(Value::as_array)
+            .is_some_and(|m| !m.is_empty());
+        if has_members || monitor.is_some_and(|m| !m.is_null()) {
+            // As for a listener's nested pool: Octavia 19 answers 500 and creates nothing
+            // (`members: []` is accepted).
+            return Err(nested_create_fails());
+        }
         let pid = str_of(&pool, "id").to_string();
         self.pools.insert(pool);
         if let Some(l) = listener.and_then(|l| self.listeners.get_mut(&l)) {
@@ -399,4 +407,11 @@ impl World {
         self.touch(&lb, pool.as_deref());
         Ok(())
     }
+}
+
+/// What Octavia 19 answers to a listener or pool created on its own with nested children
+/// (a `default_pool`, `members` or a `healthmonitor`): its database layer is handed plain
+/// dicts, the request fails with 500 and nothing is created.
+pub(crate) fn nested_create_fails() -> ApiError {
+    octavia_err(500, "'dict' object has no attribute '_sa_instance_state'")
 }

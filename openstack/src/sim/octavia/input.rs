@@ -80,11 +80,19 @@ pub(crate) fn opt_int(input: &Obj, key: &str, min: i64, max: i64) -> Result<Opti
         _ => None,
     }
     .ok_or_else(|| invalid(key, v, "Value should be an integer."))?;
-    if n < min || n > max {
+    // WSME's own wording (Octavia 19): one bound per message, no full stop.
+    if n < min {
         return Err(invalid(
             key,
             v,
-            &format!("Value should be greater or equal to {min} and lower or equal to {max}."),
+            &format!("Value should be greater or equal to {min}"),
+        ));
+    }
+    if n > max {
+        return Err(invalid(
+            key,
+            v,
+            &format!("Value should be lower or equal to {max}"),
         ));
     }
     Ok(Some(n))

@@ -112,6 +112,8 @@ impl World {
                     json!(opt_bool(input, "admin_state_up")?.unwrap_or(true)),
                 ),
                 ("project_id", json!(self.project_id)),
+                // Octavia 19 still renders the deprecated `tenant_id` on every object.
+                ("tenant_id", json!(self.project_id)),
                 ("created_at", json!(crate::sim::state::stamp::octavia())),
                 ("updated_at", Value::Null),
                 ("vip_address", json!(vip_address)),
@@ -123,6 +125,8 @@ impl World {
                     json!(opt_str(input, "vip_qos_policy_id")?),
                 ),
                 ("additional_vips", json!([])),
+                // Octavia 19: the VIP port's extra security groups (none asked for).
+                ("vip_sg_ids", json!([])),
                 ("provider", json!(p.as_str())),
                 ("flavor_id", Value::Null),
                 (
@@ -174,6 +178,12 @@ impl World {
                 }
             })?;
         let mut lb = lb;
+        // Octavia creates the VIP port administratively down (the amphorae's VRRP ports
+        // carry the address), so Neutron shows it DOWN.
+        if let Some(vip) = self.ports.get_mut(str_of(&port, "id")) {
+            vip.insert("admin_state_up".into(), json!(false));
+            vip.insert("status".into(), json!("DOWN"));
+        }
         lb.insert("vip_port_id".into(), field(&port, "id"));
         lb.insert(
             "vip_address".into(),

@@ -13,6 +13,7 @@ pub(crate) const LB_FIELDS: &[&str] = &[
     "operating_status",
     "admin_state_up",
     "project_id",
+    "tenant_id",
     "created_at",
     "updated_at",
     "vip_address",
@@ -21,6 +22,7 @@ pub(crate) const LB_FIELDS: &[&str] = &[
     "vip_network_id",
     "vip_qos_policy_id",
     "additional_vips",
+    "vip_sg_ids",
     "provider",
     "flavor_id",
     "availability_zone",
@@ -43,6 +45,7 @@ pub(crate) const LISTENER_FIELDS: &[&str] = &[
     "default_tls_container_ref",
     "sni_container_refs",
     "project_id",
+    "tenant_id",
     "default_pool_id",
     "l7policies",
     "insert_headers",
@@ -78,6 +81,7 @@ pub(crate) const POOL_FIELDS: &[&str] = &[
     "lb_algorithm",
     "session_persistence",
     "project_id",
+    "tenant_id",
     "loadbalancers",
     "listeners",
     "members",
@@ -108,6 +112,7 @@ pub(crate) const MEMBER_FIELDS: &[&str] = &[
     "backup",
     "subnet_id",
     "project_id",
+    "tenant_id",
     "created_at",
     "updated_at",
     "monitor_address",
@@ -133,6 +138,7 @@ pub(crate) const HM_FIELDS: &[&str] = &[
     "http_version",
     "domain_name",
     "project_id",
+    "tenant_id",
     "created_at",
     "updated_at",
     "tags",
@@ -205,7 +211,12 @@ impl World {
             .listeners_of_lb(id)
             .iter()
             .filter_map(|l| self.listeners.get(l))
-            .map(|l| Value::Object(self.render_listener(l)))
+            .map(|l| {
+                // The create answer's listeners carry no `loadbalancers` link (Octavia 19).
+                let mut full = self.render_listener(l);
+                full.remove("loadbalancers");
+                Value::Object(full)
+            })
             .collect();
         let pools: Vec<Value> = self
             .pools_of_lb(id)
@@ -226,7 +237,12 @@ impl World {
                 let hm = self
                     .hm_of_pool(pid)
                     .and_then(|h| self.healthmonitors.get(&h))
-                    .map(|h| Value::Object(h.clone()))
+                    .map(|h| {
+                        // Nor does the pool's monitor carry its `pools` link.
+                        let mut hm = h.clone();
+                        hm.remove("pools");
+                        Value::Object(hm)
+                    })
                     .unwrap_or(Value::Null);
                 full.insert("healthmonitor".into(), hm);
                 Value::Object(full)
@@ -285,7 +301,8 @@ impl World {
                 .and_then(|h| self.healthmonitors.get(&h))
             {
                 v["health_monitor"] = json!({"id": h.get("id"), "name": h.get("name"), "type": h.get("type"),
-                                             "provisioning_status": h.get("provisioning_status")});
+                                             "provisioning_status": h.get("provisioning_status"),
+                                             "operating_status": h.get("operating_status")});
             }
             Some(v)
         };
@@ -301,16 +318,13 @@ impl World {
                     .filter_map(|p| pool_tree(p))
                     .collect();
                 json!({"id": l.get("id"), "name": l.get("name"), "provisioning_status": ps,
-                       "operating_status": os, "pools": pools, "l7policies": []})
+                       "operating_status": os, "pools": pools})
             })
             .collect();
-        let pools: Vec<Value> = self
-            .pools_of_lb(id)
-            .iter()
-            .filter_map(|p| pool_tree(p))
-            .collect();
+        // Octavia 19's tree has the listeners (with their pools) only: no `l7policies`, and a
+        // pool no listener uses does not appear at all.
         let (ps, os) = st(lb);
         json!({"statuses": {"loadbalancer": {"id": id, "name": lb.get("name"), "provisioning_status": ps,
-               "operating_status": os, "listeners": listeners, "pools": pools}}})
+               "operating_status": os, "listeners": listeners}}})
     }
 }
