@@ -116,6 +116,15 @@ async fn tags_are_refused_in_create_bodies_of_groups_and_floating_ips() {
         .await;
     assert_eq!(s, 201);
     assert_eq!(g["security_group"]["tags"], json!([]));
+    // Its two default egress rules are Neutron's own: no description (null), unlike a rule
+    // POSTed without one (""; see the bulk test).
+    let defaults = g["security_group"]["security_group_rules"]
+        .as_array()
+        .expect("rules");
+    assert_eq!(defaults.len(), 2);
+    assert!(defaults
+        .iter()
+        .all(|r| r["direction"] == "egress" && r["description"].is_null()));
     let id = g["security_group"]["id"].as_str().expect("id");
     let (s, t) = raw
         .put(
@@ -245,6 +254,7 @@ async fn bulk_rules_are_atomic_and_refuse_duplicates() {
         .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["security_group_rules"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["security_group_rules"][0]["description"], "");
     // The same rule twice in one body: refused before anything is looked at.
     let (s, e) = raw
         .post(

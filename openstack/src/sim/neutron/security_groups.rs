@@ -157,7 +157,7 @@ impl World {
         }
         for ethertype in ["IPv4", "IPv6"] {
             let rule_id = self.ids.uuid();
-            let rule = self.rule_obj(
+            let mut rule = self.rule_obj(
                 &rule_id,
                 &id,
                 "egress",
@@ -165,6 +165,9 @@ impl World {
                 &Obj::new(),
                 name == "default",
             );
+            // Real Neutron 29: the rules it makes itself have no description (`null`); a rule
+            // POSTed without one gets "".
+            rule.insert("description".into(), Value::Null);
             self.security_group_rules.insert(rule);
         }
         let sg = self.security_groups.get(&id).cloned().unwrap_or_default();
