@@ -299,3 +299,72 @@ async fn public_create_with_managed_security_groups_within_budget() {
     );
     assert_eq!(budget(&sim, before).mutations, 0);
 }
+
+/// The first look of a fresh create skips the floating-IP and group lists (nothing of ours is
+/// created before the load balancer). What a load balancer deleted behind our back left is
+/// found by the next full look and deleted: nothing leaks, nothing stays doubled.
+#[tokio::test]
+async fn leftovers_of_a_deleted_load_balancer_are_cleaned_by_the_next_look() {
+    let sim = start_sim(Provider::Amphora).await;
+    let mut s = site(&sim, Provider::Amphora);
+    s.manage_security_groups = true;
+    let rec = reconciler(&sim, s);
+    let k = key("kubernetes-control-plane", "api-server-external");
+    let req = external_request(&MEMBERS);
+    let first = ready(&rec.apply(&k, &req).await).load_balancer_id.clone();
+
+    // Someone deletes the load balancer: its floating IP is left unbound, our group stays.
+    openstack::load_balancer::load_balancers::delete(&session(&sim), &first, true)
+        .await
+        .expect("out-of-band delete");
+    for _ in 0..2000 {
+        if sim.snapshot().load_balancers.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(sim.snapshot().load_balancers.is_empty());
+
+    // A fresh create (first look: no lists) builds everything anew...
+    let second = rec.apply(&k, &req).await;
+    assert_ne!(ready(&second).load_balancer_id, first);
+    // ...and the next look deletes the leftovers.
+    let again = rec.apply(&k, &req).await;
+    let actions = ready(&again).actions.clone();
+    assert!(
+        actions.iter().any(|a| a.contains("floating IP")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a.contains("security group")),
+        "{actions:?}"
+    );
+    assert_eq!(tagged(&sim, "floatingip", &k), 1, "one floating IP of ours");
+    assert_eq!(tagged(&sim, "security_group", &k), 1, "one group of ours");
+    let snap = sim.snapshot();
+    let fip = &snap.floating_ips[0];
+    assert_eq!(
+        fip["floating_ip_address"].as_str(),
+        Some(ready(&again).address.as_str())
+    );
+    let group = snap
+        .security_groups
+        .iter()
+        .find(|g| g["tags"].as_array().is_some_and(|t| !t.is_empty()))
+        .expect("our group")["id"]
+        .clone();
+    for p in snap.ports.iter().filter(|p| {
+        p["fixed_ips"][0]["ip_address"]
+            .as_str()
+            .is_some_and(|a| MEMBERS.contains(&a))
+    }) {
+        assert!(
+            p["security_groups"]
+                .as_array()
+                .is_some_and(|g| g.contains(&group)),
+            "{p}"
+        );
+    }
+    // Then it is quiet.
+    assert!(ready(&rec.apply(&k, &req).await).actions.is_empty());
+}
