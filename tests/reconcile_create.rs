@@ -368,3 +368,84 @@ async fn leftovers_of_a_deleted_load_balancer_are_cleaned_by_the_next_look() {
     // Then it is quiet.
     assert!(ready(&rec.apply(&k, &req).await).actions.is_empty());
 }
+
+/// `ingress_address` on a public request names an existing floating IP: it is bound to the
+/// VIP port and answered, never tagged, and stays (unbound) when the request goes. One that
+/// does not exist is refused on that field, before anything is built.
+#[tokio::test]
+async fn ingress_address_adopts_an_existing_floating_ip_and_never_deletes_it() {
+    use openstack::network::floating_ips::{self, CreateFloatingIp};
+    let sim = start_sim(Provider::Amphora).await;
+    let mut s = site(&sim, Provider::Amphora);
+    s.manage_security_groups = true;
+    let rec = reconciler(&sim, s);
+    let theirs = floating_ips::create(
+        &session(&sim),
+        &CreateFloatingIp {
+            floating_network_id: sim.seed_ids().external_network_id.clone(),
+            description: Some("someone else's".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a floating IP of another owner");
+    let k = key("kubernetes-control-plane", "api-server-external");
+    let mut req = external_request(&MEMBERS);
+    req.ingress_address = Some(theirs.floating_ip_address.clone());
+    let req = req.sealed();
+
+    let outcome = rec.apply(&k, &req).await;
+    let r = ready(&outcome);
+    assert_eq!(r.address, theirs.floating_ip_address);
+    assert_eq!(
+        r.floating_ip.as_deref(),
+        Some(theirs.floating_ip_address.as_str())
+    );
+    let snap = sim.snapshot();
+    assert_eq!(
+        snap.floating_ips.len(),
+        1,
+        "no floating IP of ours was made"
+    );
+    assert_eq!(
+        snap.floating_ips[0]["port_id"],
+        snap.load_balancers[0]["vip_port_id"]
+    );
+    assert_eq!(snap.floating_ips[0]["tags"], serde_json::json!([]));
+    assert_eq!(tagged(&sim, "floatingip", &k), 0);
+    // Unchanged request: nothing to do.
+    assert!(ready(&rec.apply(&k, &req).await).actions.is_empty());
+
+    rec.remove(&k).await.expect("removal");
+    let snap = sim.snapshot();
+    assert!(snap.load_balancers.is_empty());
+    assert_eq!(snap.floating_ips.len(), 1, "their floating IP stays");
+    assert_eq!(
+        snap.floating_ips[0]["id"].as_str(),
+        Some(theirs.id.as_str())
+    );
+    assert!(
+        snap.floating_ips[0]["port_id"].is_null(),
+        "unbound with the VIP port"
+    );
+    assert!(ours(&sim).is_empty(), "{:?}", ours(&sim));
+
+    // An address no floating IP has: refused on that field, nothing built.
+    let mut missing = external_request(&MEMBERS);
+    missing.ingress_address = Some("203.0.113.249".into());
+    let missing = missing.sealed();
+    match rec.apply(&key("k8s", "missing"), &missing).await {
+        Outcome::Failed { kind, failure, .. } => {
+            assert_eq!(kind, ErrorKind::Unsupported);
+            assert!(
+                failure
+                    .fields()
+                    .keys()
+                    .any(|f| f.as_str() == "ingress_address"),
+                "{failure:?}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(sim.snapshot().load_balancers.is_empty());
+}

@@ -224,6 +224,25 @@ pub async fn floating_ips_on_port(
         .collect())
 }
 
+/// The floating IP with `address` on `network_id` (one call): the existing one a request
+/// names to adopt.
+pub async fn floating_ip_at(
+    session: &Session,
+    network_id: &str,
+    address: &str,
+) -> Result<Vec<ObservedFip>, Error> {
+    let filter = floating_ips::ListFloatingIps {
+        floating_network_id: Some(network_id.to_string()),
+        floating_ip_address: Some(address.to_string()),
+        ..Default::default()
+    };
+    Ok(floating_ips::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(fip_of)
+        .collect())
+}
+
 /// Translates a floating IP.
 pub fn fip_of(f: floating_ips::FloatingIp) -> ObservedFip {
     ObservedFip {
@@ -410,6 +429,16 @@ pub async fn observe(
                         observed.floating_ips.push(f);
                     }
                 }
+            }
+        }
+    }
+    // The existing floating IP the request names (not ours: never found by our tags).
+    if let Some(want) = desired.and_then(|d| d.floating_ip.as_ref()) {
+        if let Some(address) = &want.address {
+            if !observed.floating_ips.iter().any(|f| &f.address == address) {
+                observed
+                    .floating_ips
+                    .extend(floating_ip_at(session, &want.network_id, address).await?);
             }
         }
     }

@@ -175,6 +175,10 @@ pub struct DesiredFloatingIp {
     pub description: String,
     /// Tags (ownership marks).
     pub tags: Vec<String>,
+    /// An existing floating IP to use instead of a new one: a public request's
+    /// `ingress_address`. It is bound to the VIP port but never tagged, so it stays its
+    /// owner's: never deleted by us (Neutron unbinds it when the VIP port goes).
+    pub address: Option<String>,
 }
 
 /// Our security group on the backends' ports: lets the load balancer reach them.
