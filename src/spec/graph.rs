@@ -24,7 +24,8 @@ pub struct DesiredLb {
     pub vip_subnet_id: String,
     /// Network of the VIP subnet, when known.
     pub vip_network_id: Option<String>,
-    /// A requested VIP address (`ingress_address`), when the provider can honour it.
+    /// A requested VIP address (an internal request's `ingress_address`; a public request's
+    /// names its floating IP instead), when the provider can honour it.
     pub vip_address: Option<String>,
     /// Octavia provider (`amphora`, `ovn`, …); `None` = the cloud's default.
     pub provider: Option<String>,
