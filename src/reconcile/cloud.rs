@@ -293,18 +293,22 @@ pub async fn member_ports(
         .collect())
 }
 
-/// The ports holding any of `addresses` (on `network_id` when known): one call however many
-/// members, as Neutron ORs a repeated `fixed_ips=ip_address=` filter.
+/// The ports on the member network holding any of `addresses`: one call however many
+/// members, as Neutron ORs a repeated `fixed_ips=ip_address=` filter. No network, no ports
+/// (as [`member_ports`]): the same address on another network is another machine.
 pub async fn ports_of_addresses(
     session: &Session,
     network_id: Option<&str>,
     addresses: &[String],
 ) -> Result<Vec<PortView>, Error> {
+    let Some(network_id) = network_id else {
+        return Ok(Vec::new());
+    };
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
     let filter = ports::ListPorts {
-        network_id: network_id.map(str::to_string),
+        network_id: Some(network_id.to_string()),
         ip_addresses: addresses.to_vec(),
         ..Default::default()
     };
