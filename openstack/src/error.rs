@@ -374,6 +374,12 @@ impl Error {
         )
     }
 
+    /// 412: an `If-Match` precondition failed (Neutron `RevisionNumberConstraintFailed`: the
+    /// object changed since its revision was read; read it again and retry).
+    pub fn is_stale_revision(&self) -> bool {
+        self.status() == Some(412)
+    }
+
     /// Any 409 (immutable or a real clash).
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::Conflict { .. })

@@ -442,3 +442,89 @@ async fn tags_replace_puts_the_whole_list() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn ports_of_several_addresses_are_one_list_and_writes_carry_if_match() {
+    let c = cloud().await;
+    c.once(
+        c.neutron(
+            "GET",
+            "ports",
+            &[
+                ("network_id", "n1"),
+                ("fixed_ips", "ip_address=10.0.0.10"),
+                ("fixed_ips", "ip_address=10.0.0.11"),
+            ],
+        ),
+        200,
+        Some(json!({"ports": [port("pt1", &[]), port("pt2", &[])]})),
+    )
+    .await;
+    let body = json!({"port": {"security_groups": ["g1"]}});
+    c.once(
+        Cloud::with_body(c.neutron("PUT", "ports/pt1", &[]), body.clone())
+            .and(wiremock::matchers::header("If-Match", "revision_number=4")),
+        200,
+        Some(json!({"port": port("pt1", &["g1"])})),
+    )
+    .await;
+    // Neutron's answer when the port changed since revision 3 (as real Neutron 29 words it).
+    c.once(
+        Cloud::with_body(c.neutron("PUT", "ports/pt2", &[]), body)
+            .and(wiremock::matchers::header("If-Match", "revision_number=3")),
+        412,
+        Some(
+            json!({"NeutronError": {"type": "RevisionNumberConstraintFailed",
+            "message": "Constrained to 3, but current revision is 4", "detail": ""}}),
+        ),
+    )
+    .await;
+
+    let filter = ListPorts {
+        network_id: Some("n1".into()),
+        ip_addresses: vec!["10.0.0.10".into(), "10.0.0.11".into()],
+        ..Default::default()
+    };
+    assert_eq!(ports::list(&c.session, &filter).await.unwrap().len(), 2);
+    let update = UpdatePort {
+        security_groups: Some(vec!["g1".into()]),
+        ..Default::default()
+    };
+    let written = ports::update_at_revision(&c.session, "pt1", 4, &update)
+        .await
+        .unwrap();
+    assert_eq!(written.security_groups, ["g1"]);
+    let stale = ports::update_at_revision(&c.session, "pt2", 3, &update)
+        .await
+        .unwrap_err();
+    assert!(stale.is_stale_revision(), "{stale}");
+    assert!(!stale.is_conflict());
+    assert!(stale.to_string().contains("Constrained to 3"), "{stale}");
+}
+
+#[tokio::test]
+async fn security_group_rules_in_one_bulk_create() {
+    let c = cloud().await;
+    let body = json!({"security_group_rules": [
+        {"security_group_id": "g1", "direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",
+         "port_range_min": 6443, "port_range_max": 6443, "remote_ip_prefix": "10.0.0.0/24"},
+        {"security_group_id": "g1", "direction": "ingress", "ethertype": "IPv6", "protocol": "tcp",
+         "port_range_min": 6443, "port_range_max": 6443, "remote_ip_prefix": "2001:db8::/64"}]});
+    c.once(
+        Cloud::with_body(c.neutron("POST", "security-group-rules", &[]), body),
+        201,
+        Some(json!({"security_group_rules": [rule("r1", "ingress"), rule("r2", "ingress")]})),
+    )
+    .await;
+    let rules = [
+        CreateSecurityGroupRule::ingress("g1", "tcp", 6443, "10.0.0.0/24"),
+        CreateSecurityGroupRule::ingress("g1", "tcp", 6443, "2001:db8::/64"),
+    ];
+    let made = security_groups::create_rules(&c.session, &rules)
+        .await
+        .unwrap();
+    assert_eq!(
+        made.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
+}

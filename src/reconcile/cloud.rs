@@ -224,6 +224,25 @@ pub async fn floating_ips_on_port(
         .collect())
 }
 
+/// The floating IP with `address` on `network_id` (one call): the existing one a request
+/// names to adopt.
+pub async fn floating_ip_at(
+    session: &Session,
+    network_id: &str,
+    address: &str,
+) -> Result<Vec<ObservedFip>, Error> {
+    let filter = floating_ips::ListFloatingIps {
+        floating_network_id: Some(network_id.to_string()),
+        floating_ip_address: Some(address.to_string()),
+        ..Default::default()
+    };
+    Ok(floating_ips::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(fip_of)
+        .collect())
+}
+
 /// Translates a floating IP.
 pub fn fip_of(f: floating_ips::FloatingIp) -> ObservedFip {
     ObservedFip {
@@ -270,13 +289,45 @@ pub async fn member_ports(
     Ok(ports::list(session, &filter)
         .await?
         .into_iter()
-        .map(|p| PortView {
-            id: p.id,
-            addresses: p.fixed_ips.into_iter().map(|f| f.ip_address).collect(),
-            security_groups: p.security_groups,
-            port_security: p.port_security_enabled.unwrap_or(true),
-        })
+        .map(port_view)
         .collect())
+}
+
+/// The ports on the member network holding any of `addresses`: one call however many
+/// members, as Neutron ORs a repeated `fixed_ips=ip_address=` filter. No network, no ports
+/// (as [`member_ports`]): the same address on another network is another machine.
+pub async fn ports_of_addresses(
+    session: &Session,
+    network_id: Option<&str>,
+    addresses: &[String],
+) -> Result<Vec<PortView>, Error> {
+    let Some(network_id) = network_id else {
+        return Ok(Vec::new());
+    };
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = ports::ListPorts {
+        network_id: Some(network_id.to_string()),
+        ip_addresses: addresses.to_vec(),
+        ..Default::default()
+    };
+    Ok(ports::list(session, &filter)
+        .await?
+        .into_iter()
+        .map(port_view)
+        .collect())
+}
+
+/// Translates a listed port.
+pub fn port_view(p: ports::Port) -> PortView {
+    PortView {
+        id: p.id,
+        addresses: p.fixed_ips.into_iter().map(|f| f.ip_address).collect(),
+        security_groups: p.security_groups,
+        port_security: p.port_security_enabled.unwrap_or(true),
+        revision: p.revision_number,
+    }
 }
 
 /// The request's security groups with their ingress rules (one call, by tags).
@@ -320,14 +371,30 @@ pub fn sg_of(g: security_groups::SecurityGroup) -> ObservedSg {
     }
 }
 
+/// How much an observation may take for granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// Read everything the request may own.
+    Full,
+    /// The first look of a reconcile: when the request has no load balancer at all (none
+    /// listed, none being deleted), its floating IPs and security groups are not listed. We
+    /// create those only once its load balancer exists, so a crash in any later step leaves
+    /// the load balancer behind and the next look is full. What a deleted load balancer left
+    /// (a rebuild elsewhere, a hand deletion) is found by the next full look, which deletes
+    /// the extra floating IP or group of ours: nothing leaks, and a fresh create saves the
+    /// list calls.
+    First,
+}
+
 /// Observes everything for one request. `deep` forces reading the children's full settings;
 /// otherwise they are read only when the quick check says something besides members may
-/// differ. Calls: 1 (nothing exists; 2 for a public request) or 3–6.
+/// differ. Calls: 1 (nothing exists; 2 with managed security groups) or 3–7.
 pub async fn observe(
     session: &Session,
     owner: &Owner,
     desired: Option<&DesiredLb>,
     deep: bool,
+    look: Look,
 ) -> Result<Observed, Error> {
     let (lbs, deleting) = load_balancers(session, owner).await?;
     let mut observed = Observed {
@@ -335,6 +402,8 @@ pub async fn observe(
         deleting,
         ..Default::default()
     };
+    let nothing = observed.load_balancers.is_empty() && observed.deleting.is_empty();
+    let fresh = look == Look::First && nothing && desired.is_some();
     if let [lb] = observed.load_balancers.as_slice() {
         if lb.provisioning == ProvisioningStatus::Active {
             if let Some(d) = desired {
@@ -347,14 +416,12 @@ pub async fn observe(
             }
         }
     }
-    // An internal request with no load balancer yet has no floating IP to keep or bind: the
-    // list is skipped (a leftover of ours, e.g. from a public request whose load balancer was
-    // deleted by hand, shows in the next resync's floating-IP list, which sends the request
-    // back here once its load balancer exists).
-    let internal_and_new = desired.is_some_and(|d| d.floating_ip.is_none())
-        && observed.load_balancers.is_empty()
-        && observed.deleting.is_empty();
-    if !internal_and_new {
+    // With no load balancer yet there is no floating IP to keep or bind: on the first look of
+    // a create (a leftover of ours, from a load balancer deleted by hand, is deleted by the next
+    // full look), and on any look of an internal request (a leftover shows in the next
+    // resync's floating-IP list, which sends the request back here).
+    let internal_and_new = desired.is_some_and(|d| d.floating_ip.is_none()) && nothing;
+    if !fresh && !internal_and_new {
         observed.floating_ips = floating_ips(session, owner).await?;
     }
     // A floating IP created for us whose tagging was cut short is bound to our VIP but not
@@ -374,13 +441,39 @@ pub async fn observe(
             }
         }
     }
-    if let Some(sg) = desired.and_then(|d| d.security_group.as_ref()) {
-        let mut groups = security_groups(session, owner).await?;
-        if groups.is_empty() {
-            groups = untagged_security_groups(session, &sg.name, &sg.description).await?;
+    // The existing floating IP the request names (not ours: never found by our tags).
+    if let Some(want) = desired.and_then(|d| d.floating_ip.as_ref()) {
+        if let Some(address) = &want.address {
+            if !observed.floating_ips.iter().any(|f| &f.address == address) {
+                observed
+                    .floating_ips
+                    .extend(floating_ip_at(session, &want.network_id, address).await?);
+            }
         }
+    }
+    if let Some(sg) = desired.and_then(|d| d.security_group.as_ref()) {
+        let groups = if fresh {
+            Vec::new()
+        } else {
+            let mut groups = security_groups(session, owner).await?;
+            if groups.is_empty() {
+                groups = untagged_security_groups(session, &sg.name, &sg.description).await?;
+            }
+            groups
+        };
+        // With a group of ours somewhere, ports that are no longer members may carry it:
+        // read the whole network. Without one, only the members' ports matter.
+        observed.ports = if groups.is_empty() {
+            ports_of_addresses(
+                session,
+                sg.member_network_id.as_deref(),
+                &sg.member_addresses,
+            )
+            .await?
+        } else {
+            member_ports(session, sg.member_network_id.as_deref()).await?
+        };
         observed.security_groups = Some(groups);
-        observed.ports = member_ports(session, sg.member_network_id.as_deref()).await?;
     }
     Ok(observed)
 }

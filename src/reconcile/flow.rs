@@ -14,7 +14,9 @@ use super::cloud;
 use super::locks::PortLocks;
 use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
-use super::plan::{decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step};
+use super::plan::{
+    adopted_fip_refusal, decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step,
+};
 use super::repair::{repair_action, RepairAction};
 use super::security::{apply_security_group, backends_without_port, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
@@ -136,9 +138,15 @@ impl Reconciler {
     pub async fn plan(&self, key: &RequestKey, request: &Request) -> Result<Plan, Outcome> {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
         let desired = self.desired(&owner, request)?;
-        let observed = cloud::observe(&self.session, &owner, Some(&desired), true)
-            .await
-            .map_err(|e| outcome_of_error(&e))?;
+        let observed = cloud::observe(
+            &self.session,
+            &owner,
+            Some(&desired),
+            true,
+            cloud::Look::First,
+        )
+        .await
+        .map_err(|e| outcome_of_error(&e))?;
         let decision = decide(true, &observed);
         let steps = match &decision {
             Decision::Create => {
@@ -215,8 +223,25 @@ impl Reconciler {
         deep: bool,
     ) -> Result<Ready, Stop> {
         let mut last_why = String::from("nothing observed yet");
-        for _ in 0..MAX_ROUNDS {
-            let observed = cloud::observe(&self.session, owner, Some(desired), deep).await?;
+        for round in 0..MAX_ROUNDS {
+            // Later rounds follow a rebuild or a repair: look at everything again.
+            let look = if round == 0 {
+                cloud::Look::First
+            } else {
+                cloud::Look::Full
+            };
+            let observed = cloud::observe(&self.session, owner, Some(desired), deep, look).await?;
+            let vip_port = match observed.load_balancers.as_slice() {
+                [lb] => lb.vip_port_id.as_deref(),
+                _ => None,
+            };
+            if let Some(why) = adopted_fip_refusal(desired, vip_port, &observed.floating_ips) {
+                return Err(Stop::Outcome(Outcome::Failed {
+                    kind: ErrorKind::Unsupported,
+                    failure: Failure::field(RequestField::IngressAddress, why),
+                    retry_after: Some(super::outcome::RETRY_LATER),
+                }));
+            }
             let step = match decide(true, &observed) {
                 Decision::Ambiguous(ids) => {
                     return Err(Stop::Outcome(Outcome::provider_error(

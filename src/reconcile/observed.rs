@@ -24,7 +24,9 @@ pub struct Observed {
     pub floating_ips: Vec<ObservedFip>,
     /// Security groups carrying the request's tag; `None` when not looked at.
     pub security_groups: Option<Vec<ObservedSg>>,
-    /// Ports on the member network (when security groups are managed).
+    /// Ports on the member network (when security groups are managed): every port of the
+    /// network when a group of ours exists (to find ports that are no longer members), only
+    /// the members' ports otherwise.
     pub ports: Vec<PortView>,
     /// Member ids per pool id, as the status tree listed them (empty when it was not read).
     pub member_ids: HashMap<String, BTreeSet<String>>,
@@ -41,6 +43,10 @@ pub struct PortView {
     pub security_groups: Vec<String>,
     /// Whether port security is on (groups can only be set when it is).
     pub port_security: bool,
+    /// Its `revision_number` as listed: a write conditioned on it (`If-Match`) needs no read
+    /// first, and fails rather than overwrite a change made since. `None` when the cloud does
+    /// not report revisions.
+    pub revision: Option<u64>,
 }
 
 /// A load balancer as listed.

@@ -365,6 +365,34 @@ pub fn members_differ(want: &[DesiredMember], have: &[super::observed::ObservedM
             .any(|m| m.provisioning == ProvisioningStatus::Error)
 }
 
+/// Why a request naming an existing floating IP (`ingress_address` on a public request) cannot
+/// be served: no such floating IP on the network, or one bound to a port that is not our VIP.
+/// `None` when it can be (or nothing is named). Pure.
+pub fn adopted_fip_refusal(
+    desired: &DesiredLb,
+    vip_port: Option<&str>,
+    fips: &[ObservedFip],
+) -> Option<String> {
+    let want = desired.floating_ip.as_ref()?;
+    let address = want.address.as_ref()?;
+    match fips
+        .iter()
+        .find(|f| &f.address == address && f.network_id == want.network_id)
+    {
+        None => Some(format!(
+            "no floating IP {address} on the floating network {}: create it first (`openstack floating ip create --floating-ip-address {address} {}`), or leave ingress_address empty to get a new one",
+            want.network_id, want.network_id
+        )),
+        Some(f) => match f.port_id.as_deref() {
+            Some(p) if Some(p) != vip_port => Some(format!(
+                "floating IP {address} is bound to port {p}, which is not this load balancer's: free it (`openstack floating ip unset --port {}`) or name another address",
+                f.id
+            )),
+            _ => None,
+        },
+    }
+}
+
 fn plan_floating_ip(
     desired: &DesiredLb,
     vip_port: Option<&str>,
@@ -384,6 +412,20 @@ fn plan_floating_ip(
         return;
     };
     let on_vip = |f: &ObservedFip| vip_port.is_some() && f.port_id.as_deref() == vip_port;
+    if let Some(address) = &want.address {
+        // An existing floating IP the request names: bind it if it is free (one bound
+        // elsewhere, or none, is refused before planning, see `adopted_fip_refusal`); every
+        // floating IP of ours goes. It is never tagged: it stays its owner's.
+        for f in fips.iter().filter(|f| ours(f) && &f.address != address) {
+            steps.push(Step::DeleteFloatingIp { id: f.id.clone() });
+        }
+        if let Some(f) = fips.iter().find(|f| &f.address == address) {
+            if !on_vip(f) && f.port_id.is_none() {
+                steps.push(Step::BindFloatingIp { id: f.id.clone() });
+            }
+        }
+        return;
+    }
     let mut keep: Option<&ObservedFip> = fips
         .iter()
         .find(|f| on_vip(f) && f.network_id == want.network_id);
@@ -707,6 +749,53 @@ mod tests {
     }
 
     #[test]
+    fn a_named_floating_ip_is_bound_when_free_and_refused_when_missing_or_taken() {
+        let mut d = desired(&intent());
+        let (lb, mut o) = as_built(&d);
+        let net = d.floating_ip.as_ref().expect("public").network_id.clone();
+        d.floating_ip.as_mut().unwrap().address = Some("203.0.113.77".into());
+        let theirs = ObservedFip {
+            id: "theirs".into(),
+            address: "203.0.113.77".into(),
+            network_id: net,
+            port_id: None,
+            description: "someone else's".into(),
+            tags: vec![],
+        };
+        // Missing: refused.
+        assert!(adopted_fip_refusal(&d, Some("vip-port"), &o.floating_ips)
+            .is_some_and(|why| why.contains("no floating IP 203.0.113.77")));
+        // Free: bound, and our own floating IP goes; never tagged.
+        o.floating_ips.push(theirs.clone());
+        assert_eq!(
+            adopted_fip_refusal(&d, Some("vip-port"), &o.floating_ips),
+            None
+        );
+        assert_eq!(
+            plan(&d, &lb, &o),
+            vec![
+                Step::DeleteFloatingIp { id: "fip-1".into() },
+                Step::BindFloatingIp {
+                    id: "theirs".into()
+                }
+            ]
+        );
+        // Bound to our VIP: nothing to do.
+        o.floating_ips = vec![ObservedFip {
+            port_id: Some("vip-port".into()),
+            ..theirs.clone()
+        }];
+        assert!(plan(&d, &lb, &o).is_empty());
+        // Bound to another port: refused, never taken away.
+        o.floating_ips = vec![ObservedFip {
+            port_id: Some("other-port".into()),
+            ..theirs
+        }];
+        assert!(adopted_fip_refusal(&d, Some("vip-port"), &o.floating_ips)
+            .is_some_and(|why| why.contains("bound to port other-port")));
+    }
+
+    #[test]
     fn health_check_changes_update_or_replace_the_monitor() {
         let d = desired(&intent());
         let (lb, o) = as_built(&d);
@@ -787,7 +876,10 @@ mod tests {
     fn immutable_changes_rebuild() {
         let d = desired(&intent());
         let (lb, o) = as_built(&d);
+        // A pinned VIP address (an internal request's ingress_address; a public one's names
+        // its floating IP instead).
         let mut pinned = intent();
+        pinned.public = false;
         pinned.vip_address = Some("192.168.0.99".into());
         assert!(matches!(
             &plan(&desired(&pinned), &lb, &o)[..],

@@ -167,9 +167,14 @@ impl Reconciler {
             .iter()
             .filter(|p| p.security_groups.iter().any(|g| g == id))
         {
-            security::edit_port_groups(&self.session, &self.port_locks, &p.id, |groups| {
-                groups.retain(|g| g != id)
-            })
+            let seen = cloud::port_view(p.clone());
+            security::edit_port_groups(
+                &self.session,
+                &self.port_locks,
+                &p.id,
+                Some(&seen),
+                |groups| groups.retain(|g| g != id),
+            )
             .await?;
         }
         match security_groups::delete(&self.session, id).await {

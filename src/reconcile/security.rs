@@ -24,11 +24,11 @@ pub struct SgPlan {
     pub add_rules: Vec<DesiredRule>,
     /// Rules (ids) to delete.
     pub delete_rules: Vec<String>,
-    /// Member ports that need the group added: (port id, its groups as observed; the write
-    /// re-reads them under the port's lock).
-    pub attach: Vec<(String, Vec<String>)>,
-    /// Ports that carry the group but are no longer members: (port id, its groups as observed).
-    pub detach: Vec<(String, Vec<String>)>,
+    /// Member ports that need the group added, as observed (the write is conditioned on the
+    /// observed revision, and re-reads the port if it changed since).
+    pub attach: Vec<PortView>,
+    /// Ports that carry the group but are no longer members, as observed.
+    pub detach: Vec<PortView>,
 }
 
 impl SgPlan {
@@ -83,9 +83,9 @@ pub fn plan_security_group(
         let carries_keep = keep.is_some_and(|g| p.security_groups.contains(&g.id));
         let carries_any = p.security_groups.iter().any(|g| ours.contains(&g.as_str()));
         if member && p.port_security && !carries_keep {
-            plan.attach.push((p.id.clone(), p.security_groups.clone()));
+            plan.attach.push(p.clone());
         } else if !member && carries_any {
-            plan.detach.push((p.id.clone(), p.security_groups.clone()));
+            plan.detach.push(p.clone());
         } else if member && carries_any && !plan.delete_groups.is_empty() {
             // Drop a duplicate group from the port before deleting it.
             let stale = p
@@ -93,7 +93,7 @@ pub fn plan_security_group(
                 .iter()
                 .any(|g| plan.delete_groups.contains(g));
             if stale {
-                plan.attach.push((p.id.clone(), p.security_groups.clone()));
+                plan.attach.push(p.clone());
             }
         }
     }
@@ -115,8 +115,8 @@ pub fn backends_without_port(want: &DesiredSecurityGroup, ports: &[PortView]) ->
 }
 
 /// Carries out a plan; returns what was done. Ports are changed through
-/// [`edit_port_groups`]: the plan's copy of a port's groups only says *which* ports to touch,
-/// never what to write.
+/// [`edit_port_groups`]: the plan's copy of a port is the starting point of a write
+/// conditioned on its revision, never written blindly.
 ///
 /// # Errors
 /// The first Neutron error (a rule that already exists counts as done).
@@ -154,19 +154,40 @@ pub async fn apply_security_group(
             created.id
         }
     };
-    for r in &plan.add_rules {
-        let mut body =
-            CreateSecurityGroupRule::ingress(&group, &r.protocol, r.port, &r.remote_ip_prefix);
-        body.description = Some(format!(
-            "{} to {} port {}",
-            r.remote_ip_prefix, r.protocol, r.port
-        ));
-        match security_groups::create_rule(session, &body).await {
-            Ok(_) => done.push(format!(
-                "opened {} port {} from {}",
-                r.protocol, r.port, r.remote_ip_prefix
-            )),
-            Err(e) if e.is_conflict() => {}
+    let bodies: Vec<CreateSecurityGroupRule> = plan
+        .add_rules
+        .iter()
+        .map(|r| {
+            let mut body =
+                CreateSecurityGroupRule::ingress(&group, &r.protocol, r.port, &r.remote_ip_prefix);
+            body.description = Some(format!(
+                "{} to {} port {}",
+                r.remote_ip_prefix, r.protocol, r.port
+            ));
+            body
+        })
+        .collect();
+    let opened = |r: &DesiredRule| {
+        format!(
+            "opened {} port {} from {}",
+            r.protocol, r.port, r.remote_ip_prefix
+        )
+    };
+    if !bodies.is_empty() {
+        // One call for every rule. Neutron's bulk create is atomic: when one rule already
+        // exists (a create cut short), nothing was created, so fall back to one call per
+        // rule, where an existing rule counts as done.
+        match security_groups::create_rules(session, &bodies).await {
+            Ok(_) => done.extend(plan.add_rules.iter().map(opened)),
+            Err(e) if e.is_conflict() => {
+                for (r, body) in plan.add_rules.iter().zip(&bodies) {
+                    match security_groups::create_rule(session, body).await {
+                        Ok(_) => done.push(opened(r)),
+                        Err(e) if e.is_conflict() => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
             Err(e) => return Err(e),
         }
     }
@@ -177,8 +198,8 @@ pub async fn apply_security_group(
         }
     }
     let stale = |g: &String| plan.delete_groups.contains(g);
-    for (port, _) in &plan.attach {
-        let changed = edit_port_groups(session, locks, port, |groups| {
+    for port in &plan.attach {
+        let changed = edit_port_groups(session, locks, &port.id, Some(port), |groups| {
             groups.retain(|g| !stale(g));
             if !groups.contains(&group) {
                 groups.push(group.clone());
@@ -186,16 +207,16 @@ pub async fn apply_security_group(
         })
         .await?;
         if changed {
-            done.push(format!("put security group {group} on port {port}"));
+            done.push(format!("put security group {group} on port {}", port.id));
         }
     }
-    for (port, _) in &plan.detach {
-        let changed = edit_port_groups(session, locks, port, |groups| {
+    for port in &plan.detach {
+        let changed = edit_port_groups(session, locks, &port.id, Some(port), |groups| {
             groups.retain(|g| *g != group && !stale(g));
         })
         .await?;
         if changed {
-            done.push(format!("took security group {group} off port {port}"));
+            done.push(format!("took security group {group} off port {}", port.id));
         }
     }
     for id in &plan.delete_groups {
@@ -207,34 +228,66 @@ pub async fn apply_security_group(
     Ok(done)
 }
 
-/// Changes one port's security groups without losing anyone else's change: under the port's
-/// lock, re-reads the port, applies `edit` to its current groups and `PUT`s the list only if
-/// it changed. Returns whether it wrote. A port that is gone needs nothing (`Ok(false)`).
+/// How often a port write that lost a race (412) is read and tried again.
+const PORT_WRITE_ATTEMPTS: usize = 5;
+
+/// Changes one port's security groups without losing anyone else's change, in this process
+/// or any other: the write carries `If-Match: revision_number=N` of the state `edit` was
+/// applied to, so Neutron refuses it (412) if anyone changed the port since; then the port is
+/// read again and `edit` applied to what it holds now. `seen` is the port as a list just gave
+/// it: when it carries its revision, the first write needs no read. Writes only if the list
+/// changes; returns whether it wrote. A port that is gone needs nothing (`Ok(false)`).
 ///
 /// `edit` must only add or remove groups of the caller's own request: the rest of the list is
-/// written back exactly as Neutron has it now.
+/// written back exactly as Neutron has it.
 ///
 /// # Errors
-/// The Neutron error of the read or the write.
+/// The Neutron error of a read or a write; a 412 after [`PORT_WRITE_ATTEMPTS`] tries.
 pub async fn edit_port_groups(
     session: &Session,
     locks: &PortLocks,
     port: &str,
-    edit: impl FnOnce(&mut Vec<String>),
+    seen: Option<&PortView>,
+    edit: impl Fn(&mut Vec<String>),
 ) -> Result<bool, Error> {
     let _held = locks.lock(port).await;
-    let now = match ports::get(session, port).await {
-        Ok(p) => p.security_groups,
-        Err(e) if e.is_not_found() => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let mut groups = now.clone();
-    edit(&mut groups);
-    if groups == now {
-        return Ok(false);
+    let mut state = seen
+        .filter(|p| p.revision.is_some())
+        .map(|p| (p.security_groups.clone(), p.revision));
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (now, revision) = match state.take() {
+            Some(known) => known,
+            None => match ports::get(session, port).await {
+                Ok(p) => (p.security_groups, p.revision_number),
+                Err(e) if e.is_not_found() => return Ok(false),
+                Err(e) => return Err(e),
+            },
+        };
+        let mut groups = now.clone();
+        edit(&mut groups);
+        if groups == now {
+            return Ok(false);
+        }
+        let update = ports::UpdatePort {
+            security_groups: Some(groups),
+            ..Default::default()
+        };
+        let written = match revision {
+            Some(n) => ports::update_at_revision(session, port, n, &update).await,
+            // A cloud without revisions: the read just made is the best we can do.
+            None => ports::update(session, port, &update).await,
+        };
+        match written {
+            Ok(_) => return Ok(true),
+            Err(e) if e.is_not_found() => return Ok(false),
+            Err(e) if e.is_stale_revision() && attempt < PORT_WRITE_ATTEMPTS => {
+                tracing::debug!(port, revision = ?revision, "port changed since it was read; reading it again");
+            }
+            Err(e) => return Err(e),
+        }
     }
-    ports::set_security_groups(session, port, &groups).await?;
-    Ok(true)
 }
 
 #[cfg(test)]
@@ -265,6 +318,7 @@ mod tests {
             addresses: vec![ip.into()],
             security_groups: groups.iter().map(|g| g.to_string()).collect(),
             port_security: true,
+            revision: Some(1),
         }
     }
 
@@ -314,13 +368,7 @@ mod tests {
         fewer.member_addresses.pop();
         fewer.rules[0].port = 443;
         let plan = plan_security_group(&fewer, &[g], &ports);
-        assert_eq!(
-            plan.detach,
-            vec![(
-                "p2".to_string(),
-                vec!["default".to_string(), "ours".to_string()]
-            )]
-        );
+        assert_eq!(plan.detach, vec![ports[1].clone()]);
         assert_eq!(plan.delete_rules, vec!["r1".to_string()]);
         assert_eq!(plan.add_rules[0].port, 443);
     }

@@ -12,7 +12,7 @@
 //! | `sticky` | source-IP session persistence, or unsupported |
 //! | `health_checks` | the pools' health monitor (type, port, path, interval, retries); at most one distinct check |
 //! | `tls_termination` | unsupported (for now) |
-//! | `ingress_address` | the requested VIP address (an IP address), or unsupported when the provider cannot |
+//! | `ingress_address` | the requested address (an IP address): the VIP of an internal request; on a public one with a floating network, an existing floating IP to adopt (see `spec::build`); unsupported when the provider cannot take a VIP address |
 //! | `backends` | member addresses (IP addresses); filled from the units' ingress addresses when empty |
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -237,13 +237,20 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
         .collect();
     listeners.sort_by(|a, b| (a.protocol.as_str(), a.port).cmp(&(b.protocol.as_str(), b.port)));
 
+    // A public request's address is its floating IP: `ingress_address` names an existing
+    // one to adopt, and the VIP address is left to Neutron.
     let floating_ip = match (&site.floating_network_id, intent.public) {
         (Some(net), true) => Some(DesiredFloatingIp {
             network_id: net.clone(),
             description: owner.floating_ip_description(),
             tags: tags.clone(),
+            address: intent.vip_address.clone(),
         }),
         _ => None,
+    };
+    let vip_address = match floating_ip {
+        Some(_) => None,
+        None => intent.vip_address.clone(),
     };
 
     let security_group = site
@@ -257,7 +264,7 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
         tags,
         vip_subnet_id: site.vip_subnet_id.clone(),
         vip_network_id: site.vip_network_id.clone(),
-        vip_address: intent.vip_address.clone(),
+        vip_address,
         provider: site.provider.clone(),
         flavor_id: site.flavor_id.clone(),
         availability_zone: site.availability_zone.clone(),

@@ -24,7 +24,8 @@ pub struct DesiredLb {
     pub vip_subnet_id: String,
     /// Network of the VIP subnet, when known.
     pub vip_network_id: Option<String>,
-    /// A requested VIP address (`ingress_address`), when the provider can honour it.
+    /// A requested VIP address (an internal request's `ingress_address`; a public request's
+    /// names its floating IP instead), when the provider can honour it.
     pub vip_address: Option<String>,
     /// Octavia provider (`amphora`, `ovn`, …); `None` = the cloud's default.
     pub provider: Option<String>,
@@ -175,6 +176,10 @@ pub struct DesiredFloatingIp {
     pub description: String,
     /// Tags (ownership marks).
     pub tags: Vec<String>,
+    /// An existing floating IP to use instead of a new one: a public request's
+    /// `ingress_address`. It is bound to the VIP port but never tagged, so it stays its
+    /// owner's: never deleted by us (Neutron unbinds it when the VIP port goes).
+    pub address: Option<String>,
 }
 
 /// Our security group on the backends' ports: lets the load balancer reach them.

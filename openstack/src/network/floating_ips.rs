@@ -103,6 +103,8 @@ pub struct ListFloatingIps {
     pub port_id: Option<String>,
     /// From this external network.
     pub floating_network_id: Option<String>,
+    /// With this public address.
+    pub floating_ip_address: Option<String>,
     /// Has all these tags (`tags=a,b`).
     pub tags: Vec<String>,
 }
@@ -133,6 +135,9 @@ pub async fn list(session: &Session, filter: &ListFloatingIps) -> Result<Vec<Flo
     }
     if let Some(network) = &filter.floating_network_id {
         call = call.query("floating_network_id", network);
+    }
+    if let Some(address) = &filter.floating_ip_address {
+        call = call.query("floating_ip_address", address);
     }
     if !filter.tags.is_empty() {
         call = call.query("tags", filter.tags.join(","));

@@ -72,6 +72,9 @@ pub struct FixedIp {
 pub struct ListPorts {
     /// Ports holding this address (`fixed_ips=ip_address=<ip>`).
     pub ip_address: Option<String>,
+    /// Ports holding any of these addresses (`fixed_ips=ip_address=<ip>` repeated: Neutron
+    /// ORs the repeated filter, so one call finds every member's port).
+    pub ip_addresses: Vec<String>,
     /// Ports of this device.
     pub device_id: Option<String>,
     /// Ports on this network.
@@ -119,6 +122,9 @@ pub async fn list(session: &Session, filter: &ListPorts) -> Result<Vec<Port>, Er
     if let Some(ip) = &filter.ip_address {
         call = call.query("fixed_ips", format!("ip_address={ip}"));
     }
+    for ip in &filter.ip_addresses {
+        call = call.query("fixed_ips", format!("ip_address={ip}"));
+    }
     if let Some(device) = &filter.device_id {
         call = call.query("device_id", device);
     }
@@ -142,6 +148,28 @@ pub async fn update(session: &Session, id: &str, update: &UpdatePort) -> Result<
         update,
     )
     .await
+}
+
+/// `PUT /v2.0/ports/{id}` with `If-Match: revision_number=<revision>` → 200: the update
+/// applies only if nobody changed the port since that revision was read.
+///
+/// # Errors
+/// 412 (`RevisionNumberConstraintFailed`, see [`Error::is_stale_revision`]) when the port
+/// changed since; otherwise as [`update`].
+pub async fn update_at_revision(
+    session: &Session,
+    id: &str,
+    revision: u64,
+    update: &UpdatePort,
+) -> Result<Port, Error> {
+    let call = Call::new(ServiceType::Network, Method::PUT, resource(id)?, &[200])
+        .if_match(if_match_revision(revision));
+    calls::send_one(session, call, "port", update).await
+}
+
+/// The `If-Match` value Neutron's `revision-if-match` extension reads.
+pub fn if_match_revision(revision: u64) -> String {
+    format!("revision_number={revision}")
 }
 
 /// Sets the port's security groups to exactly `security_groups` (`PUT` with only that field).
@@ -169,6 +197,11 @@ mod tests {
     fn paths() {
         assert_eq!(collection(), "ports");
         assert_eq!(resource("p").unwrap(), "ports/p");
+    }
+
+    #[test]
+    fn if_match_names_the_revision() {
+        assert_eq!(if_match_revision(7), "revision_number=7");
     }
 
     #[test]

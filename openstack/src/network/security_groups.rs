@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calls;
 use crate::error::Error;
-use crate::load_balancer::wire::{null_default, segment, wire_enum};
+use crate::load_balancer::wire::{null_default, segment, wire_enum, with_raw_body};
 use crate::pagination::{collect, page};
 use crate::session::{Call, ServiceType, Session};
 
@@ -197,7 +197,7 @@ fn group(id: &str) -> Result<String, Error> {
     ))
 }
 
-fn rules() -> &'static str {
+fn rules_path() -> &'static str {
     "security-group-rules"
 }
 
@@ -266,7 +266,7 @@ pub async fn list_rules(
     session: &Session,
     security_group_id: &str,
 ) -> Result<Vec<SecurityGroupRule>, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, rules(), &[200])
+    let call = Call::new(ServiceType::Network, Method::GET, rules_path(), &[200])
         .query("security_group_id", security_group_id);
     collect::<RulePage>(session, call).await
 }
@@ -283,12 +283,47 @@ pub async fn create_rule(
     calls::post_one(
         session,
         ServiceType::Network,
-        rules(),
+        rules_path(),
         &[201],
         "security_group_rule",
         r,
     )
     .await
+}
+
+#[derive(Serialize)]
+struct RulesBody<'a> {
+    security_group_rules: &'a [CreateSecurityGroupRule],
+}
+
+#[derive(Deserialize)]
+struct RulesReply {
+    #[serde(default, deserialize_with = "null_default")]
+    security_group_rules: Vec<SecurityGroupRule>,
+}
+
+/// `POST /v2.0/security-group-rules` with `{"security_group_rules": [...]}` → 201: every rule
+/// in one call. Atomic: when one fails, none is created.
+///
+/// # Errors
+/// 409 `SecurityGroupRuleExists` when any rule already exists (nothing is created then: fall
+/// back to [`create_rule`] per rule); 409 `DuplicateSecurityGroupRuleInPost` when two rules
+/// of the body are the same; 400 as [`create_rule`].
+pub async fn create_rules(
+    session: &Session,
+    rules: &[CreateSecurityGroupRule],
+) -> Result<Vec<SecurityGroupRule>, Error> {
+    let call = Call::new(ServiceType::Network, Method::POST, rules_path(), &[201]);
+    let reply = session
+        .send(with_raw_body(
+            call,
+            "security group rules",
+            &RulesBody {
+                security_group_rules: rules,
+            },
+        )?)
+        .await?;
+    Ok(reply.json::<RulesReply>()?.security_group_rules)
 }
 
 /// `DELETE /v2.0/security-group-rules/{id}` → 204.
@@ -308,7 +343,7 @@ mod tests {
     fn paths() {
         assert_eq!(groups(), "security-groups");
         assert_eq!(group("g").unwrap(), "security-groups/g");
-        assert_eq!(rules(), "security-group-rules");
+        assert_eq!(rules_path(), "security-group-rules");
         assert_eq!(rule("r").unwrap(), "security-group-rules/r");
     }
 

@@ -56,6 +56,8 @@ pub struct Call {
     pub query: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<serde_json::Value>,
+    /// `If-Match` header, if any (Neutron: `revision_number=N`, answered 412 when stale).
+    pub if_match: Option<String>,
     /// Status codes that mean success; anything else becomes an [`crate::Error`].
     pub ok: &'static [u16],
     /// Timeout class.
@@ -81,6 +83,7 @@ impl Call {
             target: Target::Path(path.into()),
             query: Vec::new(),
             body: None,
+            if_match: None,
             ok,
             class,
         }
@@ -95,6 +98,13 @@ impl Call {
     /// Adds one query parameter.
     pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Sends `If-Match: <value>`: the server refuses the call (412) unless the precondition
+    /// holds.
+    pub fn if_match(mut self, value: impl Into<String>) -> Self {
+        self.if_match = Some(value.into());
         self
     }
 

@@ -177,6 +177,7 @@ impl Session {
                 route: route_of(&call),
                 token: Some(&token.secret),
                 body: call.body.as_ref(),
+                if_match: call.if_match.as_deref(),
                 timeout: self.timeout_for(call.class),
                 ok: call.ok,
             };
@@ -247,6 +248,7 @@ impl Session {
                         route: "/".into(),
                         token: None,
                         body: None,
+                        if_match: None,
                         timeout: self.timeout_for(CallClass::Read),
                         ok: &[200, 300],
                     })

@@ -140,6 +140,7 @@ impl Session {
                 route: "auth/tokens".into(),
                 token: None,
                 body: Some(&body),
+                if_match: None,
                 timeout: self.timeout_for(CallClass::Write),
                 // A 401 is read here: who sent it tells a wrong password from a wrong URL.
                 ok: &[200, 201, 401],
@@ -198,6 +199,7 @@ impl Session {
                         route: "/".into(),
                         token: None,
                         body: None,
+                        if_match: None,
                         timeout: self.timeout_for(CallClass::Read),
                         ok: &[200, 300],
                     })
@@ -271,6 +273,7 @@ impl Session {
                     body: None,
                     timeout: self.timeout_for(CallClass::Read),
                     ok: &[200, 300, 401, 404],
+                    if_match: None,
                 })
                 .await;
             match answer {

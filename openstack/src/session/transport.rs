@@ -35,6 +35,8 @@ pub(crate) struct Exchange<'a> {
     /// Sent as `X-Auth-Token`, marked sensitive.
     pub token: Option<&'a SecretString>,
     pub body: Option<&'a serde_json::Value>,
+    /// Sent as `If-Match` (Neutron's `revision_number=N` precondition).
+    pub if_match: Option<&'a str>,
     pub timeout: Option<Duration>,
     pub ok: &'a [u16],
 }
@@ -257,6 +259,9 @@ impl Transport {
         }
         if let Some(body) = ex.body {
             request = request.json(body);
+        }
+        if let Some(tag) = ex.if_match {
+            request = request.header(reqwest::header::IF_MATCH, tag);
         }
         let exchange = async {
             let response = request.send().await.map_err(AttemptError::Transport)?;

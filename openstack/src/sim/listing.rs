@@ -108,7 +108,16 @@ impl ListRequest<'_> {
                     .all(|(k, vals)| vals.iter().any(|v| value_matches(o.get(k), v)))
             })
             .filter(|o| tags_match(o, &all, &any, &not_all, &not_any))
-            .filter(|o| fixed_ips.iter().all(|(k, v)| fixed_ip_matches(o, k, v)))
+            // Neutron reads `fixed_ips` into one list per key: a repeated key is ORed (the
+            // values go into one `IN`), different keys are ANDed.
+            .filter(|o| {
+                fixed_ips.iter().all(|(k, _)| {
+                    fixed_ips
+                        .iter()
+                        .filter(|(other, _)| other == k)
+                        .any(|(k, v)| fixed_ip_matches(o, k, v))
+                })
+            })
             .collect();
         self.sort(&mut rows)?;
         let (page, links) = self.paginate(rows)?;
@@ -482,5 +491,24 @@ mod tests {
         let out = req(Dialect::Neutron, &qs).run(items()).expect("list");
         assert_eq!(ids(&out), ["id4"]);
         assert!(out.get("things_links").is_none());
+    }
+
+    #[test]
+    fn neutron_fixed_ips_repeated_key_is_ored_and_keys_are_anded() {
+        // Real Neutron 29: `fixed_ips=ip_address=A&fixed_ips=ip_address=B` lists the ports of
+        // both addresses; adding `fixed_ips=subnet_id=S` narrows them.
+        let qs = q(&[
+            ("fixed_ips", "ip_address=10.0.0.4"),
+            ("fixed_ips", "ip_address=10.0.0.2"),
+        ]);
+        let out = req(Dialect::Neutron, &qs).run(items()).expect("list");
+        assert_eq!(ids(&out), ["id2", "id4"]);
+        let qs = q(&[
+            ("fixed_ips", "ip_address=10.0.0.4"),
+            ("fixed_ips", "ip_address=10.0.0.2"),
+            ("fixed_ips", "subnet_id=other"),
+        ]);
+        let out = req(Dialect::Neutron, &qs).run(items()).expect("list");
+        assert!(ids(&out).is_empty());
     }
 }

@@ -152,13 +152,8 @@ impl World {
                     | "qos_policy_id"
                     | "project_id"
                     | "tenant_id"
-                    | "tags"
             ) {
-                return Err(neutron_err(
-                    400,
-                    "HTTPBadRequest",
-                    format!("Unrecognized attribute(s) '{k}'"),
-                ));
+                return Err(super::not_allowed_in_post(k));
             }
         }
         let net_id = input
@@ -209,13 +204,12 @@ impl World {
         let id = self.ids.uuid();
         let now = stamp::neutron();
         let project = self.project_id.clone();
-        let tags = input.get("tags").cloned().unwrap_or_else(|| json!([]));
         let fip = json!({
             "id": id, "floating_ip_address": address, "floating_network_id": net_id,
             "fixed_ip_address": null, "port_id": null, "router_id": null, "status": "DOWN",
             "project_id": project, "tenant_id": project,
             "description": input.get("description").cloned().unwrap_or_else(|| json!("")),
-            "revision_number": 0, "created_at": now, "updated_at": now, "tags": tags,
+            "revision_number": 0, "created_at": now, "updated_at": now, "tags": [],
             "port_details": null, "port_forwardings": [], "qos_policy_id": null,
             "qos_network_policy_id": null,
             "dns_domain": input.get("dns_domain").cloned().unwrap_or_else(|| json!("")),

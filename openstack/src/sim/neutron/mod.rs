@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 use axum::Extension;
@@ -154,6 +155,62 @@ fn render(w: &World, coll: Coll, o: &Obj) -> Obj {
     }
 }
 
+/// Attributes Neutron knows but refuses in a create body: the answer differs from an unknown
+/// attribute's. Real Neutron 29 refuses `tags` here too: the `tag-creation` extension means
+/// `POST /{collection}/{id}/tags`, not tags in the create body.
+const NOT_POSTABLE: &[&str] = &[
+    "id",
+    "tags",
+    "status",
+    "revision_number",
+    "created_at",
+    "updated_at",
+    "router_id",
+    "port_details",
+    "security_group_rules",
+];
+
+/// 400 for an attribute a create body may not hold, worded as Neutron words it.
+pub(crate) fn not_allowed_in_post(attribute: &str) -> ApiError {
+    let message = if NOT_POSTABLE.contains(&attribute) {
+        format!("Attribute '{attribute}' not allowed in POST")
+    } else {
+        format!("Unrecognized attribute(s) '{attribute}'")
+    };
+    neutron_err(400, "HTTPBadRequest", message)
+}
+
+/// The revision an `If-Match: revision_number=N` header demands; any other `If-Match` value
+/// is ignored, as Neutron ignores it.
+fn demanded_revision(headers: &HeaderMap) -> Option<i64> {
+    let value = headers.get(axum::http::header::IF_MATCH)?.to_str().ok()?;
+    value
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("revision_number="))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// 412 `RevisionNumberConstraintFailed` unless `o` is at the demanded revision (Neutron's
+/// `revision-if-match` extension, checked before the change is made).
+fn check_revision(headers: &HeaderMap, o: &Obj) -> Result<(), ApiError> {
+    let Some(want) = demanded_revision(headers) else {
+        return Ok(());
+    };
+    let have = o
+        .get("revision_number")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    if want == have {
+        Ok(())
+    } else {
+        Err(neutron_err(
+            412,
+            "RevisionNumberConstraintFailed",
+            format!("Constrained to {want}, but current revision is {have}"),
+        ))
+    }
+}
+
 impl World {
     /// 409 `OverQuota` when one more `kind` would exceed the quota.
     pub(crate) fn neutron_quota_check(&self, kind: &str, current: usize) -> Result<(), ApiError> {
@@ -277,6 +334,13 @@ async fn create(State(s): State<Arc<Shared>>, Path(coll): Path<String>, body: By
         if coll == Coll::Rules {
             if let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(&body) {
                 if let Some(Value::Array(items)) = top.get("security_group_rules") {
+                    if has_duplicate_rule(items) {
+                        return Err(neutron_err(
+                            409,
+                            "DuplicateSecurityGroupRuleInPost",
+                            "Duplicate Security Group Rule in POST.",
+                        ));
+                    }
                     let mut made = Vec::new();
                     for item in items {
                         let input = item.as_object().cloned().unwrap_or_default();
@@ -311,6 +375,32 @@ async fn create(State(s): State<Arc<Shared>>, Path(coll): Path<String>, body: By
         };
         Ok((201, Some(json!({ coll.singular(): created }))))
     }))
+}
+
+/// Whether two rules of a bulk body are the same rule (Neutron compares them before it looks
+/// at what exists).
+fn has_duplicate_rule(items: &[Value]) -> bool {
+    let key = |r: &Value| {
+        [
+            "security_group_id",
+            "direction",
+            "ethertype",
+            "protocol",
+            "port_range_min",
+            "port_range_max",
+            "remote_ip_prefix",
+            "remote_group_id",
+            "remote_address_group_id",
+        ]
+        .iter()
+        .map(|k| match (k, r.get(*k)) {
+            (&"ethertype", None | Some(Value::Null)) => json!("IPv4"),
+            (_, v) => v.cloned().unwrap_or(Value::Null),
+        })
+        .collect::<Vec<Value>>()
+    };
+    let keys: Vec<Vec<Value>> = items.iter().map(key).collect();
+    keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
 }
 
 fn create_port(w: &mut World, input: &Obj) -> Result<Obj, ApiError> {
@@ -381,11 +471,16 @@ fn create_port(w: &mut World, input: &Obj) -> Result<Obj, ApiError> {
 async fn update(
     State(s): State<Arc<Shared>>,
     Path((coll, id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     respond(s.with(|w| {
         let coll = coll_of(&coll)?;
         let input = wrapped(&body, coll.singular(), neutron_bad)?;
+        if coll != Coll::Rules {
+            let o = coll.table(w).get(&id).ok_or_else(|| coll.not_found(&id))?;
+            check_revision(&headers, o)?;
+        }
         let updated = match coll {
             Coll::FloatingIps => w.update_floatingip(&id, &input)?,
             Coll::SecurityGroups => w.update_sg(&id, &input)?,
@@ -423,9 +518,13 @@ async fn update(
 async fn delete(
     State(s): State<Arc<Shared>>,
     Path((coll, id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Response {
     respond(s.with(|w| {
         let coll = coll_of(&coll)?;
+        if let Some(o) = coll.table(w).get(&id) {
+            check_revision(&headers, o)?;
+        }
         match coll {
             Coll::FloatingIps => w.delete_floatingip(&id)?,
             Coll::SecurityGroups => w.delete_sg(&id)?,

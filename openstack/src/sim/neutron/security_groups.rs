@@ -104,13 +104,9 @@ impl World {
         for k in input.keys() {
             if !matches!(
                 k.as_str(),
-                "name" | "description" | "stateful" | "project_id" | "tenant_id" | "tags"
+                "name" | "description" | "stateful" | "project_id" | "tenant_id"
             ) {
-                return Err(neutron_err(
-                    400,
-                    "HTTPBadRequest",
-                    format!("Unrecognized attribute(s) '{k}'"),
-                ));
+                return Err(super::not_allowed_in_post(k));
             }
         }
         let name = input
@@ -136,7 +132,7 @@ impl World {
                 .get("stateful")
                 .and_then(Value::as_bool)
                 .unwrap_or(true),
-            input.get("tags").cloned(),
+            None,
         ))
     }
 
@@ -161,7 +157,7 @@ impl World {
         }
         for ethertype in ["IPv4", "IPv6"] {
             let rule_id = self.ids.uuid();
-            let rule = self.rule_obj(
+            let mut rule = self.rule_obj(
                 &rule_id,
                 &id,
                 "egress",
@@ -169,6 +165,9 @@ impl World {
                 &Obj::new(),
                 name == "default",
             );
+            // Real Neutron 29: the rules it makes itself have no description (`null`); a rule
+            // POSTed without one gets "".
+            rule.insert("description".into(), Value::Null);
             self.security_group_rules.insert(rule);
         }
         let sg = self.security_groups.get(&id).cloned().unwrap_or_default();
