@@ -37,7 +37,8 @@ async fn an_internal_create_reads_no_floating_ip_list_and_waits_learn_the_pace()
         "the create's time is learned"
     );
 
-    // A public request does look for a floating IP of ours to reuse.
+    // A public request's create skips it too on its first look (nothing of it exists yet: a
+    // leftover floating IP of ours is deleted by the next full look, see reconcile_resync).
     let external = key("k8s", "api-external");
     let before = sim.calls().total();
     let out = rec
@@ -50,7 +51,7 @@ async fn an_internal_create_reads_no_floating_ip_list_and_waits_learn_the_pace()
     let calls = sim.calls().since(before);
     assert_eq!(
         calls.count(FIP_LIST.0, FIP_LIST.1),
-        1,
+        0,
         "{:?}",
         calls.by_route()
     );
