@@ -94,22 +94,8 @@ async fn a_broken_log_never_stops_the_daemon() {
     let sim = common::start_sim(Provider::Amphora).await;
     let (dir, config) = setup(&sim);
     // Standard error is a pipe whose reader is gone: every log write fails.
-    let mut daemon = {
-        let child = cli(&config)
-            .args(["-vv", "serve"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let socket = dir.path().join("d.sock");
-        Serve { child, socket }
-    };
-    drop(daemon.child.stderr.take());
-    let probe = daemon.socket.clone();
-    eventually("the daemon's socket", || {
-        let p = probe.clone();
-        async move { p.exists() }
-    })
-    .await;
+    let (daemon, log) = Serve::start_with_piped_log(&config, dir.path(), "-vv").await;
+    drop(log);
     hook_until(&config, &envelope("kcp-requests.json"), 2).await;
     assert_eq!(status(&config).await.requests.len(), 2);
     assert_eq!(
@@ -126,23 +112,7 @@ async fn a_broken_log_never_stops_the_daemon() {
 async fn a_stalled_log_never_holds_up_the_daemon() {
     let sim = common::start_sim(Provider::Amphora).await;
     let (dir, config) = setup(&sim);
-    let mut daemon = {
-        let child = cli(&config)
-            .args(["-vvv", "serve"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let socket = dir.path().join("d.sock");
-        Serve { child, socket }
-    };
-    let _unread = daemon.child.stderr.take();
-    let probe = daemon.socket.clone();
-    eventually("the daemon's socket", || {
-        let p = probe.clone();
-        async move { p.exists() }
-    })
-    .await;
-    // Trace-level logs of many hooks and resyncs: far more than a pipe holds (64 KiB).
+    let (daemon, _unread) = Serve::start_with_piped_log(&config, dir.path(), "-vvv").await;
     let limit = Duration::from_secs(30); // a deadline for a hung daemon, not a timing check
     let input = envelope("kcp-requests.json");
     for _ in 0..40 {

@@ -119,6 +119,29 @@ impl Serve {
         Serve { child, socket }
     }
 
+    /// Starts `serve` at `verbosity` (e.g. `-vv`) with standard error a pipe, returned to the
+    /// caller to break (drop it) or to leave unread.
+    pub async fn start_with_piped_log(
+        config: &Path,
+        dir: &Path,
+        verbosity: &str,
+    ) -> (Serve, tokio::process::ChildStderr) {
+        let mut child = cli(config)
+            .args([verbosity, "serve"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = child.stderr.take().expect("piped");
+        let socket = dir.join("d.sock");
+        let probe = socket.clone();
+        eventually("the daemon's socket", || {
+            let p = probe.clone();
+            async move { p.exists() }
+        })
+        .await;
+        (Serve { child, socket }, log)
+    }
+
     /// Waits until the daemon has nothing queued or running (what it was handed is done).
     pub async fn idle(&self) {
         let client = DaemonClient::new(&self.socket);

@@ -189,22 +189,7 @@ impl Session {
                 if let Some(base) = keystone::direct_v3(&auth) {
                     return Ok(base);
                 }
-                let answer = self
-                    .inner
-                    .transport
-                    .exchange(Exchange {
-                        service: "identity",
-                        method: Method::GET,
-                        url: auth.clone(),
-                        route: "/".into(),
-                        token: None,
-                        body: None,
-                        if_match: None,
-                        timeout: self.timeout_for(CallClass::Read),
-                        ok: &[200, 300],
-                    })
-                    .await;
-                match answer {
+                match self.version_document(auth.clone(), &[200, 300]).await {
                     Ok(raw) => Ok(keystone::v3_from_discovery(&raw.body)
                         .unwrap_or_else(|| keystone::appended_v3(&auth))),
                     // Not a discovery document (404, 401 on a proxied path…): try `/v3`.
@@ -254,6 +239,25 @@ impl Session {
         ))
     }
 
+    /// `GET url` without a token: a version document (Keystone's discovery, or whatever
+    /// answers there), any status in `ok` accepted.
+    async fn version_document(&self, url: Url, ok: &'static [u16]) -> Result<Raw, Error> {
+        self.inner
+            .transport
+            .exchange(Exchange {
+                service: "identity",
+                method: Method::GET,
+                url,
+                route: "/".into(),
+                token: None,
+                body: None,
+                if_match: None,
+                timeout: self.timeout_for(CallClass::Read),
+                ok,
+            })
+            .await
+    }
+
     /// Whether what answers at the identity `base` (`…/v3/`) is surely not Keystone: its
     /// version document (`GET base`, then the folder above it) answers but names no identity
     /// API. Anything that cannot be asked counts as "maybe Keystone".
@@ -261,22 +265,7 @@ impl Session {
         let parent = base.join("..").ok();
         let mut answered = false;
         for probe in std::iter::once(base.clone()).chain(parent) {
-            let answer = self
-                .inner
-                .transport
-                .exchange(Exchange {
-                    service: "identity",
-                    method: Method::GET,
-                    url: probe,
-                    route: "/".into(),
-                    token: None,
-                    body: None,
-                    timeout: self.timeout_for(CallClass::Read),
-                    ok: &[200, 300, 401, 404],
-                    if_match: None,
-                })
-                .await;
-            match answer {
+            match self.version_document(probe, &[200, 300, 401, 404]).await {
                 Ok(raw) if keystone::names_identity(&raw.body) => return false,
                 Ok(raw) if raw.status == 200 || raw.status == 300 => answered = true,
                 Ok(_) => {}
