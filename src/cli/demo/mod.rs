@@ -103,7 +103,7 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
     let sim = start_sim(args, out).await?;
     let dir = tempdir::TempDir::new("octavia-integrator-demo")?;
     let settings = demo_settings(&sim, args.provider, dir.path())?;
-    let (daemon_task, stop_tx) = spawn_daemon(&settings, args.delay_scale)?;
+    let daemon = spawn_daemon(&settings, args.delay_scale)?;
     let client = DaemonClient::new(&settings.daemon.socket);
     let played = async {
         let health: Health = client.get(api::HEALTH).await?;
@@ -122,8 +122,7 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
         r = played => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted (Ctrl-C); cleaned up")),
     };
-    let _ = stop_tx.send(());
-    let stopped = daemon_task.await;
+    let stopped = daemon.stop().await;
     sim.shutdown().await;
     drop(dir);
     match stopped {
@@ -164,14 +163,23 @@ async fn start_sim(args: &Args, out: &mut impl Write) -> anyhow::Result<SimHandl
     Ok(sim)
 }
 
-/// The daemon, running on its own task until the returned sender fires (or is dropped).
-fn spawn_daemon(
-    settings: &Settings,
-    delay_scale: f64,
-) -> anyhow::Result<(
-    tokio::task::JoinHandle<Result<(), daemon::DaemonError>>,
-    tokio::sync::oneshot::Sender<()>,
-)> {
+/// The demo's daemon, on a task of its own.
+struct DemoDaemon {
+    task: tokio::task::JoinHandle<Result<(), daemon::DaemonError>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl DemoDaemon {
+    /// Stops it and waits for it to end.
+    async fn stop(self) -> Result<Result<(), daemon::DaemonError>, tokio::task::JoinError> {
+        let _ = self.stop.send(());
+        self.task.await
+    }
+}
+
+/// Starts the daemon on its own task (it stops when told, or when the [`DemoDaemon`] is
+/// dropped).
+fn spawn_daemon(settings: &Settings, delay_scale: f64) -> anyhow::Result<DemoDaemon> {
     let listener = bind_socket(&settings.daemon.socket)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let options = daemon::Options {
@@ -191,7 +199,10 @@ fn spawn_daemon(
             let _ = stop_rx.await;
         },
     ));
-    Ok((task, stop_tx))
+    Ok(DemoDaemon {
+        task,
+        stop: stop_tx,
+    })
 }
 
 /// Settings for the simulated cloud, with the daemon's socket and store in `dir`.
