@@ -89,8 +89,8 @@ fn main() -> std::process::ExitCode {
     // Held until main returns: dropping it writes out the log lines still queued.
     let _log = cli::logging::init(cli.log_format, cli.verbose, base, progress);
     match &cli.command {
-        Command::LbConsumers(args) => cli::hooks::lb_consumers(cli.config.as_deref(), args),
-        Command::PublicAddress(args) => cli::hooks::public_address(cli.config.as_deref(), args),
+        Command::LbConsumers(args) => cli::lb_consumers::run(cli.config.as_deref(), args),
+        Command::PublicAddress(args) => cli::public_address::run(cli.config.as_deref(), args),
         Command::Sim(args) => cli::sim::run(args),
         Command::Apply(args) => cli::apply::run(cli.config.as_deref(), args),
         Command::Remove(args) => cli::remove::run(cli.config.as_deref(), args),

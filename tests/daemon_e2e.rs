@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use daemon_support::*;
 use octavia_integrator::cli::demo::scenario;
-use octavia_integrator::daemon::HookAnswerer;
+use octavia_integrator::cli::hooks::HookAnswerer;
 use octavia_integrator::relation::hook;
 use octavia_integrator::relation::{HookInput, Interface};
 use openstack::sim::Provider;
@@ -288,9 +288,11 @@ async fn without_a_daemon_the_hook_works_in_process_within_wait() {
     let settings = settings_in(&sim, dir.path(), "");
     let answerer =
         HookAnswerer::for_settings(&settings, Interface::LoadBalancer, Duration::from_secs(20))
-            .await
-            .expect("in-process answerer");
-    assert!(matches!(answerer, HookAnswerer::Local(_)), "{answerer:?}");
+            .await;
+    assert!(
+        matches!(answerer, HookAnswerer::InProcess(_)),
+        "{answerer:?}"
+    );
     let result = hook::lb_consumers(&scenario::both(&Local::new()), &answerer).await;
     assert!(result.problems.is_empty(), "{:?}", result.problems);
     let mut local = Local::new();
@@ -304,8 +306,11 @@ async fn without_a_daemon_the_hook_works_in_process_within_wait() {
     // Requests that are removed are cleaned up in-process too.
     let answerer =
         HookAnswerer::for_settings(&settings, Interface::LoadBalancer, Duration::from_secs(20))
-            .await
-            .unwrap();
+            .await;
+    assert!(
+        matches!(answerer, HookAnswerer::InProcess(_)),
+        "{answerer:?}"
+    );
     let result = hook::lb_consumers(&scenario::internal_removed(&local), &answerer).await;
     assert!(result.problems.is_empty(), "{:?}", result.problems);
     assert_eq!(live_lbs(&sim).len(), 1);
@@ -364,10 +369,11 @@ async fn without_a_daemon_a_non_leader_hook_never_acts_on_the_cloud() {
     // A non-leader with an empty store: nothing is built, nothing is answered.
     store_leader(&settings, false);
     sim.reset_calls();
-    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
-        .await
-        .expect("in-process answerer");
-    assert!(matches!(answerer, HookAnswerer::Local(_)), "{answerer:?}");
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait).await;
+    assert!(
+        matches!(answerer, HookAnswerer::InProcess(_)),
+        "{answerer:?}"
+    );
     let result = hook::lb_consumers(&scenario::both(&Local::new()), &answerer).await;
     drop(answerer);
     let mut local = Local::new();
@@ -386,9 +392,11 @@ async fn without_a_daemon_a_non_leader_hook_never_acts_on_the_cloud() {
 
     // The leader builds both; then leadership moves away.
     store_leader(&settings, true);
-    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
-        .await
-        .unwrap();
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait).await;
+    assert!(
+        matches!(answerer, HookAnswerer::InProcess(_)),
+        "{answerer:?}"
+    );
     let result = hook::lb_consumers(&scenario::both(&Local::new()), &answerer).await;
     assert!(result.problems.is_empty(), "{:?}", result.problems);
     drop(answerer);
@@ -401,9 +409,11 @@ async fn without_a_daemon_a_non_leader_hook_never_acts_on_the_cloud() {
 
     // A non-leader answers what the store has, and a removed request deletes nothing.
     sim.reset_calls();
-    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait)
-        .await
-        .unwrap();
+    let answerer = HookAnswerer::for_settings(&settings, Interface::LoadBalancer, wait).await;
+    assert!(
+        matches!(answerer, HookAnswerer::InProcess(_)),
+        "{answerer:?}"
+    );
     let result = hook::lb_consumers(&scenario::both(&built), &answerer).await;
     let mut again = Local::new();
     apply(&mut again, &result.output);

@@ -16,14 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::cli::context::{refuse_beside_daemon, with_reconciler};
 use crate::cli::{exit, progress};
-use crate::config::Settings;
-use std::sync::Arc;
-
-use crate::daemon::api::{self, Health};
-use crate::daemon::metrics::Metrics;
-use crate::daemon::{service, ClientError, DaemonClient};
-use crate::reconcile::{Outcome, Reconciler};
+use crate::reconcile::Outcome;
 use crate::relation::v1::Request;
 use crate::spec::RequestKey;
 
@@ -56,15 +51,17 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     };
     let key = RequestKey::new(args.app.clone(), request.name.clone());
     with_reconciler(config, |rec, settings| async move {
-        if daemon_answers(&settings.daemon.socket).await {
-            eprintln!(
-                "error: a daemon answers on {}: what `apply` builds is not in the daemon's store, \
+        let refused = refuse_beside_daemon(&settings.daemon.socket, |socket| {
+            format!(
+                "a daemon answers on {}: what `apply` builds is not in the daemon's store, \
                  so its garbage collection would delete it. Hand the request to the daemon with \
                  `lb-consumers` (a hook envelope carrying every request), or stop the daemon to \
                  try `apply` by hand",
-                settings.daemon.socket.display()
-            );
-            return ExitCode::from(exit::FAILURE);
+                socket.display()
+            )
+        });
+        if let Some(code) = refused.await {
+            return code;
         }
         let budget = args
             .wait
@@ -108,17 +105,6 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     })
 }
 
-/// Whether a daemon may be running on `socket`: only a socket nobody listens on counts as
-/// "no daemon". Anything else (it answers, or the socket exists but cannot be used: wrong
-/// permissions, a daemon that does not answer) counts as running, so a command that must not
-/// run beside a daemon refuses rather than guesses.
-pub async fn daemon_answers(socket: &Path) -> bool {
-    !matches!(
-        DaemonClient::new(socket).get::<Health>(api::HEALTH).await,
-        Err(ClientError::NotRunning { .. })
-    )
-}
-
 /// Reads and validates a request file.
 ///
 /// # Errors
@@ -132,45 +118,5 @@ pub fn read_request(path: &Path) -> Result<Request, String> {
             path.display(),
             e.describe()
         )
-    })
-}
-
-/// Loads the settings, opens a session, connects a reconciler and runs `work` on a
-/// current-thread runtime. Settings and connection errors become the matching exit codes.
-pub fn with_reconciler<F, Fut>(config: Option<&Path>, work: F) -> ExitCode
-where
-    F: FnOnce(Reconciler, Settings) -> Fut,
-    Fut: std::future::Future<Output = ExitCode>,
-{
-    let Some(path) = config else {
-        eprintln!("error: no settings: pass --config PATH (or set OCTAVIA_INTEGRATOR_CONFIG)");
-        return ExitCode::from(exit::CONFIG);
-    };
-    let settings = match Settings::load(path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::CONFIG);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::FAILURE);
-        }
-    };
-    runtime.block_on(async move {
-        let metrics = Arc::new(Metrics::new());
-        match service::connect(&settings, &metrics, None).await {
-            Ok(rec) => work(rec, settings).await,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(exit::of_connect(&e))
-            }
-        }
     })
 }

@@ -109,42 +109,7 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
             None => "loaded".to_string(),
         },
     )];
-    let session = match settings
-        .session_config()
-        .map_err(|e| e.to_string())
-        .and_then(|c| Session::new(c).map_err(|e| e.to_string()))
-    {
-        Ok(s) => Some(s),
-        Err(e) => {
-            out.push(Check::fail(
-                "credentials",
-                e,
-                "fix the [cloud] settings named above",
-            ));
-            None
-        }
-    };
-    let session = match session {
-        Some(session) => match session.project_id().await {
-            Ok(project) => {
-                out.push(Check::pass(
-                    "credentials",
-                    format!("Keystone issued a token for project {project}"),
-                ));
-                Some(session)
-            }
-            Err(e) => {
-                out.push(Check::fail(
-                    "credentials",
-                    e.to_string(),
-                    credentials_fix(&e),
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    let Some(session) = session else {
+    let Some(session) = credentials(settings, &mut out).await else {
         out.extend(
             AFTER_CREDENTIALS
                 .iter()
@@ -156,19 +121,7 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
     let octavia = catalog_entry(&session, ServiceType::LoadBalancer, &mut out).await;
     let neutron = catalog_entry(&session, ServiceType::Network, &mut out).await;
     if octavia {
-        out.push(octavia_version(&session).await);
-        out.push(providers(&session, &settings.load_balancer.provider).await);
-        if settings.load_balancer.flavor.is_some() {
-            out.push(match flavor_id(&settings.load_balancer) {
-                Ok(Some(id)) => Check::pass("flavor", id),
-                Ok(None) => Check::pass("flavor", "ignored: the ovn provider has no flavors"),
-                Err(e) => Check::fail(
-                    "flavor",
-                    e.to_string(),
-                    "set `[load_balancer] flavor` to a flavor id",
-                ),
-            });
-        }
+        octavia_checks(&session, &settings.load_balancer, &mut out).await;
     } else {
         for name in ["Octavia API version", "Octavia providers"] {
             out.push(Check::skipped(name, "needs a load-balancer endpoint"));
@@ -182,6 +135,60 @@ pub async fn checks(settings: &Settings) -> Vec<Check> {
         }
     }
     out
+}
+
+/// A session whose credentials Keystone accepts (a token for the project); records the
+/// check either way.
+async fn credentials(settings: &Settings, out: &mut Vec<Check>) -> Option<Session> {
+    let session = match settings
+        .session_config()
+        .map_err(|e| e.to_string())
+        .and_then(|c| Session::new(c).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(Check::fail(
+                "credentials",
+                e,
+                "fix the [cloud] settings named above",
+            ));
+            return None;
+        }
+    };
+    match session.project_id().await {
+        Ok(project) => {
+            out.push(Check::pass(
+                "credentials",
+                format!("Keystone issued a token for project {project}"),
+            ));
+            Some(session)
+        }
+        Err(e) => {
+            out.push(Check::fail(
+                "credentials",
+                e.to_string(),
+                credentials_fix(&e),
+            ));
+            None
+        }
+    }
+}
+
+/// Octavia's API version, its providers, and the flavor when one is set.
+async fn octavia_checks(session: &Session, lb: &LoadBalancerSettings, out: &mut Vec<Check>) {
+    out.push(octavia_version(session).await);
+    out.push(providers(session, &lb.provider).await);
+    if lb.flavor.is_some() {
+        out.push(match flavor_id(lb) {
+            Ok(Some(id)) => Check::pass("flavor", id),
+            Ok(None) => Check::pass("flavor", "ignored: the ovn provider has no flavors"),
+            Err(e) => Check::fail(
+                "flavor",
+                e.to_string(),
+                "set `[load_balancer] flavor` to a flavor id",
+            ),
+        });
+    }
 }
 
 /// The checks that need a token, in the order they run.

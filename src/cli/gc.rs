@@ -11,7 +11,7 @@ use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::apply::with_reconciler;
+use crate::cli::context::with_reconciler;
 use crate::cli::exit;
 use crate::config::Settings;
 use crate::spec::RequestKey;

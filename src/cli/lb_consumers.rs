@@ -13,11 +13,14 @@
 //! (only requests that do not load were answered).
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::cli::exit;
+use crate::cli::hooks::HookSettings;
 use crate::relation::hook::{self, HookResult};
-use crate::relation::{Answerer, HookInput};
+use crate::relation::{HookInput, Interface};
 
 /// Arguments of `lb-consumers`.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,14 +31,20 @@ pub struct Args {
     pub wait: u64,
 }
 
-/// Runs the command with a given answerer: the daemon client or the in-process reconciler
-/// ([`crate::cli::hooks::lb_consumers`] picks it).
-pub fn run_with<A: Answerer>(answerer: &A) -> ExitCode {
+/// Runs `lb-consumers`: settings first, then the envelope, then the answerer (the daemon or
+/// this process, see [`HookSettings::answerer`]) inside the hook's runtime.
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    let settings = HookSettings::load(config);
     let input = match read_input() {
         Ok(input) => input,
         Err(code) => return code,
     };
-    match block_on(hook::lb_consumers(&input, answerer)) {
+    let wait = Duration::from_secs(args.wait);
+    let flow = async {
+        let answerer = settings.answerer(Interface::LoadBalancer, wait).await;
+        hook::lb_consumers(&input, &answerer).await
+    };
+    match block_on(flow) {
         Ok(result) => emit(&result, &mut std::io::stdout()),
         Err(code) => code,
     }

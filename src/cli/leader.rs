@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 
-use super::context::{self, Failure};
+use super::context::{self, Failure, Runner};
 use super::exit;
 use crate::daemon::api::{self, Health, LeaderChange};
-use crate::daemon::{ClientError, DaemonClient};
+use crate::daemon::ClientError;
 use crate::store::Store;
 
 /// Arguments of `leader`.
@@ -29,23 +29,29 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     context::finish((|| {
         let daemon = context::load_daemon_settings(config)?;
         let rt = context::current_thread()?;
-        let client = DaemonClient::new(&daemon.socket);
-        let change = LeaderChange {
-            leader: args.leader,
+        let not_passed = |e: ClientError| {
+            Failure::new(
+                exit::UNAVAILABLE,
+                anyhow!("{e}; leadership ({}) not passed", args.leader),
+            )
         };
-        match rt.block_on(client.post::<_, Health>(api::LEADER, &change)) {
-            Ok(_) => Ok(()),
-            Err(ClientError::NotRunning { .. }) => {
+        match rt.block_on(Runner::find(&daemon.socket)) {
+            Ok(Runner::Daemon(d)) => {
+                let change = LeaderChange {
+                    leader: args.leader,
+                };
+                rt.block_on(d.client.post::<_, Health>(api::LEADER, &change))
+                    .map_err(not_passed)?;
+                Ok(())
+            }
+            Ok(Runner::InProcess) => {
                 let mut store =
                     Store::open(&daemon.state_file).map_err(|e| Failure::new(exit::FAILURE, e))?;
                 store.set_leader(args.leader);
                 store.save().map_err(|e| Failure::new(exit::FAILURE, e))?;
                 Ok(())
             }
-            Err(e) => Err(Failure::new(
-                exit::UNAVAILABLE,
-                anyhow!("{e}; leadership ({}) not passed", args.leader),
-            )),
+            Err(e) => Err(not_passed(e)),
         }
     })())
 }

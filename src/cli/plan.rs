@@ -13,7 +13,8 @@ use super::output::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::apply::{read_request, with_reconciler};
+use crate::cli::apply::read_request;
+use crate::cli::context::with_reconciler;
 use crate::cli::exit;
 use crate::cli::request_app::{self, Owner};
 use crate::reconcile::security::SgPlan;

@@ -5,12 +5,15 @@
 //! set and unset, for **our unit** databag on each relation), same exit codes; see
 //! [`crate::relation::public_address`].
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
+use crate::cli::hooks::HookSettings;
 use crate::cli::lb_consumers::{block_on, emit, read_input};
 use crate::relation::hook;
 use crate::relation::public_address::DEFAULT_FRONTEND_PORT;
-use crate::relation::Answerer;
+use crate::relation::Interface;
 
 /// Arguments of `public-address`.
 #[derive(Debug, Clone, clap::Args)]
@@ -25,13 +28,19 @@ pub struct Args {
     pub wait: u64,
 }
 
-/// Runs the command with a given answerer (see [`crate::cli::lb_consumers::run_with`]).
-pub fn run_with<A: Answerer>(answerer: &A, frontend_port: u16) -> ExitCode {
+/// Runs `public-address` (see [`crate::cli::lb_consumers::run`]).
+pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
+    let settings = HookSettings::load(config);
     let input = match read_input() {
         Ok(input) => input,
         Err(code) => return code,
     };
-    match block_on(hook::public_address(&input, answerer, frontend_port)) {
+    let wait = Duration::from_secs(args.wait);
+    let flow = async {
+        let answerer = settings.answerer(Interface::PublicAddress, wait).await;
+        hook::public_address(&input, &answerer, args.port).await
+    };
+    match block_on(flow) {
         Ok(result) => emit(&result, &mut std::io::stdout()),
         Err(code) => code,
     }

@@ -16,7 +16,7 @@ use super::output::outln;
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::apply::{daemon_answers, with_reconciler};
+use crate::cli::context::{refuse_beside_daemon, with_reconciler};
 use crate::cli::exit;
 use crate::cli::request_app::{self, Owner};
 use crate::spec::RequestKey;
@@ -35,14 +35,16 @@ pub struct Args {
 /// Runs `remove`.
 pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
     with_reconciler(config, |rec, settings| async move {
-        if daemon_answers(&settings.daemon.socket).await {
-            eprintln!(
-                "error: a daemon answers on {}: it would go on publishing the address of what \
+        let refused = refuse_beside_daemon(&settings.daemon.socket, |socket| {
+            format!(
+                "a daemon answers on {}: it would go on publishing the address of what \
                  `remove` deletes, and rebuild it at its next resync. Remove the request from the \
                  relation (the daemon then deletes it), or stop the daemon to remove by hand",
-                settings.daemon.socket.display()
-            );
-            return ExitCode::from(exit::FAILURE);
+                socket.display()
+            )
+        });
+        if let Some(code) = refused.await {
+            return code;
         }
         let app = match request_app::find(args.app.as_deref(), &args.name, &settings, &rec).await {
             Ok(Owner::One(app)) => app,

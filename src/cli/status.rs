@@ -7,14 +7,13 @@ use super::output::{out, outln};
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::context::{self, Failure};
+use super::context::{self, Failure, Runner};
 use super::exit;
 use super::table;
 use crate::daemon::api::{self, StatusReport};
 use crate::daemon::engine::Engine;
 use crate::daemon::metrics::Metrics;
 use crate::daemon::service;
-use crate::daemon::{ClientError, DaemonClient};
 use crate::store::Store;
 
 /// How long `status` without a daemon waits for the cloud before showing the store alone.
@@ -34,15 +33,17 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
         // The daemon needs only its socket from us; the cloud settings only without it.
         let daemon = context::load_daemon_settings(config)?;
         let rt = context::current_thread()?;
-        let from_daemon =
-            rt.block_on(DaemonClient::new(&daemon.socket).get::<StatusReport>(api::STATUS));
-        let (report, unconnected) = match from_daemon {
-            Ok(report) => (report, None),
-            Err(ClientError::NotRunning { .. }) => {
+        let unavailable = |e| Failure::new(exit::UNAVAILABLE, e);
+        let (report, unconnected) = match rt.block_on(Runner::find(&daemon.socket)) {
+            Ok(Runner::Daemon(d)) => {
+                let report = rt.block_on(d.client.get::<StatusReport>(api::STATUS));
+                (report.map_err(unavailable)?, None)
+            }
+            Ok(Runner::InProcess) => {
                 let settings = context::load_settings(config)?;
                 rt.block_on(in_process(&settings))?
             }
-            Err(e) => return Err(Failure::new(exit::UNAVAILABLE, e)),
+            Err(e) => return Err(unavailable(e)),
         };
         print(&report, args.json);
         // Shown above; the exit code says whether to fix settings (3) or the cloud (1).

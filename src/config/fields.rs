@@ -91,54 +91,88 @@ impl AuthFields {
         name: Namer<'_>,
         legacy_interface: bool,
     ) -> Result<CloudSettings, ConfigError> {
-        let bad = |field: &str, reason: String| ConfigError::invalid(origin, name(field), reason);
+        let blame = Blame { origin, name };
+        let auth_url = self.auth_url(&blame)?;
+        let kind = self.kind(origin, name)?;
+        let domains = self.domains();
+        let auth = self.credentials(kind, self.user(&domains), &blame)?;
+        let scope = self.scope(kind, domains, &blame)?;
+        let interface = self.interface(legacy_interface, &blame)?;
+        Ok(CloudSettings {
+            auth_url,
+            auth,
+            scope,
+            region: self.region,
+            interface,
+            ca: self.ca,
+            insecure: self.insecure.unwrap_or(false),
+            source: origin.to_string(),
+        })
+    }
 
+    /// The Keystone URL: present and well-formed.
+    fn auth_url(&self, blame: &Blame<'_>) -> Result<String, ConfigError> {
         let auth_url = self.auth_url.clone().ok_or_else(|| {
-            bad(
+            blame.bad(
                 "auth_url",
                 "missing: set the Keystone URL (e.g. https://keystone.example:5000/v3)".into(),
             )
         })?;
-        check_auth_url(&auth_url).map_err(|reason| bad("auth_url", reason))?;
+        check_auth_url(&auth_url).map_err(|reason| blame.bad("auth_url", reason))?;
+        Ok(auth_url)
+    }
 
-        let kind = self.kind(origin, name)?;
-        let default_domain = || {
-            DomainRef::Id(
-                self.default_domain
-                    .clone()
-                    .unwrap_or_else(|| "default".to_string()),
-            )
-        };
-        // A domain given beside a project is the default for user and project domains (as the
-        // openstack CLI reads it); alone it is a domain scope.
-        let shared_domain = match (&self.domain_id, &self.domain_name) {
+    /// The domain defaults. A domain given beside a project is the default for user and
+    /// project domains (as the openstack CLI reads it); alone it is a domain scope.
+    fn domains(&self) -> Domains {
+        let shared = match (&self.domain_id, &self.domain_name) {
             (Some(id), _) => Some(DomainRef::Id(id.clone())),
             (None, Some(n)) => Some(DomainRef::Name(n.clone())),
             _ => None,
         };
+        let default = DomainRef::Id(
+            self.default_domain
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
+        );
         let has_project = self.project_id.is_some() || self.project_name.is_some();
-        let fallback_domain = || {
-            if has_project {
-                shared_domain.clone().unwrap_or_else(default_domain)
-            } else {
-                default_domain()
-            }
+        let fallback = match (&shared, has_project) {
+            (Some(shared), true) => shared.clone(),
+            _ => default,
         };
+        Domains {
+            shared,
+            fallback,
+            has_project,
+        }
+    }
+
+    /// The user, by id or by name in its domain, when one is given.
+    fn user(&self, domains: &Domains) -> Option<UserRef> {
         let user_domain = match (&self.user_domain_id, &self.user_domain_name) {
             (Some(id), _) => DomainRef::Id(id.clone()),
             (None, Some(n)) => DomainRef::Name(n.clone()),
-            _ => fallback_domain(),
+            _ => domains.fallback.clone(),
         };
-        let user = match (&self.user_id, &self.username) {
+        match (&self.user_id, &self.username) {
             (Some(id), _) => Some(UserRef::Id(id.clone())),
             (None, Some(n)) => Some(UserRef::Name {
                 name: n.clone(),
                 domain: user_domain,
             }),
             _ => None,
-        };
+        }
+    }
 
-        let auth = match kind {
+    /// The credentials of `kind`, with what that kind needs.
+    fn credentials(
+        &self,
+        kind: Kind,
+        user: Option<UserRef>,
+        blame: &Blame<'_>,
+    ) -> Result<Credentials, ConfigError> {
+        let (bad, name) = (|f: &str, r: String| blame.bad(f, r), blame.name);
+        Ok(match kind {
             Kind::Password => Credentials::Password {
                 user: user.ok_or_else(|| {
                     bad(
@@ -157,104 +191,116 @@ impl AuthFields {
                     )
                 })?,
             },
-            Kind::ApplicationCredential => {
-                let secret = self.application_credential_secret.clone().ok_or_else(|| {
-                    bad(
-                        "application_credential_secret",
-                        "missing: application credential authentication needs it".into(),
-                    )
-                })?;
-                match (&self.application_credential_id, &self.application_credential_name) {
-                    (Some(id), _) => Credentials::ApplicationCredential { credential: AppCredRef::Id(id.clone()), secret },
-                    (None, Some(n)) => Credentials::ApplicationCredential {
-                        credential: AppCredRef::Name {
-                            name: n.clone(),
-                            user: user.ok_or_else(|| {
-                                bad(
-                                    "username",
-                                    format!(
-                                        "missing: an application credential given by name needs its user ({} or {}); or give {} instead",
-                                        name("username"),
-                                        name("user_id"),
-                                        name("application_credential_id")
-                                    ),
-                                )
-                            })?,
-                        },
-                        secret,
-                    },
-                    (None, None) => {
-                        return Err(bad(
-                            "application_credential_id",
-                            format!("missing: set it, or {}", name("application_credential_name")),
-                        ))
-                    }
-                }
-            }
+            Kind::ApplicationCredential => self.application_credential(user, blame)?,
             Kind::Token => Credentials::Token {
                 token: self
                     .token
                     .clone()
                     .ok_or_else(|| bad("token", "missing: token authentication needs it".into()))?,
             },
-        };
+        })
+    }
 
-        let scope = if kind == Kind::ApplicationCredential {
-            if has_project {
+    /// An application credential by id, or by name with its user; its secret.
+    fn application_credential(
+        &self,
+        user: Option<UserRef>,
+        blame: &Blame<'_>,
+    ) -> Result<Credentials, ConfigError> {
+        let (bad, name) = (|f: &str, r: String| blame.bad(f, r), blame.name);
+        let secret = self.application_credential_secret.clone().ok_or_else(|| {
+            bad(
+                "application_credential_secret",
+                "missing: application credential authentication needs it".into(),
+            )
+        })?;
+        let credential = match (&self.application_credential_id, &self.application_credential_name) {
+            (Some(id), _) => AppCredRef::Id(id.clone()),
+            (None, Some(n)) => AppCredRef::Name {
+                name: n.clone(),
+                user: user.ok_or_else(|| {
+                    bad(
+                        "username",
+                        format!(
+                            "missing: an application credential given by name needs its user ({} or {}); or give {} instead",
+                            name("username"),
+                            name("user_id"),
+                            name("application_credential_id")
+                        ),
+                    )
+                })?,
+            },
+            (None, None) => {
+                return Err(bad(
+                    "application_credential_id",
+                    format!("missing: set it, or {}", name("application_credential_name")),
+                ))
+            }
+        };
+        Ok(Credentials::ApplicationCredential { credential, secret })
+    }
+
+    /// What the token is scoped to: none for an application credential (it carries its own
+    /// project), else the project, else a domain given alone.
+    fn scope(
+        &self,
+        kind: Kind,
+        domains: Domains,
+        blame: &Blame<'_>,
+    ) -> Result<Option<Scope>, ConfigError> {
+        if kind == Kind::ApplicationCredential {
+            if domains.has_project {
                 tracing::warn!(
-                    origin,
+                    origin = blame.origin,
                     "project settings are ignored: an application credential carries its own project"
                 );
             }
-            None
+            Ok(None)
         } else if let Some(id) = &self.project_id {
-            Some(Scope::ProjectId(id.clone()))
+            Ok(Some(Scope::ProjectId(id.clone())))
         } else if let Some(project) = &self.project_name {
             let domain = match (&self.project_domain_id, &self.project_domain_name) {
                 (Some(id), _) => DomainRef::Id(id.clone()),
                 (None, Some(n)) => DomainRef::Name(n.clone()),
-                _ => fallback_domain(),
+                _ => domains.fallback,
             };
-            Some(Scope::ProjectName {
+            Ok(Some(Scope::ProjectName {
                 name: project.clone(),
                 domain,
-            })
-        } else if let Some(domain) = shared_domain {
-            Some(match domain {
+            }))
+        } else if let Some(domain) = domains.shared {
+            Ok(Some(match domain {
                 DomainRef::Id(id) => Scope::DomainId(id),
                 DomainRef::Name(n) => Scope::DomainName(n),
-            })
+            }))
         } else {
-            return Err(bad(
+            let name = blame.name;
+            Err(blame.bad(
                 "project_name",
                 format!(
                     "missing: load balancers live in a project; set {} or {}",
                     name("project_name"),
                     name("project_id")
                 ),
-            ));
-        };
+            ))
+        }
+    }
 
-        let interface = match &self.interface {
-            None => Interface::Public,
+    /// The endpoint interface (public unless given).
+    fn interface(
+        &self,
+        legacy_interface: bool,
+        blame: &Blame<'_>,
+    ) -> Result<Interface, ConfigError> {
+        match &self.interface {
+            None => Ok(Interface::Public),
             Some(text) => parse_interface(text, legacy_interface).ok_or_else(|| {
-                bad(
+                blame.bad(
                     "interface",
                     format!("`{text}` is not an endpoint interface: use public, internal or admin"),
                 )
-            })?,
-        };
-
-        Ok(CloudSettings {
-            auth_url,
-            auth,
-            scope,
-            region: self.region,
-            interface,
-            ca: self.ca,
-            insecure: self.insecure.unwrap_or(false),
-            source: origin.to_string(),
-        })
+            }),
+        }
     }
 
     /// Which kind of authentication: from `auth_type`, else from the one kind of secret given.
@@ -314,6 +360,29 @@ impl AuthFields {
             }
         }
     }
+}
+
+/// Where the attributes being resolved came from, to name a bad one in its own spelling.
+struct Blame<'a> {
+    origin: &'a str,
+    name: Namer<'a>,
+}
+
+impl Blame<'_> {
+    /// `field` (canonical name) is invalid for `reason`.
+    fn bad(&self, field: &str, reason: String) -> ConfigError {
+        ConfigError::invalid(self.origin, (self.name)(field), reason)
+    }
+}
+
+/// The domain defaults of one set of attributes.
+struct Domains {
+    /// `domain_id` / `domain_name`.
+    shared: Option<DomainRef>,
+    /// The domain of a user or project that names none.
+    fallback: DomainRef,
+    /// Whether a project is given.
+    has_project: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

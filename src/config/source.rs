@@ -2,9 +2,9 @@
 //! resolves it, then applies the inline region / interface / CA / insecure overrides.
 //! `auth_url` is both: part of inline credentials, and an override of any other source's URL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::credentials::{parse_interface, CaBundle, CloudSettings};
+use super::credentials::{parse_interface, CaBundle, CloudSettings, Interface};
 use super::fields::AuthFields;
 use super::raw::RawCloud;
 use super::{clouds_yaml, env_vars, juju, ConfigError, Environment};
@@ -16,35 +16,98 @@ pub(crate) fn resolve(
     env: &Environment,
     origin: &str,
 ) -> Result<CloudSettings, ConfigError> {
-    let setting = |k: &str| format!("`[cloud] {k}`");
-    let bad = |k: &str, reason: String| ConfigError::invalid(origin, setting(k), reason);
-    let path = |p: &Path| {
+    let section = Section { base_dir, origin };
+    let overrides = Overrides::read(&raw, &section)?;
+    let inline = inline_fields(&raw);
+    let none_chosen = one_source_at_most(&raw, &inline, origin)?;
+    let clouds_file = clouds_file(&raw, env, none_chosen, &section)?;
+    let resolved = credentials(&raw, inline, clouds_file.as_deref(), env, &section)?;
+    Ok(overrides.apply(resolved))
+}
+
+/// The `[cloud]` section being resolved: where it came from and where its relative paths
+/// start.
+struct Section<'a> {
+    base_dir: &'a Path,
+    origin: &'a str,
+}
+
+impl Section<'_> {
+    /// How a message names setting `k`.
+    fn setting(&self, k: &str) -> String {
+        format!("`[cloud] {k}`")
+    }
+
+    /// Setting `k` is invalid for `reason`.
+    fn bad(&self, k: &str, reason: String) -> ConfigError {
+        ConfigError::invalid(self.origin, self.setting(k), reason)
+    }
+
+    /// `p`, relative to the settings file's folder unless absolute.
+    fn path(&self, p: &Path) -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()
         } else {
-            base_dir.join(p)
+            self.base_dir.join(p)
         }
-    };
+    }
+}
 
-    // Overrides that apply to every source; checked strictly here.
-    let interface = match &raw.interface {
-        None => None,
-        Some(t) => Some(parse_interface(t, false).ok_or_else(|| {
-            bad(
-                "interface",
-                format!("`{t}` is not an endpoint interface: use public, internal or admin"),
-            )
-        })?),
-    };
-    let region = non_empty(raw.region.clone());
-    let ca = raw.ca_file.as_deref().map(|p| CaBundle::File(path(p)));
-    let insecure = raw.insecure;
+/// Overrides that apply to every source, applied after resolving it.
+struct Overrides {
+    interface: Option<Interface>,
+    region: Option<String>,
+    ca: Option<CaBundle>,
+    insecure: Option<bool>,
+}
 
-    let inline = inline_fields(&raw);
-    let url_override = AuthFields {
-        auth_url: non_empty(raw.auth_url.clone()),
-        ..Default::default()
-    };
+impl Overrides {
+    /// Reads them; checked strictly here.
+    fn read(raw: &RawCloud, section: &Section<'_>) -> Result<Overrides, ConfigError> {
+        let interface = match &raw.interface {
+            None => None,
+            Some(t) => Some(parse_interface(t, false).ok_or_else(|| {
+                section.bad(
+                    "interface",
+                    format!("`{t}` is not an endpoint interface: use public, internal or admin"),
+                )
+            })?),
+        };
+        Ok(Overrides {
+            interface,
+            region: non_empty(raw.region.clone()),
+            ca: raw
+                .ca_file
+                .as_deref()
+                .map(|p| CaBundle::File(section.path(p))),
+            insecure: raw.insecure,
+        })
+    }
+
+    /// `resolved` with every override that is set.
+    fn apply(self, mut resolved: CloudSettings) -> CloudSettings {
+        if let Some(i) = self.interface {
+            resolved.interface = i;
+        }
+        if self.region.is_some() {
+            resolved.region = self.region;
+        }
+        if self.ca.is_some() {
+            resolved.ca = self.ca;
+        }
+        if let Some(i) = self.insecure {
+            resolved.insecure = i;
+        }
+        resolved
+    }
+}
+
+/// Refuses more than one credential source; `true` when none is set.
+fn one_source_at_most(
+    raw: &RawCloud,
+    inline: &AuthFields,
+    origin: &str,
+) -> Result<bool, ConfigError> {
     let mut chosen: Vec<&str> = Vec::new();
     if inline.has_identity() {
         chosen.push("inline credentials (username, password, ...)");
@@ -68,95 +131,109 @@ pub(crate) fn resolve(
             ),
         ));
     }
+    Ok(chosen.is_empty())
+}
+
+/// `clouds_file`, refused unless a clouds.yaml entry is read (`cloud`, or `OS_CLOUD`).
+fn clouds_file(
+    raw: &RawCloud,
+    env: &Environment,
+    none_chosen: bool,
+    section: &Section<'_>,
+) -> Result<Option<PathBuf>, ConfigError> {
     let uses_clouds_yaml = raw.cloud.is_some()
-        || (chosen.is_empty() && env.get("OS_CLOUD").is_some())
+        || (none_chosen && env.get("OS_CLOUD").is_some())
         || (raw.from_env == Some(true) && env.get("OS_CLOUD").is_some());
     if raw.clouds_file.is_some() && !uses_clouds_yaml {
-        return Err(bad(
+        return Err(section.bad(
             "clouds_file",
             "is only used with `cloud = \"name\"` (or OS_CLOUD): set cloud, or remove clouds_file"
                 .into(),
         ));
     }
-    let clouds_file = raw.clouds_file.as_deref().map(path);
+    Ok(raw.clouds_file.as_deref().map(|p| section.path(p)))
+}
 
-    let mut resolved = if let Some(name) = &raw.cloud {
-        let name = non_empty(Some(name.clone()))
-            .ok_or_else(|| bad("cloud", "is empty: give the clouds.yaml entry name".into()))?;
-        let (fields, source) = clouds_yaml::read(
-            env,
-            &name,
-            clouds_file.as_deref(),
-            &setting("cloud"),
-            origin,
-        )?;
+/// The credentials from the one source that is set, with `[cloud] auth_url` over them.
+fn credentials(
+    raw: &RawCloud,
+    inline: AuthFields,
+    clouds_file: Option<&Path>,
+    env: &Environment,
+    section: &Section<'_>,
+) -> Result<CloudSettings, ConfigError> {
+    let origin = section.origin;
+    let url_override = AuthFields {
+        auth_url: non_empty(raw.auth_url.clone()),
+        ..Default::default()
+    };
+    if let Some(name) = &raw.cloud {
+        let name = non_empty(Some(name.clone())).ok_or_else(|| {
+            section.bad("cloud", "is empty: give the clouds.yaml entry name".into())
+        })?;
+        let (fields, source) =
+            clouds_yaml::read(env, &name, clouds_file, &section.setting("cloud"), origin)?;
         fields
             .overlay(url_override)
-            .resolve(&source, &clouds_yaml::key_name, true)?
+            .resolve(&source, &clouds_yaml::key_name, true)
     } else if let Some(file) = &raw.juju_credentials_file {
-        let (fields, shape, source) = juju::read(&path(file))?;
+        let (fields, shape, source) = juju::read(&section.path(file))?;
         fields
             .overlay(url_override)
-            .resolve(&source, &|k| juju::key_name(shape, k), false)?
+            .resolve(&source, &|k| juju::key_name(shape, k), false)
     } else if raw.from_env == Some(true) {
-        let from_env = env_vars::read(env)?;
-        match env.get("OS_CLOUD") {
-            // As the openstack CLI: the OS_CLOUD entry, with OS_* variables over it.
-            Some(name) => {
-                let (fields, source) =
-                    clouds_yaml::read(env, name, clouds_file.as_deref(), "OS_CLOUD", origin)?;
-                let source = format!("{source}, OS_* environment variables over it");
-                let namer = |k: &str| {
-                    format!(
-                        "{} (or {} in clouds.yaml)",
-                        env_vars::var_name(k),
-                        clouds_yaml::key_name(k)
-                    )
-                };
-                fields
-                    .overlay(from_env)
-                    .overlay(url_override)
-                    .resolve(&source, &namer, true)?
-            }
-            None => from_env.overlay(url_override).resolve(
-                "OS_* environment variables ([cloud] from_env = true)",
-                &|k| env_vars::var_name(k),
-                true,
-            )?,
-        }
+        from_env(env, url_override, clouds_file, origin)
     } else if inline.has_identity() {
         inline
             .overlay(url_override)
-            .resolve(origin, &|k| setting(k), false)?
+            .resolve(origin, &|k| section.setting(k), false)
     } else if let Some(name) = env.get("OS_CLOUD") {
-        let (fields, source) =
-            clouds_yaml::read(env, name, clouds_file.as_deref(), "OS_CLOUD", origin)?;
+        let (fields, source) = clouds_yaml::read(env, name, clouds_file, "OS_CLOUD", origin)?;
         fields
             .overlay(url_override)
-            .resolve(&source, &clouds_yaml::key_name, true)?
+            .resolve(&source, &clouds_yaml::key_name, true)
     } else {
-        return Err(ConfigError::invalid(
+        Err(ConfigError::invalid(
             origin,
             "`[cloud]`",
             "no credentials: set inline credentials (auth_url, username, password, project_name), \
              or cloud = \"<clouds.yaml entry>\" (or OS_CLOUD), or juju_credentials_file, \
              or from_env = true",
-        ));
-    };
+        ))
+    }
+}
 
-    if let Some(i) = interface {
-        resolved.interface = i;
+/// `from_env = true`: the `OS_*` variables, over the `OS_CLOUD` entry when one is named (as
+/// the openstack CLI reads them).
+fn from_env(
+    env: &Environment,
+    url_override: AuthFields,
+    clouds_file: Option<&Path>,
+    origin: &str,
+) -> Result<CloudSettings, ConfigError> {
+    let from_env = env_vars::read(env)?;
+    match env.get("OS_CLOUD") {
+        Some(name) => {
+            let (fields, source) = clouds_yaml::read(env, name, clouds_file, "OS_CLOUD", origin)?;
+            let source = format!("{source}, OS_* environment variables over it");
+            let namer = |k: &str| {
+                format!(
+                    "{} (or {} in clouds.yaml)",
+                    env_vars::var_name(k),
+                    clouds_yaml::key_name(k)
+                )
+            };
+            fields
+                .overlay(from_env)
+                .overlay(url_override)
+                .resolve(&source, &namer, true)
+        }
+        None => from_env.overlay(url_override).resolve(
+            "OS_* environment variables ([cloud] from_env = true)",
+            &|k| env_vars::var_name(k),
+            true,
+        ),
     }
-    if region.is_some() {
-        resolved.region = region;
-    }
-    if ca.is_some() {
-        resolved.ca = ca;
-    }
-    if let Some(i) = insecure {
-        resolved.insecure = i;
-    }
-    Ok(resolved)
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {

@@ -5,23 +5,18 @@
 //!   requests until `--wait` (one budget for the whole hook) runs out, then answer what is
 //!   ready.
 //!
-//! [`HookAnswerer::for_settings`] picks one.
+//! The command line picks one (`cli::hooks`), from where its work runs (`cli::context::Runner`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
-
-use super::api::{
-    self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RefusedCall, RetainCall,
-};
+use super::api::{self, AnswerCall, AnswerReply, ForgetCall, Forgotten, RefusedCall, RetainCall};
 use super::client::{ClientError, DaemonClient};
 use super::engine::Engine;
 use super::metrics::Metrics;
 use super::service;
 use crate::config::Settings;
-use crate::relation::answer::{AnswerError, Answerer, Current, Interface, NoCloud, RequestKey};
+use crate::relation::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
 use crate::relation::v1::{Request, Response};
 use crate::store::Store;
 
@@ -264,180 +259,6 @@ impl Answerer for LocalAnswerer {
             self.pass(&key).await;
         }
         Ok(())
-    }
-}
-
-/// Whichever answerer fits: the daemon when it runs, else in-process, else a clear refusal.
-#[derive(Debug, Clone)]
-pub enum HookAnswerer {
-    /// A daemon answers on its socket.
-    Daemon(DaemonAnswerer),
-    /// No daemon: work in this process.
-    Local(LocalAnswerer),
-    /// Nothing can answer (no settings): say why.
-    NoCloud(NoCloud),
-}
-
-impl HookAnswerer {
-    /// The daemon's answerer when one answers on the settings' socket; otherwise an
-    /// in-process one (store + cloud opened here, `wait` per request).
-    ///
-    /// # Errors
-    /// The daemon's socket exists but the daemon fails, or the in-process path cannot open
-    /// the store or reach the cloud.
-    pub async fn for_settings(
-        settings: &Settings,
-        interface: Interface,
-        wait: Duration,
-    ) -> Result<HookAnswerer, AnswerError> {
-        let client = DaemonClient::new(&settings.daemon.socket);
-        match client.get::<Health>(api::HEALTH).await {
-            Ok(health) => Ok(HookAnswerer::Daemon(DaemonAnswerer::for_version(
-                client,
-                interface,
-                &health.version,
-            ))),
-            Err(ClientError::NotRunning { .. }) => Ok(HookAnswerer::Local(
-                LocalAnswerer::open(settings, interface, wait).await?,
-            )),
-            Err(e) => Err(AnswerError::Failed(e.to_string())),
-        }
-    }
-}
-
-impl Answerer for HookAnswerer {
-    async fn answer(
-        &self,
-        key: &RequestKey,
-        request: &Request,
-    ) -> Result<Option<Response>, AnswerError> {
-        match self {
-            HookAnswerer::Daemon(a) => a.answer(key, request).await,
-            HookAnswerer::Local(a) => a.answer(key, request).await,
-            HookAnswerer::NoCloud(a) => a.answer(key, request).await,
-        }
-    }
-
-    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
-        match self {
-            HookAnswerer::Daemon(a) => a.refused(key, refusal).await,
-            HookAnswerer::Local(a) => a.refused(key, refusal).await,
-            HookAnswerer::NoCloud(a) => a.refused(key, refusal).await,
-        }
-    }
-
-    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
-        match self {
-            HookAnswerer::Daemon(a) => a.forget(key).await,
-            HookAnswerer::Local(a) => a.forget(key).await,
-            HookAnswerer::NoCloud(a) => a.forget(key).await,
-        }
-    }
-
-    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
-        match self {
-            HookAnswerer::Daemon(a) => a.retain(interface, current).await,
-            HookAnswerer::Local(a) => a.retain(interface, current).await,
-            HookAnswerer::NoCloud(a) => a.retain(interface, current).await,
-        }
-    }
-}
-
-/// A [`HookAnswerer`] chosen on first use (inside the hook's own runtime, so every connection
-/// it opens lives in the runtime that uses it). If none can be had, every call fails with the
-/// reason.
-#[derive(Debug)]
-pub struct LazyAnswerer {
-    settings: Known,
-    interface: Interface,
-    wait: Duration,
-    chosen: OnceCell<Result<HookAnswerer, AnswerError>>,
-}
-
-/// What a hook knows of the settings.
-#[derive(Debug)]
-enum Known {
-    /// All of them: the daemon if it answers, else in-process.
-    All(Box<Settings>),
-    /// Only where the daemon listens (the credentials did not resolve here, e.g. `OS_*`
-    /// variables the hook's environment lacks): the daemon, which holds its own, or the reason.
-    DaemonOnly { socket: PathBuf, why: String },
-}
-
-impl LazyAnswerer {
-    /// Picks the daemon or the in-process path on first use.
-    pub fn new(settings: Settings, interface: Interface, wait: Duration) -> Self {
-        LazyAnswerer {
-            settings: Known::All(Box::new(settings)),
-            interface,
-            wait,
-            chosen: OnceCell::new(),
-        }
-    }
-
-    /// Answers through the daemon on `socket` only; `why` is why the full settings did not
-    /// load, the error when no daemon answers.
-    pub fn daemon_only(socket: PathBuf, why: String, interface: Interface) -> Self {
-        LazyAnswerer {
-            settings: Known::DaemonOnly { socket, why },
-            interface,
-            wait: Duration::ZERO,
-            chosen: OnceCell::new(),
-        }
-    }
-
-    async fn choose(&self) -> Result<HookAnswerer, AnswerError> {
-        match &self.settings {
-            Known::All(settings) => {
-                HookAnswerer::for_settings(settings, self.interface, self.wait).await
-            }
-            Known::DaemonOnly { socket, why } => {
-                let client = DaemonClient::new(socket);
-                match client.get::<Health>(api::HEALTH).await {
-                    Ok(health) => Ok(HookAnswerer::Daemon(DaemonAnswerer::for_version(
-                        client,
-                        self.interface,
-                        &health.version,
-                    ))),
-                    Err(ClientError::NotRunning { .. }) => Err(AnswerError::Settings(format!(
-                        "{why} (no daemon answers on {}, so this hook would work in-process, \
-                         which needs them)",
-                        socket.display()
-                    ))),
-                    Err(e) => Err(AnswerError::Failed(e.to_string())),
-                }
-            }
-        }
-    }
-
-    async fn get(&self) -> Result<&HookAnswerer, AnswerError> {
-        self.chosen
-            .get_or_init(|| self.choose())
-            .await
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-impl Answerer for LazyAnswerer {
-    async fn answer(
-        &self,
-        key: &RequestKey,
-        request: &Request,
-    ) -> Result<Option<Response>, AnswerError> {
-        self.get().await?.answer(key, request).await
-    }
-
-    async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
-        self.get().await?.refused(key, refusal).await
-    }
-
-    async fn forget(&self, key: &RequestKey) -> Result<(), AnswerError> {
-        self.get().await?.forget(key).await
-    }
-
-    async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
-        self.get().await?.retain(interface, current).await
     }
 }
 

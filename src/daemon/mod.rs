@@ -28,7 +28,7 @@ pub mod shutdown;
 pub mod socket;
 pub mod stored;
 
-pub use answerer::{DaemonAnswerer, HookAnswerer, LocalAnswerer};
+pub use answerer::{DaemonAnswerer, LocalAnswerer};
 pub use client::{ClientError, DaemonClient};
 pub use metrics::Metrics;
 pub use queue::{Lease, WorkQueue};

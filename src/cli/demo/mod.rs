@@ -100,45 +100,10 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
         ));
     }
     let started = Instant::now();
-    let sim = Sim::builder()
-        .provider(args.provider)
-        .delay_scale(args.delay_scale)
-        .seed(2024)
-        .build()
-        .start()
-        .await
-        .context("the simulated cloud could not start on 127.0.0.1")?;
-    let delays = args.provider.default_delays();
-    writeln!(
-        out,
-        "▶ simulated OpenStack cloud (Keystone, Octavia, Neutron) on {}\n  provider {}: a load balancer takes {:.0} simulated seconds to build; time runs ×{}",
-        sim.base_url(),
-        args.provider,
-        delays.create,
-        args.delay_scale
-    )?;
-
+    let sim = start_sim(args, out).await?;
     let dir = tempdir::TempDir::new("octavia-integrator-demo")?;
     let settings = demo_settings(&sim, args.provider, dir.path())?;
-    let listener = bind_socket(&settings.daemon.socket)?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let options = daemon::Options {
-        workers: 4,
-        shutdown_grace: Duration::from_secs(5),
-        reconciler: Some(reconcile::Options {
-            wait: reconcile::act::scaled_policy(args.delay_scale, Duration::from_secs(300)),
-            ..reconcile::Options::default()
-        }),
-        ..daemon::Options::default()
-    };
-    let daemon_task = tokio::spawn(daemon::run_with(
-        listener,
-        settings.clone(),
-        options,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let daemon = spawn_daemon(&settings, args.delay_scale)?;
     let client = DaemonClient::new(&settings.daemon.socket);
     let played = async {
         let health: Health = client.get(api::HEALTH).await?;
@@ -157,8 +122,7 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
         r = played => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted (Ctrl-C); cleaned up")),
     };
-    let _ = stop_tx.send(());
-    let stopped = daemon_task.await;
+    let stopped = daemon.stop().await;
     sim.shutdown().await;
     drop(dir);
     match stopped {
@@ -175,6 +139,70 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
         summary.internal
     )?;
     Ok(summary)
+}
+
+/// Starts the simulated cloud and says what it is.
+async fn start_sim(args: &Args, out: &mut impl Write) -> anyhow::Result<SimHandle> {
+    let sim = Sim::builder()
+        .provider(args.provider)
+        .delay_scale(args.delay_scale)
+        .seed(2024)
+        .build()
+        .start()
+        .await
+        .context("the simulated cloud could not start on 127.0.0.1")?;
+    let delays = args.provider.default_delays();
+    writeln!(
+        out,
+        "▶ simulated OpenStack cloud (Keystone, Octavia, Neutron) on {}\n  provider {}: a load balancer takes {:.0} simulated seconds to build; time runs ×{}",
+        sim.base_url(),
+        args.provider,
+        delays.create,
+        args.delay_scale
+    )?;
+    Ok(sim)
+}
+
+/// The demo's daemon, on a task of its own.
+struct DemoDaemon {
+    task: tokio::task::JoinHandle<Result<(), daemon::DaemonError>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl DemoDaemon {
+    /// Stops it and waits for it to end.
+    async fn stop(self) -> Result<Result<(), daemon::DaemonError>, tokio::task::JoinError> {
+        let _ = self.stop.send(());
+        self.task.await
+    }
+}
+
+/// Starts the daemon on its own task (it stops when told, or when the [`DemoDaemon`] is
+/// dropped).
+fn spawn_daemon(settings: &Settings, delay_scale: f64) -> anyhow::Result<DemoDaemon> {
+    let listener = bind_socket(&settings.daemon.socket)?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let options = daemon::Options {
+        workers: 4,
+        shutdown_grace: Duration::from_secs(5),
+        reconciler: Some(reconcile::Options {
+            wait: reconcile::act::scaled_policy(delay_scale, Duration::from_secs(300)),
+            ..reconcile::Options::default()
+        }),
+        ..daemon::Options::default()
+    };
+    let task = tokio::spawn(daemon::run_with(
+        listener,
+        settings.clone(),
+        options,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    Ok(DemoDaemon {
+        task,
+        stop: stop_tx,
+    })
 }
 
 /// Settings for the simulated cloud, with the daemon's socket and store in `dir`.
@@ -194,6 +222,9 @@ fn demo_settings(
     Settings::load(&path).map_err(|e| anyhow!("the demo's settings do not load: {e}"))
 }
 
+/// Our databags, by relation id, as the hooks left them.
+type Databags = BTreeMap<u64, BTreeMap<String, String>>;
+
 /// The part of the demo that talks to the daemon like a charm's hooks would.
 async fn story(
     sim: &SimHandle,
@@ -202,8 +233,33 @@ async fn story(
     started: Instant,
 ) -> anyhow::Result<Summary> {
     let answerer = DaemonAnswerer::new(client.clone(), Interface::LoadBalancer);
-    let mut local: BTreeMap<u64, BTreeMap<String, String>> = BTreeMap::new();
+    let mut local = Databags::new();
 
+    show_requests(out)?;
+    let first = hook::lb_consumers(&scenario::both(&local), &answerer).await;
+    problems(&first.problems)?;
+    apply(&mut local, &first.output);
+    writeln!(
+        out,
+        "\n▶ hook → daemon: returned at once; nothing is ready yet, so only `version` is published:\n  {}",
+        serde_json::to_string(&first.output)?
+    )?;
+
+    wait_until_built(client, out, started).await?;
+
+    let second = hook::lb_consumers(&scenario::both(&local), &answerer).await;
+    problems(&second.problems)?;
+    apply(&mut local, &second.output);
+    let summary = show_published(&local, out)?;
+    show_status(client, out).await?;
+
+    remove_internal(sim, client, &answerer, &mut local, out).await?;
+    show_status(client, out).await?;
+    Ok(summary)
+}
+
+/// The two requests kubernetes-control-plane sends, and its units.
+fn show_requests(out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "\n▶ kubernetes-control-plane asks for two load balancers (relation databags, lb-consumers):"
@@ -220,16 +276,18 @@ async fn story(
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    Ok(())
+}
 
-    let first = hook::lb_consumers(&scenario::both(&local), &answerer).await;
-    problems(&first.problems)?;
-    apply(&mut local, &first.output);
-    writeln!(
-        out,
-        "\n▶ hook → daemon: returned at once; nothing is ready yet, so only `version` is published:\n  {}",
-        serde_json::to_string(&first.output)?
-    )?;
-
+/// Shows the daemon building both load balancers until both are answered and ACTIVE.
+///
+/// # Errors
+/// A request is answered with an error, or the phase takes longer than [`PHASE_LIMIT`].
+async fn wait_until_built(
+    client: &DaemonClient,
+    out: &mut impl Write,
+    started: Instant,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "\n▶ the daemon builds both load balancers in the background:"
@@ -245,7 +303,7 @@ async fn story(
                 .iter()
                 .all(|r| r.answer.is_some() && r.provisioning_status.as_deref() == Some("ACTIVE"));
         if ready {
-            break;
+            return Ok(());
         }
         let refused: Vec<String> = report
             .requests
@@ -269,17 +327,20 @@ async fn story(
         }
         tokio::time::sleep(TICK).await;
     }
+}
 
-    let second = hook::lb_consumers(&scenario::both(&local), &answerer).await;
-    problems(&second.problems)?;
-    apply(&mut local, &second.output);
+/// Shows the provider databag the second hook published; the two addresses it answered.
+///
+/// # Errors
+/// An answer is missing, or both requests got the same address.
+fn show_published(local: &Databags, out: &mut impl Write) -> anyhow::Result<Summary> {
     writeln!(
         out,
         "\n▶ both answers changed (a deployed daemon now runs its notify command, which re-runs the\n  charm's hook); the next hook publishes the provider databag:"
     )?;
-    let external = published_address(&local, scenario::EXTERNAL_RELATION, "api-server-external")?;
-    let internal = published_address(&local, scenario::INTERNAL_RELATION, "api-server-internal")?;
-    for (id, data) in &local {
+    let external = published_address(local, scenario::EXTERNAL_RELATION, "api-server-external")?;
+    let internal = published_address(local, scenario::INTERNAL_RELATION, "api-server-internal")?;
+    for (id, data) in local {
         writeln!(out, "  relation lb-consumers:{id}")?;
         for (k, v) in data {
             writeln!(out, "    {k} = {v}")?;
@@ -294,18 +355,36 @@ async fn story(
             "both requests were answered with {external}; expected a floating IP and a VIP"
         ));
     }
+    Ok(Summary { external, internal })
+}
 
+/// Prints `status` as the daemon reports it.
+async fn show_status(client: &DaemonClient, out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out, "\n▶ octavia-integrator status")?;
     let report: StatusReport = client.get(api::STATUS).await?;
     write!(out, "{}", indent(&status::render(&report)))?;
+    Ok(())
+}
 
+/// kubernetes-control-plane drops the internal request; the hook passes that on and the
+/// daemon removes its load balancer.
+///
+/// # Errors
+/// The hook reports a problem, or the removal takes longer than [`PHASE_LIMIT`].
+async fn remove_internal(
+    sim: &SimHandle,
+    client: &DaemonClient,
+    answerer: &DaemonAnswerer,
+    local: &mut Databags,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "\n▶ kubernetes-control-plane removes api-server-internal; the hook passes that on:"
     )?;
-    let third = hook::lb_consumers(&scenario::internal_removed(&local), &answerer).await;
+    let third = hook::lb_consumers(&scenario::internal_removed(local), answerer).await;
     problems(&third.problems)?;
-    apply(&mut local, &third.output);
+    apply(local, &third.output);
     writeln!(out, "  {}", serde_json::to_string(&third.output)?)?;
     let phase = Instant::now();
     loop {
@@ -329,10 +408,7 @@ async fn story(
         live_load_balancers(sim),
         snapshot.floating_ips.len()
     )?;
-    writeln!(out, "\n▶ octavia-integrator status")?;
-    let report: StatusReport = client.get(api::STATUS).await?;
-    write!(out, "{}", indent(&status::render(&report)))?;
-    Ok(Summary { external, internal })
+    Ok(())
 }
 
 /// Prints a line for every change of a request's state.
@@ -373,7 +449,7 @@ fn progress(
 }
 
 /// Applies a hook's writes to our databags (as `relation-set` would).
-fn apply(local: &mut BTreeMap<u64, BTreeMap<String, String>>, output: &HookOutput) {
+fn apply(local: &mut Databags, output: &HookOutput) {
     for rel in &output.relations {
         let data = local.entry(rel.id).or_default();
         for (k, v) in &rel.set {
@@ -385,11 +461,7 @@ fn apply(local: &mut BTreeMap<u64, BTreeMap<String, String>>, output: &HookOutpu
     }
 }
 
-fn published_address(
-    local: &BTreeMap<u64, BTreeMap<String, String>>,
-    relation: u64,
-    name: &str,
-) -> anyhow::Result<String> {
+fn published_address(local: &Databags, relation: u64, name: &str) -> anyhow::Result<String> {
     let text = local
         .get(&relation)
         .and_then(|d| d.get(&format!("response_{name}")))
