@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::daemon::api::{self, Health};
 use crate::daemon::metrics::Metrics;
-use crate::daemon::{service, ClientError, DaemonClient};
+use crate::daemon::{cloud, ClientError, DaemonClient};
 use crate::reconcile::{Outcome, Reconciler};
 use crate::relation::v1::Request;
 use crate::spec::RequestKey;
@@ -165,7 +165,7 @@ where
     };
     runtime.block_on(async move {
         let metrics = Arc::new(Metrics::new());
-        match service::connect(&settings, &metrics, None).await {
+        match cloud::connect(&settings, &metrics, None).await {
             Ok(rec) => work(rec, settings).await,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -17,9 +17,9 @@ use super::api::{
     self, AnswerCall, AnswerReply, ForgetCall, Forgotten, Health, RefusedCall, RetainCall,
 };
 use super::client::{ClientError, DaemonClient};
+use super::cloud;
 use super::engine::Engine;
 use super::metrics::Metrics;
-use super::service;
 use crate::config::Settings;
 use crate::relation::answer::{AnswerError, Answerer, Current, Interface, NoCloud, RequestKey};
 use crate::relation::v1::{Request, Response};
@@ -176,7 +176,7 @@ impl LocalAnswerer {
             });
         }
         let budget = wait.max(Duration::from_secs(1));
-        let reconciler = tokio::time::timeout(budget, service::connect(settings, &metrics, None))
+        let reconciler = tokio::time::timeout(budget, cloud::connect(settings, &metrics, None))
             .await
             .map_err(|_| {
                 AnswerError::Failed(format!(
