@@ -31,7 +31,8 @@ pub struct Options {
     pub reconciler: Option<reconcile::Options>,
     /// Whether SIGHUP reloads the settings (the `serve` command; tests use `/v1/reload`).
     pub reload_on_sighup: bool,
-    /// First delay between failed attempts to connect to the cloud (doubles up to 5 min).
+    /// First delay between failed attempts to connect to the cloud (doubles up to
+    /// [`CONNECT_RETRY_CAP`](crate::reconcile::requeue::CONNECT_RETRY_CAP)).
     pub connect_retry: Duration,
 }
 
@@ -42,7 +43,7 @@ impl Default for Options {
             shutdown_grace: Duration::from_secs(20),
             reconciler: None,
             reload_on_sighup: false,
-            connect_retry: Duration::from_secs(5),
+            connect_retry: reconcile::requeue::CONNECT_RETRY,
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Connecting to the cloud in the background (retrying with backoff), and again after each
 //! settings reload; hooks get answers from the store meanwhile.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use crate::daemon::cloud::connect;
 use crate::daemon::state::Daemon;
+use crate::reconcile::requeue::next_connect_delay;
+use std::sync::Arc;
 
 /// Connects (retrying with backoff), then waits for a reload to connect again; returns on
 /// shutdown. Each connection re-checks every stored request against one listing.
@@ -43,7 +42,7 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
                         () = daemon.reconnect.notified() => {}
                         () = &mut stopped => return,
                     }
-                    delay = (delay * 2).min(Duration::from_secs(300));
+                    delay = next_connect_delay(delay);
                 }
             }
         }

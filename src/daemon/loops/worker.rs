@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use crate::daemon::engine::Pass;
 use crate::daemon::state::Daemon;
 
 /// Reconciles keys from the queue until it closes. A pass is abandoned when leadership is
@@ -21,8 +20,8 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
         let lost = async move {
             let _ = leader_rx.wait_for(|leader| !*leader).await;
         };
-        let pass = tokio::select! {
-            pass = daemon.engine.reconcile(&key, deep) => Some(pass),
+        let action = tokio::select! {
+            action = daemon.engine.reconcile(&key, deep) => Some(action),
             () = lost => {
                 tracing::info!(request = %key, "no longer the leader: abandoning this reconcile");
                 None
@@ -32,7 +31,7 @@ pub(crate) async fn run(daemon: Arc<Daemon>) {
                 None
             }
         };
-        if let Some(Pass::Again(after)) = pass {
+        if let Some(after) = action.and_then(|a| a.requeue_after) {
             daemon.queue.push_after(key, after);
         }
         drop(lease);
