@@ -1,5 +1,5 @@
 //! Start and stop: [`run`] / [`run_with`] open the store, build the shared
-//! [`Daemon`](super::state::Daemon) state, start the workers, the background loops and the
+//! `Daemon` state (`state.rs`), start the workers, the background loops and the
 //! local API, then on shutdown drain them in order.
 
 use std::future::Future;
