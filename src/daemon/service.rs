@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UnixListener;
+use tokio::task::JoinHandle;
 
 use super::engine::Engine;
 use super::http;
@@ -114,6 +115,31 @@ async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let grace = options.shutdown_grace;
+    let running = start(listener, settings, options, shutdown).await?;
+    running.daemon.stop.wait().await;
+    running.stop(grace).await;
+    Ok(())
+}
+
+/// The tasks a started daemon runs, for [`Running::stop`] to drain.
+struct Running {
+    daemon: Arc<Daemon>,
+    workers: Vec<JoinHandle<()>>,
+    api: JoinHandle<()>,
+}
+
+/// Opens (and locks) the store, binds the metrics address, builds the shared state, and
+/// spawns the workers, the loops and the local API; `shutdown` triggers the daemon's stop.
+async fn start<F>(
+    listener: UnixListener,
+    settings: Settings,
+    options: Options,
+    shutdown: F,
+) -> Result<Running, DaemonError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let metrics = Arc::new(Metrics::new());
     let store = Store::open(&settings.daemon.state_file)?;
     let leader = store.leader().unwrap_or(settings.daemon.leader);
@@ -156,31 +182,44 @@ where
         tokio::spawn(loops::sighup::run(daemon.clone()));
     }
     let api = tokio::spawn(routes::serve(listener, daemon.clone()));
+    Ok(Running {
+        daemon,
+        workers,
+        api,
+    })
+}
 
-    stop.wait().await;
-    tracing::info!("stopping: no new work; letting in-flight reconciles finish");
-    daemon.queue.close();
-    let grace = options.shutdown_grace;
-    let all = futures::future::join_all(workers);
-    tokio::pin!(all);
-    if tokio::time::timeout(grace, &mut all).await.is_err() {
-        tracing::warn!(
-            grace_secs = grace.as_secs(),
-            "in-flight reconciles did not finish in time; abandoning them (they resume on the next start)"
-        );
-        daemon.abandon.trigger();
-        all.await;
+impl Running {
+    /// Stops taking work, gives in-flight reconciles `grace` to finish and abandons the
+    /// rest, closes the local API, persists the store.
+    async fn stop(self, grace: Duration) {
+        let Running {
+            daemon,
+            workers,
+            api,
+        } = self;
+        tracing::info!("stopping: no new work; letting in-flight reconciles finish");
+        daemon.queue.close();
+        let all = futures::future::join_all(workers);
+        tokio::pin!(all);
+        if tokio::time::timeout(grace, &mut all).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "in-flight reconciles did not finish in time; abandoning them (they resume on the next start)"
+            );
+            daemon.abandon.trigger();
+            all.await;
+        }
+        // Hook clients use one short call per connection; do not wait on a stuck one.
+        if tokio::time::timeout(Duration::from_secs(5), api)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a local API connection was still open at shutdown; closed it");
+        }
+        if let Err(e) = daemon.engine.persist().await {
+            tracing::error!(error = %e, "could not persist the store on shutdown");
+        }
+        tracing::info!("stopped");
     }
-    // Hook clients use one short call per connection; do not wait on a stuck one.
-    if tokio::time::timeout(Duration::from_secs(5), api)
-        .await
-        .is_err()
-    {
-        tracing::warn!("a local API connection was still open at shutdown; closed it");
-    }
-    if let Err(e) = daemon.engine.persist().await {
-        tracing::error!(error = %e, "could not persist the store on shutdown");
-    }
-    tracing::info!("stopped");
-    Ok(())
 }
