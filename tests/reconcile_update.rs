@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use octavia_integrator::reconcile::act::Exec;
-use octavia_integrator::reconcile::{Outcome, Ready, Step};
+use octavia_integrator::reconcile::{error_policy, Outcome, Ready, Step};
 use octavia_integrator::relation::v1::{ErrorKind, HealthCheck, Protocol};
 use octavia_integrator::spec::DesiredMember;
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
@@ -263,7 +263,7 @@ async fn quota_exhaustion_is_a_clear_error_answer() {
         Outcome::Failed {
             kind,
             failure,
-            retry_after,
+            setback,
         } => {
             assert_eq!(*kind, ErrorKind::ProviderError);
             let text = failure.message_text().unwrap().to_ascii_lowercase();
@@ -271,7 +271,7 @@ async fn quota_exhaustion_is_a_clear_error_answer() {
                 text.contains("quota") && text.contains("load balancer"),
                 "{text}"
             );
-            assert!(retry_after.is_some());
+            assert!(error_policy(setback, 1).requeue_after.is_some());
         }
         other => panic!("{other:?}"),
     }

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use octavia_integrator::reconcile::{Outcome, Reconciler};
+use octavia_integrator::reconcile::{error_policy, Outcome, Reconciler};
 use octavia_integrator::relation::v1::ErrorKind;
 use openstack::session::{Credentials, DomainRef, Scope, SessionConfig, UserRef};
 use openstack::sim::{Delays, Provider, SimHandle};
@@ -116,7 +116,7 @@ async fn refused_credentials_are_a_clear_error_answer() {
         Outcome::Failed {
             kind,
             failure,
-            retry_after,
+            setback,
         } => {
             assert_eq!(kind, ErrorKind::ProviderError);
             let text = failure.message_text().unwrap();
@@ -125,7 +125,7 @@ async fn refused_credentials_are_a_clear_error_answer() {
                 !text.contains("not-the-password"),
                 "never the secret: {text}"
             );
-            assert!(retry_after.is_some());
+            assert!(error_policy(&setback, 1).requeue_after.is_some());
         }
         other => panic!("{other:?}"),
     }

@@ -11,7 +11,7 @@ use super::exit;
 use crate::config::{DaemonSettings, Settings};
 use crate::daemon::api::{self, Health};
 use crate::daemon::metrics::Metrics;
-use crate::daemon::{service, ClientError, DaemonAnswerer, DaemonClient};
+use crate::daemon::{cloud, ClientError, DaemonAnswerer, DaemonClient};
 use crate::reconcile::Reconciler;
 use crate::relation::Interface;
 
@@ -177,7 +177,7 @@ where
     };
     runtime.block_on(async move {
         let metrics = Arc::new(Metrics::new());
-        match service::connect(&settings, &metrics, None).await {
+        match cloud::connect(&settings, &metrics, None).await {
             Ok(rec) => work(rec, settings).await,
             Err(e) => {
                 eprintln!("error: {e}");

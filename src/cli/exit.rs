@@ -16,7 +16,7 @@ pub const UNAVAILABLE: u8 = 4;
 /// The exit code of a failed connection to the cloud: settings or credentials to fix (3), or
 /// a cloud that could not be asked or lacks what we need (1). Every command maps connection
 /// failures here, so one 401 is one exit code everywhere.
-pub fn of_connect(failure: &crate::daemon::service::ConnectFailure) -> u8 {
+pub fn of_connect(failure: &crate::daemon::cloud::ConnectFailure) -> u8 {
     if failure.is_settings_problem() {
         CONFIG
     } else {

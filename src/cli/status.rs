@@ -11,9 +11,9 @@ use super::context::{self, Failure, Runner};
 use super::exit;
 use super::table;
 use crate::daemon::api::{self, StatusReport};
+use crate::daemon::cloud;
 use crate::daemon::engine::Engine;
 use crate::daemon::metrics::Metrics;
-use crate::daemon::service;
 use crate::store::Store;
 
 /// How long `status` without a daemon waits for the cloud before showing the store alone.
@@ -66,7 +66,7 @@ pub async fn in_process(
     // connection error says why the cloud columns are empty.
     let engine = Engine::new(store, None, metrics.clone());
     let mut unconnected = None;
-    match tokio::time::timeout(CLOUD_WAIT, service::connect(settings, &metrics, None)).await {
+    match tokio::time::timeout(CLOUD_WAIT, cloud::connect(settings, &metrics, None)).await {
         Ok(Ok(reconciler)) => engine.set_cloud(reconciler).await,
         Ok(Err(e)) => {
             engine.set_connect_error(e.to_string());

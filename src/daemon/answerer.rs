@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use super::api::{self, AnswerCall, AnswerReply, ForgetCall, Forgotten, RefusedCall, RetainCall};
 use super::client::{ClientError, DaemonClient};
+use super::cloud;
 use super::engine::Engine;
 use super::metrics::Metrics;
-use super::service;
 use crate::config::Settings;
 use crate::relation::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
 use crate::relation::v1::{Request, Response};
@@ -171,7 +171,7 @@ impl LocalAnswerer {
             });
         }
         let budget = wait.max(Duration::from_secs(1));
-        let reconciler = tokio::time::timeout(budget, service::connect(settings, &metrics, None))
+        let reconciler = tokio::time::timeout(budget, cloud::connect(settings, &metrics, None))
             .await
             .map_err(|_| {
                 AnswerError::Failed(format!(

@@ -15,7 +15,7 @@ use super::api::{
     RetainCall, StatusReport,
 };
 use super::client::ErrorBody;
-use super::service::Daemon;
+use super::state::Daemon;
 use crate::relation::v1::{Request, Response as Answer};
 
 /// Serves the local API on `listener` until the daemon stops.

@@ -19,7 +19,7 @@ use super::bodies::{is_http, listener_body, member_body, monitor_body, persisten
 use super::cloud::lb_of;
 use super::observed::{ObservedFip, ObservedLb};
 use super::plan::Step;
-use crate::spec::{DesiredFloatingIp, DesiredListener, DesiredMember, DesiredPool};
+use crate::spec::{DesiredFloatingIp, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool};
 
 pub use super::bodies::{create_body, scaled_policy};
 
@@ -225,7 +225,6 @@ impl<'a> Exec<'a> {
         step: &Step,
         fip: &mut Option<ObservedFip>,
     ) -> Result<(), Error> {
-        let s = self.session;
         let id = lb.id.as_str();
         match step {
             Step::CreateLoadBalancer | Step::Rebuild { .. } => {
@@ -242,12 +241,9 @@ impl<'a> Exec<'a> {
                     tags: tags.clone(),
                     ..Default::default()
                 };
-                self.octavia(id, format!("updated load balancer {id}"), || {
-                    load_balancers::update(s, id, &update)
-                })
-                .await?;
+                self.update_load_balancer(id, &update).await
             }
-            Step::CreateListener(l) => self.create_listener(id, l).await?,
+            Step::CreateListener(l) => self.create_listener(id, l).await,
             Step::UpdateListener {
                 id: lid,
                 name,
@@ -258,109 +254,200 @@ impl<'a> Exec<'a> {
                     allowed_cidrs: allowed_cidrs.clone(),
                     ..Default::default()
                 };
-                self.octavia(id, format!("updated listener {lid}"), || {
-                    listeners::update(s, lid, &update)
-                })
-                .await?;
+                self.update_listener(id, lid, &update).await
             }
             Step::DeleteListener { id: lid, pool_id } => {
-                if let Some(pid) = pool_id {
-                    self.octavia(id, format!("deleted pool {pid}"), || {
-                        ignore_missing(pools::delete(s, pid))
-                    })
-                    .await?;
-                }
-                self.octavia(id, format!("deleted listener {lid}"), || {
-                    ignore_missing(listeners::delete(s, lid))
-                })
-                .await?;
+                self.delete_listener(id, lid, pool_id.as_deref()).await
             }
-            Step::CreatePool { listener_id, pool } => {
-                self.create_pool(id, listener_id, pool).await?
-            }
-            Step::DeletePool { id: pid } => {
-                self.octavia(id, format!("deleted pool {pid}"), || {
-                    ignore_missing(pools::delete(s, pid))
-                })
-                .await?;
-            }
-            Step::UpdatePool { id: pid, pool } => {
-                let update = UpdatePool {
-                    name: Some(pool.name.clone()),
-                    lb_algorithm: Some(pool.algorithm.clone()),
-                    session_persistence: Some(persistence(pool)),
-                    ..Default::default()
-                };
-                self.octavia(
-                    id,
-                    format!("updated pool {pid} ({})", pool.algorithm),
-                    || pools::update(s, pid, &update),
-                )
-                .await?;
-            }
-            Step::SetMembers { pool_id, members } => self.set_members(id, pool_id, members).await?,
+            Step::CreatePool { listener_id, pool } => self.create_pool(id, listener_id, pool).await,
+            Step::DeletePool { id: pid } => self.delete_pool(id, pid).await,
+            Step::UpdatePool { id: pid, pool } => self.update_pool(id, pid, pool).await,
+            Step::SetMembers { pool_id, members } => self.set_members(id, pool_id, members).await,
             Step::CreateMonitor { pool_id, monitor } => {
-                let body = monitor_body(monitor);
-                self.octavia(
-                    id,
-                    format!("created {} health monitor on pool {pool_id}", monitor.kind),
-                    || health_monitors::create(s, pool_id, &body),
-                )
-                .await?;
+                self.create_monitor(id, pool_id, monitor).await
             }
-            Step::UpdateMonitor { id: mid, monitor } => {
-                let http = is_http(&monitor.kind);
-                let update = UpdateHealthMonitor {
-                    name: Some(monitor.name.clone()),
-                    delay: Some(monitor.delay),
-                    timeout: Some(monitor.timeout),
-                    max_retries: Some(monitor.max_retries.into()),
-                    max_retries_down: Some(monitor.max_retries_down.into()),
-                    url_path: monitor.url_path.clone().filter(|_| http),
-                    expected_codes: monitor.expected_codes.clone().filter(|_| http),
-                    ..Default::default()
-                };
-                self.octavia(id, format!("updated health monitor {mid}"), || {
-                    health_monitors::update(s, mid, &update)
-                })
-                .await?;
-            }
-            Step::DeleteMonitor { id: mid } => {
-                self.octavia(id, format!("deleted health monitor {mid}"), || {
-                    ignore_missing(health_monitors::delete(s, mid))
-                })
-                .await?;
-            }
+            Step::UpdateMonitor { id: mid, monitor } => self.update_monitor(id, mid, monitor).await,
+            Step::DeleteMonitor { id: mid } => self.delete_monitor(id, mid).await,
             Step::CreateFloatingIp(want) => {
                 *fip = Some(self.create_floating_ip(lb, want).await?);
+                Ok(())
             }
             Step::BindFloatingIp { id: fid } => {
-                let update = UpdateFloatingIp {
-                    port_id: Some(lb.vip_port_id.clone()),
-                    ..Default::default()
-                };
-                let f = floating_ips::update(s, fid, &update).await?;
-                self.record(format!(
-                    "bound floating IP {} to load balancer {id}",
-                    f.floating_ip_address
-                ));
-                *fip = Some(super::cloud::fip_of(f));
+                *fip = Some(self.bind_floating_ip(lb, fid).await?);
+                Ok(())
             }
-            Step::TagFloatingIp { id: fid, tags: t } => {
-                tags::replace(s, TaggedResource::FloatingIp, fid, t).await?;
-                self.record(format!("tagged floating IP {fid}"));
-            }
+            Step::TagFloatingIp { id: fid, tags } => self.tag_floating_ip(fid, tags).await,
             Step::DeleteFloatingIp { id: fid } => {
-                match floating_ips::delete(s, fid).await {
-                    Err(e) if !e.is_not_found() => return Err(e),
-                    _ => {}
-                }
+                self.delete_floating_ip(fid).await?;
                 if fip.as_ref().is_some_and(|f| &f.id == fid) {
                     *fip = None;
                 }
-                self.record(format!("deleted floating IP {fid}"));
+                Ok(())
             }
         }
+    }
+
+    async fn update_load_balancer(
+        &mut self,
+        lb_id: &str,
+        update: &UpdateLoadBalancer,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        self.octavia(lb_id, format!("updated load balancer {lb_id}"), || {
+            load_balancers::update(s, lb_id, update)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn update_listener(
+        &mut self,
+        lb_id: &str,
+        listener_id: &str,
+        update: &UpdateListener,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        self.octavia(lb_id, format!("updated listener {listener_id}"), || {
+            listeners::update(s, listener_id, update)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a listener, its default pool first.
+    async fn delete_listener(
+        &mut self,
+        lb_id: &str,
+        listener_id: &str,
+        pool_id: Option<&str>,
+    ) -> Result<(), Error> {
+        if let Some(pid) = pool_id {
+            self.delete_pool(lb_id, pid).await?;
+        }
+        let s = self.session;
+        self.octavia(lb_id, format!("deleted listener {listener_id}"), || {
+            ignore_missing(listeners::delete(s, listener_id))
+        })
+        .await
+    }
+
+    async fn delete_pool(&mut self, lb_id: &str, pool_id: &str) -> Result<(), Error> {
+        let s = self.session;
+        self.octavia(lb_id, format!("deleted pool {pool_id}"), || {
+            ignore_missing(pools::delete(s, pool_id))
+        })
+        .await
+    }
+
+    /// Sends a pool's name, algorithm and session persistence.
+    async fn update_pool(
+        &mut self,
+        lb_id: &str,
+        pool_id: &str,
+        pool: &DesiredPool,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let update = UpdatePool {
+            name: Some(pool.name.clone()),
+            lb_algorithm: Some(pool.algorithm.clone()),
+            session_persistence: Some(persistence(pool)),
+            ..Default::default()
+        };
+        self.octavia(
+            lb_id,
+            format!("updated pool {pool_id} ({})", pool.algorithm),
+            || pools::update(s, pool_id, &update),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn create_monitor(
+        &mut self,
+        lb_id: &str,
+        pool_id: &str,
+        monitor: &DesiredMonitor,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let body = monitor_body(monitor);
+        self.octavia(
+            lb_id,
+            format!("created {} health monitor on pool {pool_id}", monitor.kind),
+            || health_monitors::create(s, pool_id, &body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sends every setting of a monitor (the URL path and expected codes of an HTTP one).
+    async fn update_monitor(
+        &mut self,
+        lb_id: &str,
+        monitor_id: &str,
+        monitor: &DesiredMonitor,
+    ) -> Result<(), Error> {
+        let s = self.session;
+        let http = is_http(&monitor.kind);
+        let update = UpdateHealthMonitor {
+            name: Some(monitor.name.clone()),
+            delay: Some(monitor.delay),
+            timeout: Some(monitor.timeout),
+            max_retries: Some(monitor.max_retries.into()),
+            max_retries_down: Some(monitor.max_retries_down.into()),
+            url_path: monitor.url_path.clone().filter(|_| http),
+            expected_codes: monitor.expected_codes.clone().filter(|_| http),
+            ..Default::default()
+        };
+        self.octavia(
+            lb_id,
+            format!("updated health monitor {monitor_id}"),
+            || health_monitors::update(s, monitor_id, &update),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_monitor(&mut self, lb_id: &str, monitor_id: &str) -> Result<(), Error> {
+        let s = self.session;
+        self.octavia(
+            lb_id,
+            format!("deleted health monitor {monitor_id}"),
+            || ignore_missing(health_monitors::delete(s, monitor_id)),
+        )
+        .await
+    }
+
+    /// Binds an existing floating IP of ours to the load balancer's VIP port.
+    async fn bind_floating_ip(
+        &mut self,
+        lb: &ObservedLb,
+        fip_id: &str,
+    ) -> Result<ObservedFip, Error> {
+        let update = UpdateFloatingIp {
+            port_id: Some(lb.vip_port_id.clone()),
+            ..Default::default()
+        };
+        let f = floating_ips::update(self.session, fip_id, &update).await?;
+        self.record(format!(
+            "bound floating IP {} to load balancer {}",
+            f.floating_ip_address, lb.id
+        ));
+        Ok(super::cloud::fip_of(f))
+    }
+
+    async fn tag_floating_ip(&mut self, fip_id: &str, tags: &[String]) -> Result<(), Error> {
+        tags::replace(self.session, TaggedResource::FloatingIp, fip_id, tags).await?;
+        self.record(format!("tagged floating IP {fip_id}"));
+        Ok(())
+    }
+
+    /// Deletes a floating IP of ours (already gone is fine).
+    async fn delete_floating_ip(&mut self, fip_id: &str) -> Result<(), Error> {
+        match floating_ips::delete(self.session, fip_id).await {
+            Err(e) if !e.is_not_found() => return Err(e),
+            _ => {}
+        }
+        self.record(format!("deleted floating IP {fip_id}"));
         Ok(())
     }
 
@@ -427,14 +514,7 @@ impl<'a> Exec<'a> {
             .await?;
         self.set_members(lb_id, &created.id, &p.members).await?;
         if let Some(m) = &p.monitor {
-            let hm = monitor_body(m);
-            let pid = created.id.clone();
-            self.octavia(
-                lb_id,
-                format!("created {} health monitor on pool {pid}", m.kind),
-                || health_monitors::create(s, &pid, &hm),
-            )
-            .await?;
+            self.create_monitor(lb_id, &created.id, m).await?;
         }
         Ok(())
     }

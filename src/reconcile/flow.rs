@@ -13,11 +13,12 @@ use super::act::{create_body, pace_kind, Exec};
 use super::cloud;
 use super::locks::PortLocks;
 use super::observed::{Observed, ObservedFip, ObservedLb};
-use super::outcome::{outcome_of_error, Outcome, Ready, RETRY_SOON};
+use super::outcome::{outcome_of_error, Outcome, Ready};
 use super::plan::{
     adopted_fip_refusal, decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step,
 };
 use super::repair::{repair_action, RepairAction};
+use super::requeue::Setback;
 use super::security::{apply_security_group, backends_without_port, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
 use crate::relation::meaning::meaning;
@@ -177,7 +178,7 @@ impl Reconciler {
         let meant = meaning(request, &self.caps).map_err(|u| Outcome::Failed {
             kind: ErrorKind::Unsupported,
             failure: u.failure(),
-            retry_after: None,
+            setback: Setback::Unservable,
         })?;
         let intent = intent_of(&meant, &self.default_algorithm);
         let routed = outside_member_subnet(&intent, &self.site);
@@ -199,7 +200,7 @@ impl Reconciler {
             Outcome::Failed {
                 kind: ErrorKind::Unsupported,
                 failure: Failure::field(field, e.to_string()),
-                retry_after: None,
+                setback: Setback::Unservable,
             }
         })?;
         // Before any cloud call: the pool is never emptied as a side effect.
@@ -239,7 +240,7 @@ impl Reconciler {
                 return Err(Stop::Outcome(Outcome::Failed {
                     kind: ErrorKind::Unsupported,
                     failure: Failure::field(RequestField::IngressAddress, why),
-                    retry_after: Some(super::outcome::RETRY_LATER),
+                    setback: Setback::NeedsOperator,
                 }));
             }
             let step = match decide(true, &observed) {
@@ -251,7 +252,7 @@ impl Reconciler {
                             owner.key(),
                             ids.join(", ")
                         ),
-                        Some(super::outcome::RETRY_LATER),
+                        Setback::NeedsOperator,
                     )))
                 }
                 Decision::Create => self.create(exec, desired, &observed).await,
@@ -273,7 +274,7 @@ impl Reconciler {
         }
         Err(Stop::Outcome(Outcome::Converging {
             why: format!("not converged after {MAX_ROUNDS} rounds ({last_why})"),
-            retry_after: RETRY_SOON,
+            setback: Setback::Busy,
         }))
     }
 
@@ -313,7 +314,7 @@ impl Reconciler {
                     why: format!(
                         "the create got no answer ({e}); looking it up before creating again"
                     ),
-                    retry_after: RETRY_SOON,
+                    setback: Setback::Busy,
                 }));
             }
             Err(e) => return Err(e.into()),
@@ -446,14 +447,14 @@ impl Reconciler {
                     memo.attempts + 1,
                     after.as_secs()
                 ),
-                retry_after: after,
+                setback: Setback::Paced(after),
             })),
             RepairAction::GiveUp(after) => Err(Stop::Outcome(Outcome::provider_error(
                 format!(
                     "load balancer {} stays in ERROR after {} repair attempts; check the Octavia logs, then remove and re-apply the request",
                     lb.id, memo.attempts
                 ),
-                Some(after),
+                Setback::Paced(after),
             ))),
             RepairAction::Failover => Ok(()),
         }
@@ -528,12 +529,12 @@ pub(super) fn ready_with(
 ) -> Result<Ready, Outcome> {
     let vip = lb.vip_address.clone().ok_or_else(|| Outcome::Converging {
         why: format!("load balancer {} has no VIP address yet", lb.id),
-        retry_after: RETRY_SOON,
+        setback: Setback::Busy,
     })?;
     let floating = if desired.floating_ip.is_some() {
         Some(fip.map(|f| f.address).ok_or_else(|| Outcome::Converging {
             why: format!("load balancer {} has no floating IP yet", lb.id),
-            retry_after: RETRY_SOON,
+            setback: Setback::Busy,
         })?)
     } else {
         None

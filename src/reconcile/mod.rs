@@ -10,7 +10,9 @@
 //!   to one load balancer per request. A create that timed out on our side is looked up
 //!   before it is ever sent again.
 //! - What to do is decided by pure functions ([`plan::decide`], [`plan::plan`],
-//!   [`repair::repair_action`], [`outcome::outcome_of_error`]), unit-tested on their own.
+//!   [`repair::repair_action`], [`outcome::outcome_of_error`]), unit-tested on their own;
+//!   when to look again, by one policy ([`requeue::error_policy`]) that holds every retry
+//!   delay.
 //! - Only resources carrying our tags are modified or deleted; a floating IP someone else
 //!   bound to our VIP is used for the answer but never deleted.
 //! - Octavia changes are serial per load balancer: ACTIVE before each change, a 409
@@ -44,6 +46,7 @@ pub mod outcome;
 pub mod plan;
 mod remove;
 pub mod repair;
+pub mod requeue;
 mod resync;
 pub mod security;
 pub mod step;
@@ -63,6 +66,7 @@ pub use outcome::{outcome_of_error, Outcome, Ready};
 pub use plan::{Decision, Step};
 pub use remove::{LbStatus, Orphan, Removal};
 pub use repair::RepairPolicy;
+pub use requeue::{error_policy, Action, Setback};
 pub use resync::{BulkCheck, Verdict};
 
 use crate::config::Settings;

@@ -1,8 +1,9 @@
 //! What a reconcile ends with ([`Outcome`]), and the one pure function that maps a cloud error
-//! to it ([`outcome_of_error`]).
+//! to it ([`outcome_of_error`]). When to look again is not decided here: an unfinished
+//! outcome says why ([`Setback`]) and [`requeue::error_policy`](super::requeue::error_policy)
+//! decides.
 
-use std::time::Duration;
-
+use super::requeue::Setback;
 use crate::relation::v1::{Address, ErrorKind, Failure, Request, RequestField, Response};
 
 /// How a reconcile of one request ended.
@@ -16,16 +17,16 @@ pub enum Outcome {
         kind: ErrorKind,
         /// Message and/or request fields at fault.
         failure: Failure,
-        /// Whether trying again later (unchanged) may succeed; the caller requeues then.
-        retry_after: Option<Duration>,
+        /// Why (what the requeue policy decides the next pass from).
+        setback: Setback,
     },
     /// Not done yet (still provisioning, a repair is due later, the cloud is unreachable):
     /// no answer yet, look again later.
     Converging {
         /// Why, for logs and status.
         why: String,
-        /// When to look again.
-        retry_after: Duration,
+        /// What the requeue policy decides the next pass from.
+        setback: Setback,
     },
 }
 
@@ -68,20 +69,19 @@ impl Outcome {
     }
 
     /// A provider error with a message.
-    pub fn provider_error(message: impl Into<String>, retry_after: Option<Duration>) -> Outcome {
+    pub fn provider_error(message: impl Into<String>, setback: Setback) -> Outcome {
         Outcome::Failed {
             kind: ErrorKind::ProviderError,
             failure: message_failure(message.into()),
-            retry_after,
+            setback,
         }
     }
 
-    /// When the caller should reconcile this request again (`None`: only when it changes).
-    pub fn retry_after(&self) -> Option<Duration> {
+    /// Why the request is not served yet (`None`: it is).
+    pub fn setback(&self) -> Option<Setback> {
         match self {
             Outcome::Ready(_) => None,
-            Outcome::Failed { retry_after, .. } => *retry_after,
-            Outcome::Converging { retry_after, .. } => Some(*retry_after),
+            Outcome::Failed { setback, .. } | Outcome::Converging { setback, .. } => Some(*setback),
         }
     }
 }
@@ -91,19 +91,13 @@ fn message_failure(message: String) -> Failure {
         .unwrap_or_else(|_| Failure::field(RequestField::Name, "the cloud refused this request"))
 }
 
-/// How long to wait before retrying after a transient failure.
-pub const RETRY_SOON: Duration = Duration::from_secs(30);
-/// How long to wait before retrying after a failure that needs someone to act (quota,
-/// credentials): long, but never forever — the safety net.
-pub const RETRY_LATER: Duration = Duration::from_secs(300);
-
 /// Maps a cloud error met while serving a request to an outcome. Pure.
 ///
 /// - quota → `provider_error` naming the exhausted resource (the service's message says
-///   which), retried later;
+///   which); someone must act;
 /// - 501 provider refusal → `unsupported` with the request field at fault in `error_fields`
 ///   when the message names one, else `provider_error`;
-/// - refused credentials / missing role → `provider_error` saying what to fix, retried later;
+/// - refused credentials / missing role → `provider_error` saying what to fix;
 /// - still provisioning past the budget, 5xx, timeouts, unreachable, busy → keep converging;
 /// - anything else → `provider_error` with the service's message.
 ///
@@ -116,16 +110,16 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
     match error {
         E::WaitTimedOut { .. } | E::Cancelled { .. } => Outcome::Converging {
             why: error.to_string(),
-            retry_after: RETRY_SOON,
+            setback: Setback::Busy,
         },
         e if e.is_retryable() => Outcome::Converging {
             why: error.to_string(),
-            retry_after: RETRY_SOON,
+            setback: Setback::Busy,
         },
         E::QuotaExceeded(_) => Outcome::Failed {
             kind: ErrorKind::ProviderError,
             failure: message_failure(format!("quota exceeded: {text}")),
-            retry_after: Some(RETRY_LATER),
+            setback: Setback::NeedsOperator,
         },
         E::NotImplemented(f) => {
             let fields = fields_named_in(&f.message);
@@ -134,7 +128,7 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
                 Outcome::Failed {
                     kind: ErrorKind::ProviderError,
                     failure: message_failure(text),
-                    retry_after: Some(RETRY_LATER),
+                    setback: Setback::NeedsOperator,
                 }
             } else {
                 let mut failure = Failure::field(fields[0], message.clone());
@@ -144,7 +138,7 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
                 Outcome::Failed {
                     kind: ErrorKind::Unsupported,
                     failure: failure.and_message(text),
-                    retry_after: None,
+                    setback: Setback::Unservable,
                 }
             }
         }
@@ -152,7 +146,7 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
             Outcome::Failed {
                 kind: ErrorKind::ProviderError,
                 failure: message_failure(format!("the cloud refused our credentials: {text}")),
-                retry_after: Some(RETRY_LATER),
+                setback: Setback::NeedsOperator,
             }
         }
         E::BadRequest(f) => {
@@ -165,13 +159,13 @@ pub fn outcome_of_error(error: &openstack::Error) -> Outcome {
             Outcome::Failed {
                 kind: ErrorKind::ProviderError,
                 failure,
-                retry_after: Some(RETRY_LATER),
+                setback: Setback::NeedsOperator,
             }
         }
         _ => Outcome::Failed {
             kind: ErrorKind::ProviderError,
             failure: message_failure(text),
-            retry_after: Some(RETRY_LATER),
+            setback: Setback::NeedsOperator,
         },
     }
 }
@@ -234,7 +228,9 @@ fn fields_named_in(message: &str) -> Vec<RequestField> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::requeue::error_policy;
     use openstack::error::ServiceFailure;
+    use std::time::Duration;
 
     fn err(status: u16, body: &str) -> openstack::Error {
         openstack::Error::from_failure(ServiceFailure::from_response(
@@ -257,11 +253,11 @@ mod tests {
             Outcome::Failed {
                 kind,
                 failure,
-                retry_after,
+                setback,
             } => {
                 assert_eq!(kind, ErrorKind::ProviderError);
                 assert!(failure.message_text().unwrap().contains("Load Balancer"));
-                assert!(retry_after.is_some());
+                assert!(error_policy(&setback, 1).requeue_after.is_some());
             }
             other => panic!("{other:?}"),
         }
@@ -329,7 +325,7 @@ mod tests {
         .sealed();
         let converging = Outcome::Converging {
             why: "x".into(),
-            retry_after: RETRY_SOON,
+            setback: Setback::Busy,
         };
         assert!(converging.response(&req).is_none());
         let ready = Outcome::Ready(Ready {

@@ -6,6 +6,7 @@ use openstack::load_balancer::enums::ProvisioningStatus;
 
 use super::observed::{Children, Observed, ObservedFip, ObservedLb, Tree};
 use super::outcome::Outcome;
+use super::requeue::Setback;
 pub use super::step::Step;
 use crate::relation::v1::{ErrorKind, Failure, RequestField};
 use crate::spec::{DesiredLb, DesiredListener, DesiredMember, FINGERPRINT_TAG_PREFIX};
@@ -103,7 +104,7 @@ pub fn refuse_empty_pools(desired: &DesiredLb) -> Result<(), Outcome> {
                     l.pool.name
                 ),
             ),
-            retry_after: None,
+            setback: Setback::Unservable,
         }),
     }
 }
@@ -530,7 +531,7 @@ mod tests {
             Err(Outcome::Failed {
                 kind: ErrorKind::Unsupported,
                 failure,
-                retry_after: None,
+                setback: Setback::Unservable,
             }) => {
                 let text = failure.to_string();
                 assert!(text.contains("backends"), "{text}");

@@ -1,7 +1,10 @@
 //! Repairing a load balancer in ERROR: failover first (amphora), then cascade delete and
-//! rebuild; bounded, with backoff between attempts. Pure decisions, unit-tested.
+//! rebuild; bounded, with backoff between attempts. Pure decisions, unit-tested. The default
+//! pacing's delays live with every other retry delay, in [`super::requeue`].
 
 use std::time::Duration;
+
+use super::requeue::{REPAIR_BACKOFF, REPAIR_CAP};
 
 /// What to do about a load balancer in ERROR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +34,8 @@ impl Default for RepairPolicy {
     fn default() -> Self {
         RepairPolicy {
             max_attempts: 5,
-            backoff: Duration::from_secs(60),
-            cap: Duration::from_secs(1800),
+            backoff: REPAIR_BACKOFF,
+            cap: REPAIR_CAP,
         }
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::Duration;
 
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
@@ -16,7 +15,7 @@ use tracing::Instrument;
 use super::metrics::Metrics;
 use super::notify::{Change, Notifier};
 use super::stored;
-use crate::reconcile::{Outcome, Reconciler};
+use crate::reconcile::{error_policy, Action, Outcome, Reconciler, Setback};
 use crate::relation::answer::{Current, Interface, RequestKey};
 use crate::relation::meaning::MAX_REQUEST_NAME;
 use crate::relation::v1::{Request, Response};
@@ -25,22 +24,6 @@ mod resync;
 mod status;
 use crate::spec;
 use crate::store::{Store, StoreError};
-
-/// How soon to look again when no cloud connection exists yet.
-pub const RETRY_UNCONNECTED: Duration = Duration::from_secs(15);
-/// How soon to retry a removal that failed.
-pub const RETRY_REMOVAL: Duration = Duration::from_secs(30);
-
-/// What one reconcile pass ended with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pass {
-    /// The request is answered (address or error) and needs nothing until it changes.
-    Answered,
-    /// Not done yet; look again after the delay.
-    Again(Duration),
-    /// The request was removed and everything built for it is gone.
-    Removed,
-}
 
 /// Store, cloud connection, metrics and notifier, shared by every worker.
 #[derive(Debug)]
@@ -51,6 +34,8 @@ pub struct Engine {
     notifier: StdMutex<Notifier>,
     first_seen: StdMutex<HashMap<RequestKey, Instant>>,
     notes: StdMutex<HashMap<RequestKey, String>>,
+    /// Unfinished passes in a row per request (what the requeue policy backs off by).
+    setbacks: StdMutex<HashMap<RequestKey, u32>>,
     connect_error: StdMutex<Option<String>>,
 }
 
@@ -64,6 +49,7 @@ impl Engine {
             notifier: StdMutex::new(Notifier::disabled()),
             first_seen: StdMutex::new(HashMap::new()),
             notes: StdMutex::new(HashMap::new()),
+            setbacks: StdMutex::new(HashMap::new()),
             connect_error: StdMutex::new(None),
         }
     }
@@ -290,8 +276,9 @@ impl Engine {
     }
 
     /// One pass for `key`: apply it if it is wanted, remove what was built for it if not.
-    /// `deep` reads every listener/pool/monitor setting (periodic resync).
-    pub async fn reconcile(&self, key: &RequestKey, deep: bool) -> Pass {
+    /// `deep` reads every listener/pool/monitor setting (periodic resync). Returns when to
+    /// pass again ([`error_policy`] decides for a pass that did not finish).
+    pub async fn reconcile(&self, key: &RequestKey, deep: bool) -> Action {
         let entry = {
             let store = self.store.lock().await;
             store.get(&stored::stored_key(key)).cloned()
@@ -302,11 +289,11 @@ impl Engine {
                 "refused: nothing is built or changed for it; what was built for its last \
                  valid version is kept until the request is fixed or removed",
             );
-            return Pass::Answered;
+            return self.next_pass(key, None);
         }
         let Some(cloud) = self.cloud().await else {
             self.note(key, "waiting for a connection to the cloud");
-            return Pass::Again(RETRY_UNCONNECTED);
+            return self.next_pass(key, Some(Setback::Unconnected));
         };
         let span = tracing::info_span!(
             "work",
@@ -314,10 +301,10 @@ impl Engine {
             lb_id = tracing::field::Empty,
         );
         let started = Instant::now();
-        let (operation, pass, result) = match entry {
+        let (operation, setback, result) = match entry {
             Some(entry) => {
                 let operation = if deep { "resync" } else { "apply" };
-                let (pass, result) = match stored::decode(&entry.request) {
+                let (setback, result) = match stored::decode(&entry.request) {
                     Ok((_, request)) => {
                         self.apply(&cloud, key, &request, deep)
                             .instrument(span.clone())
@@ -326,35 +313,53 @@ impl Engine {
                     Err(why) => {
                         tracing::error!(parent: &span, %why, "the stored request cannot be read; it is left alone");
                         self.note(key, &format!("stored request unreadable: {why}"));
-                        (Pass::Answered, "error")
+                        (None, "error")
                     }
                 };
-                (operation, pass, result)
+                (operation, setback, result)
             }
             None => {
-                let pass = self.remove(&cloud, key).instrument(span.clone()).await;
-                let result = if pass == Pass::Removed {
+                let setback = self.remove(&cloud, key).instrument(span.clone()).await;
+                let result = if setback.is_none() {
                     "removed"
                 } else {
                     "error"
                 };
-                ("remove", pass, result)
+                ("remove", setback, result)
             }
         };
         self.metrics
             .observe_reconcile(operation, result, started.elapsed().as_secs_f64());
-        pass
+        self.next_pass(key, setback)
     }
 
-    /// Applies `request`; returns the pass and its metric result (`ready`, `error`,
-    /// `pending`).
+    /// The action after a pass of `key` that finished (`None`) or met `setback`: counts the
+    /// unfinished passes in a row, which the requeue policy backs off by.
+    fn next_pass(&self, key: &RequestKey, setback: Option<Setback>) -> Action {
+        let mut counts = lock(&self.setbacks);
+        match setback {
+            None => {
+                counts.remove(key);
+                Action::await_change()
+            }
+            Some(setback) => {
+                let attempts = counts.entry(key.clone()).or_default();
+                *attempts = attempts.saturating_add(1);
+                error_policy(&setback, *attempts)
+            }
+        }
+    }
+
+    /// Applies `request`; returns why it is not served yet (`None`: it is answered, address
+    /// or error, and needs nothing until it changes) and its metric result (`ready`,
+    /// `error`, `pending`).
     async fn apply(
         &self,
         cloud: &Reconciler,
         key: &RequestKey,
         request: &Request,
         deep: bool,
-    ) -> (Pass, &'static str) {
+    ) -> (Option<Setback>, &'static str) {
         let cloud_key = stored::cloud_key(key);
         let outcome = if deep {
             cloud.apply_deep(&cloud_key, request).await
@@ -384,10 +389,7 @@ impl Engine {
             Outcome::Failed { .. } => "error",
             Outcome::Converging { .. } => "pending",
         };
-        match outcome.retry_after() {
-            Some(after) => (Pass::Again(after), result),
-            None => (Pass::Answered, result),
-        }
+        (outcome.setback(), result)
     }
 
     /// Stores an answer; runs the notify command if it changed.
@@ -428,7 +430,8 @@ impl Engine {
         }
     }
 
-    async fn remove(&self, cloud: &Reconciler, key: &RequestKey) -> Pass {
+    /// Removes what was built for `key`; returns why not (`None`: done).
+    async fn remove(&self, cloud: &Reconciler, key: &RequestKey) -> Option<Setback> {
         let cloud_key = stored::cloud_key(key);
         // Another relation from the same application may still want a request of this name.
         let shared = {
@@ -441,7 +444,7 @@ impl Engine {
         if shared {
             tracing::info!("still wanted over another relation; nothing removed");
             self.removal_done(key).await;
-            return Pass::Removed;
+            return None;
         }
         match cloud.remove(&cloud_key).await {
             Ok(removal) => {
@@ -451,12 +454,12 @@ impl Engine {
                 lock(&self.notes).remove(key);
                 lock(&self.first_seen).remove(key);
                 self.removal_done(key).await;
-                Pass::Removed
+                None
             }
             Err(e) => {
                 tracing::warn!(error = %e, "removal failed; retrying");
                 self.note(key, &format!("removal failed: {e}"));
-                Pass::Again(RETRY_REMOVAL)
+                Some(Setback::of_removal(&e))
             }
         }
     }
@@ -585,7 +588,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             e.reconcile(&key, false).await,
-            Pass::Again(RETRY_UNCONNECTED)
+            Action::requeue(crate::reconcile::requeue::RETRY_UNCONNECTED)
         );
         let report = e.status(true).await;
         assert_eq!(report.requests.len(), 1);

@@ -11,8 +11,9 @@ use crate::spec;
 
 impl Engine {
     /// The periodic resync's first pass: every stored request checked at once against one
-    /// listing of the cluster ([`Reconciler::check_many`]: a few paginated list calls, not
-    /// calls per request). Unchanged requests are answered here (no further call); returns
+    /// listing of the cluster
+    /// ([`Reconciler::check_many`](crate::reconcile::Reconciler::check_many): a few
+    /// paginated list calls, not calls per request). Unchanged requests are answered here (no further call); returns
     /// the keys that need a pass of their own (`reconcile(key, true)`): those that differ,
     /// cannot be read, or everything when the listing failed or there is no cloud yet.
     ///

@@ -1,0 +1,97 @@
+//! The daemon engine's requeue: what a pass asks for next, against the simulated cloud.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use octavia_integrator::daemon::engine::Engine;
+use octavia_integrator::daemon::Metrics;
+use octavia_integrator::reconcile::requeue::{RETRY_REMOVAL, SHORT_BACKOFF, SHORT_BACKOFF_CAP};
+use octavia_integrator::reconcile::Action;
+use octavia_integrator::relation::answer::{Interface, RequestKey};
+use octavia_integrator::spec::Site;
+use octavia_integrator::store::Store;
+use openstack::sim::Provider;
+
+/// A removal whose security-group DELETE answers 409 `SecurityGroupInUse` (a port still
+/// carries the group) looks again within seconds, backing off up to a cap; once the group
+/// can go, the removal finishes and the backoff starts afresh.
+#[tokio::test]
+async fn a_security_group_still_in_use_is_retried_within_seconds() {
+    let sim = start_sim(Provider::Amphora).await;
+    let mut managed = site(&sim, Provider::Amphora);
+    managed.manage_security_groups = true;
+    // The same site, blind to the member network: the removal cannot find the member ports
+    // to take our group off, so Neutron keeps answering that the group is in use.
+    let blind = Site {
+        member_network_id: Some("not-the-member-network".into()),
+        ..managed.clone()
+    };
+    let blind_again = blind.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.json")).unwrap();
+    let engine = Engine::new(
+        store,
+        Some(reconciler(&sim, managed.clone())),
+        Arc::new(Metrics::new()),
+    );
+    let relation_key = RequestKey::new(1, "kcp", "api");
+    let cloud_key = key("kcp", "api");
+    let request = tcp_request("api", &[(443, 6443)], &MEMBERS, false);
+    engine
+        .record(Interface::LoadBalancer, &relation_key, &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.reconcile(&relation_key, false).await,
+        Action::await_change(),
+        "served"
+    );
+    assert_eq!(tagged(&sim, "security_group", &cloud_key), 1);
+
+    engine.set_cloud(reconciler(&sim, blind)).await;
+    assert!(engine.forget(&relation_key).await.unwrap());
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        let action = engine.reconcile(&relation_key, false).await;
+        delays.push(action.requeue_after.expect("the removal is not done"));
+    }
+    assert_eq!(tagged(&sim, "loadbalancer", &cloud_key), 0);
+    assert_eq!(tagged(&sim, "security_group", &cloud_key), 1);
+    assert_eq!(delays[0], SHORT_BACKOFF);
+    assert!(
+        delays.windows(2).all(|w| w[0] <= w[1]),
+        "backs off: {delays:?}"
+    );
+    assert_eq!(*delays.last().unwrap(), SHORT_BACKOFF_CAP, "{delays:?}");
+    assert!(
+        delays.iter().all(|d| *d <= RETRY_REMOVAL),
+        "never slower than any other failed removal: {delays:?}"
+    );
+
+    engine.set_cloud(reconciler(&sim, managed.clone())).await;
+    assert_eq!(
+        engine.reconcile(&relation_key, false).await,
+        Action::await_change(),
+        "removed"
+    );
+    assert_eq!(tagged(&sim, "security_group", &cloud_key), 0);
+
+    // Asked for again, then removed again while the group is still in use: the backoff
+    // counts from the first delay, not from where the last removal left it.
+    engine
+        .record(Interface::LoadBalancer, &relation_key, &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.reconcile(&relation_key, false).await,
+        Action::await_change()
+    );
+    engine.set_cloud(reconciler(&sim, blind_again)).await;
+    assert!(engine.forget(&relation_key).await.unwrap());
+    assert_eq!(
+        engine.reconcile(&relation_key, false).await,
+        Action::requeue(SHORT_BACKOFF)
+    );
+}
