@@ -90,7 +90,7 @@ struct Cloud {
     /// Member ports made for the run (real cloud only), deleted at the end.
     made_ports: Vec<String>,
     /// Keeps the simulator up (sim only).
-    _sim: Option<openstack::sim::SimHandle>,
+    _sim: Option<openstack_sim::SimHandle>,
 }
 
 fn config_session(settings: &Settings, counter: &Arc<Counter>) -> Session {

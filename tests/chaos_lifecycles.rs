@@ -29,11 +29,9 @@ use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
 use octavia_integrator::spec::{RequestKey, Site};
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
 use openstack::session::Timeouts;
-use openstack::sim::{
-    DropRule, ErrorRule, FaultPlan, LatencyRule, Provider, RouteMatch, SimHandle,
-};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{DropRule, ErrorRule, FaultPlan, LatencyRule, Provider, RouteMatch, SimHandle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -10,8 +10,8 @@ use common::*;
 use octavia_integrator::reconcile::{Outcome, Reconciler};
 use octavia_integrator::relation::v1::ErrorKind;
 use openstack::session::{Credentials, DomainRef, Scope, SessionConfig, UserRef};
-use openstack::sim::{Delays, Provider, SimHandle};
 use openstack::Session;
+use openstack_sim::{Delays, Provider, SimHandle};
 
 /// Amphora creates that take 2000 simulated seconds (about a second here).
 fn slow(sim: &SimHandle) {

@@ -13,9 +13,9 @@ use octavia_integrator::spec::Site;
 use openstack::session::{
     Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
 };
-use openstack::sim::{Calls, Delays, Provider, Sim, SimHandle};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{Calls, Delays, Provider, Sim, SimHandle};
 use tokio::time::Instant;
 
 /// Amphora-like provisioning delays in simulated seconds (anchors-peers.md §6.2: ≈60 s boot,

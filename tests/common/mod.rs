@@ -12,9 +12,9 @@ use octavia_integrator::spec::{request_tag, RequestKey, Site};
 use openstack::session::{
     Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
 };
-use openstack::sim::{Provider, Sim, SimHandle};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{Provider, Sim, SimHandle};
 
 /// Real seconds per simulated second: amphora's ~60 s boot takes ~30 ms.
 pub const SCALE: f64 = 0.0005;
