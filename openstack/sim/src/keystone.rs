@@ -111,6 +111,28 @@ enum Scope {
     Unscoped,
 }
 
+/// What one authentication method decided.
+struct Authenticated {
+    scope: Scope,
+    /// A rescoped token keeps its parent's expiry (instant and rendered).
+    expiry: Option<(Instant, String)>,
+    /// An application credential's summary for the token body.
+    app_cred: Option<Value>,
+    /// The parent token's audit id (a rescoped token carries it second).
+    parent_audit_id: Option<Value>,
+}
+
+impl Authenticated {
+    fn scoped(scope: Scope) -> Self {
+        Authenticated {
+            scope,
+            expiry: None,
+            app_cred: None,
+            parent_audit_id: None,
+        }
+    }
+}
+
 fn obj(v: Option<&Value>) -> Option<&Obj> {
     v.and_then(Value::as_object)
 }
@@ -192,73 +214,25 @@ impl World {
             .iter()
             .filter_map(|m| m.as_str().map(str::to_string))
             .collect();
-        let mut expires = Instant::now() + self.config.token_lifetime;
-        let mut expires_at = None;
-        let mut app_cred = None;
+        let fresh_expiry = Instant::now() + self.config.token_lifetime;
         let mut audit_ids = vec![Value::String(self.token_ids.hex32()[..22].to_string())];
-        let scope;
-        match methods.first().map(String::as_str) {
-            Some("password") => {
-                let pw = obj(identity.get("password"))
-                    .ok_or_else(|| expecting("password", "identity"))?;
-                let user = obj(pw.get("user")).ok_or_else(|| expecting("user", "password"))?;
-                let ok = self.is_our_user(user)?
-                    && s(user, "password") == Some(self.config.identity.password.as_str());
-                if !ok {
-                    return Err(unauthorized());
-                }
-                scope = self.scope(body.get("scope"))?;
-            }
-            Some("application_credential") => {
-                let ac = obj(identity.get("application_credential"))
-                    .ok_or_else(|| expecting("application_credential", "identity"))?;
-                let found = match (s(ac, "id"), s(ac, "name")) {
-                    (Some(id), _) => id == self.app_cred_id,
-                    (None, Some(name)) => {
-                        let user = obj(ac.get("user"))
-                            .ok_or_else(|| expecting("user", "application_credential"))?;
-                        name == self.config.identity.app_cred_name && self.is_our_user(user)?
-                    }
-                    (None, None) => return Err(expecting("id or name", "application_credential")),
-                };
-                if !found || s(ac, "secret") != Some(self.config.identity.app_cred_secret.as_str())
-                {
-                    return Err(unauthorized());
-                }
-                if body.get("scope").is_some() {
-                    return Err(keystone_err(
-                        401,
-                        "Error authenticating with application credential: Application credentials cannot request a scope.",
-                    ));
-                }
-                scope = Scope::Project;
-                app_cred = Some(json!({
-                    "id": self.app_cred_id,
-                    "name": self.config.identity.app_cred_name,
-                    "restricted": true,
-                }));
-            }
-            Some("token") => {
-                let t = obj(identity.get("token")).ok_or_else(|| expecting("token", "identity"))?;
-                let id = s(t, "id").ok_or_else(|| expecting("id", "token"))?;
-                let old = self.valid_token(id).ok_or_else(unauthorized)?.clone();
-                scope = self.scope(body.get("scope"))?;
-                expires = old.expires;
-                expires_at = Some(old.expires_at.clone());
-                if let Some(prev) = old.body["token"]["audit_ids"].get(0) {
-                    audit_ids.push(prev.clone());
-                }
-            }
+        let auth = match methods.first().map(String::as_str) {
+            Some("password") => self.by_password(body, identity)?,
+            Some("application_credential") => self.by_app_cred(body, identity)?,
+            Some("token") => self.by_token(body, identity)?,
             _ => {
                 return Err(keystone_err(
                     401,
                     "The request you have made requires authentication.",
                 ))
             }
-        }
-        let lifetime = chrono::Duration::from_std(self.config.token_lifetime)
-            .unwrap_or(chrono::Duration::hours(1));
-        let expires_at = expires_at.unwrap_or_else(|| super::state::stamp::keystone(lifetime));
+        };
+        audit_ids.extend(auth.parent_audit_id);
+        let (expires, expires_at) = auth.expiry.unwrap_or_else(|| {
+            let lifetime = chrono::Duration::from_std(self.config.token_lifetime)
+                .unwrap_or(chrono::Duration::hours(1));
+            (fresh_expiry, super::state::stamp::keystone(lifetime))
+        });
         let mut token = json!({
             "methods": methods,
             "user": user_obj(self),
@@ -266,6 +240,92 @@ impl World {
             "expires_at": expires_at,
             "issued_at": super::state::stamp::keystone(chrono::Duration::zero()),
         });
+        let project_id = self.scope_token(&mut token, auth.scope, base, nocatalog);
+        if let Some(ac) = auth.app_cred {
+            token["application_credential"] = ac;
+        }
+        let id = self.token_ids.token();
+        let body = json!({ "token": token });
+        self.tokens.insert(
+            id.clone(),
+            Token {
+                project_id,
+                expires,
+                expires_at,
+                body: body.clone(),
+                revoked: false,
+            },
+        );
+        Ok((id, body))
+    }
+
+    /// `password` method: our user and password, and the scope asked for.
+    fn by_password(&self, body: &Obj, identity: &Obj) -> Result<Authenticated, ApiError> {
+        let pw = obj(identity.get("password")).ok_or_else(|| expecting("password", "identity"))?;
+        let user = obj(pw.get("user")).ok_or_else(|| expecting("user", "password"))?;
+        let ok = self.is_our_user(user)?
+            && s(user, "password") == Some(self.config.identity.password.as_str());
+        if !ok {
+            return Err(unauthorized());
+        }
+        Ok(Authenticated::scoped(self.scope(body.get("scope"))?))
+    }
+
+    /// `application_credential` method: our credential by id, or by name and user, with its
+    /// secret; it is project-scoped and may not ask for a scope.
+    fn by_app_cred(&self, body: &Obj, identity: &Obj) -> Result<Authenticated, ApiError> {
+        let ac = obj(identity.get("application_credential"))
+            .ok_or_else(|| expecting("application_credential", "identity"))?;
+        let found = match (s(ac, "id"), s(ac, "name")) {
+            (Some(id), _) => id == self.app_cred_id,
+            (None, Some(name)) => {
+                let user = obj(ac.get("user"))
+                    .ok_or_else(|| expecting("user", "application_credential"))?;
+                name == self.config.identity.app_cred_name && self.is_our_user(user)?
+            }
+            (None, None) => return Err(expecting("id or name", "application_credential")),
+        };
+        if !found || s(ac, "secret") != Some(self.config.identity.app_cred_secret.as_str()) {
+            return Err(unauthorized());
+        }
+        if body.get("scope").is_some() {
+            return Err(keystone_err(
+                401,
+                "Error authenticating with application credential: Application credentials cannot request a scope.",
+            ));
+        }
+        Ok(Authenticated {
+            app_cred: Some(json!({
+                "id": self.app_cred_id,
+                "name": self.config.identity.app_cred_name,
+                "restricted": true,
+            })),
+            ..Authenticated::scoped(Scope::Project)
+        })
+    }
+
+    /// `token` method: a valid token, rescoped; the new token keeps its expiry and carries
+    /// its audit id second.
+    fn by_token(&self, body: &Obj, identity: &Obj) -> Result<Authenticated, ApiError> {
+        let t = obj(identity.get("token")).ok_or_else(|| expecting("token", "identity"))?;
+        let id = s(t, "id").ok_or_else(|| expecting("id", "token"))?;
+        let old = self.valid_token(id).ok_or_else(unauthorized)?.clone();
+        Ok(Authenticated {
+            expiry: Some((old.expires, old.expires_at.clone())),
+            parent_audit_id: old.body["token"]["audit_ids"].get(0).cloned(),
+            ..Authenticated::scoped(self.scope(body.get("scope"))?)
+        })
+    }
+
+    /// Adds what the scope gives a token (project or domain, roles, catalog unless
+    /// `nocatalog`); the token's project id, if project-scoped.
+    fn scope_token(
+        &mut self,
+        token: &mut Value,
+        scope: Scope,
+        base: &str,
+        nocatalog: bool,
+    ) -> Option<String> {
         let project_id = match scope {
             Scope::Project => {
                 token["project"] = project_obj(self);
@@ -288,22 +348,7 @@ impl World {
                 token["catalog"] = catalog(self, base);
             }
         }
-        if let Some(ac) = app_cred {
-            token["application_credential"] = ac;
-        }
-        let id = self.token_ids.token();
-        let body = json!({ "token": token });
-        self.tokens.insert(
-            id.clone(),
-            Token {
-                project_id,
-                expires,
-                expires_at,
-                body: body.clone(),
-                revoked: false,
-            },
-        );
-        Ok((id, body))
+        project_id
     }
 
     /// A token that is known, not revoked and not expired.

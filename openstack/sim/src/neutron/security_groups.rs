@@ -261,29 +261,7 @@ impl World {
 
     /// `POST /security-group-rules`.
     pub(crate) fn create_rule(&mut self, input: &Obj) -> Result<Obj, ApiError> {
-        for k in input.keys() {
-            if !matches!(
-                k.as_str(),
-                "security_group_id"
-                    | "direction"
-                    | "ethertype"
-                    | "protocol"
-                    | "port_range_min"
-                    | "port_range_max"
-                    | "remote_ip_prefix"
-                    | "remote_group_id"
-                    | "remote_address_group_id"
-                    | "description"
-                    | "project_id"
-                    | "tenant_id"
-            ) {
-                return Err(neutron_err(
-                    400,
-                    "HTTPBadRequest",
-                    format!("Unrecognized attribute(s) '{k}'"),
-                ));
-            }
-        }
+        only_rule_keys(input)?;
         let sg = input
             .get("security_group_id")
             .and_then(Value::as_str)
@@ -306,71 +284,12 @@ impl World {
                 "Invalid input for ethertype. Reason: '{ethertype}' is not in ['IPv4', 'IPv6']."
             )));
         }
-        let port = |k: &str| -> Result<Option<i64>, ApiError> {
-            match input.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => v
-                    .as_i64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                    .filter(|n| (0..=65535).contains(n))
-                    .map(Some)
-                    .ok_or_else(|| bad(format!("Invalid value for port {v}."))),
-            }
-        };
-        let (min, max) = (port("port_range_min")?, port("port_range_max")?);
-        let protocol = input.get("protocol").and_then(Value::as_str);
-        if (min.is_some() || max.is_some()) && protocol.is_none() {
-            return Err(bad("Must also specify protocol if port range is given."));
-        }
-        if let (Some(a), Some(b)) = (min, max) {
-            if a > b {
-                return Err(bad(
-                    "For TCP/UDP protocols, port_range_min must be <= port_range_max",
-                ));
-            }
-        }
-        let prefix = input.get("remote_ip_prefix").and_then(Value::as_str);
-        if let Some(p) = prefix {
-            let v4 = parse_cidr(p).is_some();
-            if ethertype == "IPv4" && !v4 || ethertype == "IPv6" && v4 {
-                return Err(bad(format!(
-                    "Conflicting value ethertype {ethertype} for CIDR {p}"
-                )));
-            }
-        }
-        let remotes = [
-            "remote_ip_prefix",
-            "remote_group_id",
-            "remote_address_group_id",
-        ]
-        .iter()
-        .filter(|k| input.get(**k).is_some_and(|v| !v.is_null()))
-        .count();
-        if remotes > 1 {
-            return Err(bad("Only one of remote_ip_prefix, remote_group_id and remote_address_group_id may be given."));
-        }
+        let (min, max) = rule_port_range(input)?;
+        check_rule_remote(input, &ethertype)?;
         let mut normalized = input.clone();
         normalized.insert("port_range_min".into(), json!(min));
         normalized.insert("port_range_max".into(), json!(max));
-        let same = |r: &Obj| {
-            str_of(r, "security_group_id") == sg
-                && str_of(r, "direction") == direction
-                && str_of(r, "ethertype") == ethertype
-                && [
-                    "protocol",
-                    "port_range_min",
-                    "port_range_max",
-                    "remote_ip_prefix",
-                    "remote_group_id",
-                    "remote_address_group_id",
-                ]
-                .iter()
-                .all(|k| {
-                    r.get(*k).cloned().unwrap_or(Value::Null)
-                        == normalized.get(*k).cloned().unwrap_or(Value::Null)
-                })
-        };
-        if let Some(existing) = self.security_group_rules.iter().find(|r| same(r)) {
+        if let Some(existing) = self.same_rule(&sg, direction, &ethertype, &normalized) {
             return Err(neutron_err(
                 409,
                 "SecurityGroupRuleExists",
@@ -390,6 +309,34 @@ impl World {
         Ok(render_rule(&rule))
     }
 
+    /// A rule of group `sg` identical to the one asked for (Neutron refuses a duplicate).
+    fn same_rule(
+        &self,
+        sg: &str,
+        direction: &str,
+        ethertype: &str,
+        normalized: &Obj,
+    ) -> Option<&Obj> {
+        self.security_group_rules.iter().find(|r| {
+            str_of(r, "security_group_id") == sg
+                && str_of(r, "direction") == direction
+                && str_of(r, "ethertype") == ethertype
+                && [
+                    "protocol",
+                    "port_range_min",
+                    "port_range_max",
+                    "remote_ip_prefix",
+                    "remote_group_id",
+                    "remote_address_group_id",
+                ]
+                .iter()
+                .all(|k| {
+                    r.get(*k).cloned().unwrap_or(Value::Null)
+                        == normalized.get(*k).cloned().unwrap_or(Value::Null)
+                })
+        })
+    }
+
     /// `DELETE /security-group-rules/{id}`.
     pub(crate) fn delete_rule(&mut self, id: &str) -> Result<(), ApiError> {
         self.security_group_rules
@@ -403,4 +350,86 @@ impl World {
                 )
             })
     }
+}
+
+/// Every attribute of a rule's create body is one Neutron knows.
+fn only_rule_keys(input: &Obj) -> Result<(), ApiError> {
+    for k in input.keys() {
+        if !matches!(
+            k.as_str(),
+            "security_group_id"
+                | "direction"
+                | "ethertype"
+                | "protocol"
+                | "port_range_min"
+                | "port_range_max"
+                | "remote_ip_prefix"
+                | "remote_group_id"
+                | "remote_address_group_id"
+                | "description"
+                | "project_id"
+                | "tenant_id"
+        ) {
+            return Err(neutron_err(
+                400,
+                "HTTPBadRequest",
+                format!("Unrecognized attribute(s) '{k}'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A rule's port range: each end 0..=65535 (numbers or numeric strings), a protocol when
+/// either is given, and min <= max.
+fn rule_port_range(input: &Obj) -> Result<(Option<i64>, Option<i64>), ApiError> {
+    let port = |k: &str| -> Result<Option<i64>, ApiError> {
+        match input.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .filter(|n| (0..=65535).contains(n))
+                .map(Some)
+                .ok_or_else(|| bad(format!("Invalid value for port {v}."))),
+        }
+    };
+    let (min, max) = (port("port_range_min")?, port("port_range_max")?);
+    let protocol = input.get("protocol").and_then(Value::as_str);
+    if (min.is_some() || max.is_some()) && protocol.is_none() {
+        return Err(bad("Must also specify protocol if port range is given."));
+    }
+    if let (Some(a), Some(b)) = (min, max) {
+        if a > b {
+            return Err(bad(
+                "For TCP/UDP protocols, port_range_min must be <= port_range_max",
+            ));
+        }
+    }
+    Ok((min, max))
+}
+
+/// A rule's remote: a prefix of the rule's ethertype, and at most one kind of remote.
+fn check_rule_remote(input: &Obj, ethertype: &str) -> Result<(), ApiError> {
+    let prefix = input.get("remote_ip_prefix").and_then(Value::as_str);
+    if let Some(p) = prefix {
+        let v4 = parse_cidr(p).is_some();
+        if ethertype == "IPv4" && !v4 || ethertype == "IPv6" && v4 {
+            return Err(bad(format!(
+                "Conflicting value ethertype {ethertype} for CIDR {p}"
+            )));
+        }
+    }
+    let remotes = [
+        "remote_ip_prefix",
+        "remote_group_id",
+        "remote_address_group_id",
+    ]
+    .iter()
+    .filter(|k| input.get(**k).is_some_and(|v| !v.is_null()))
+    .count();
+    if remotes > 1 {
+        return Err(bad("Only one of remote_ip_prefix, remote_group_id and remote_address_group_id may be given."));
+    }
+    Ok(())
 }

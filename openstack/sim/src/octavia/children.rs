@@ -7,6 +7,7 @@ use super::build::{HM_KEYS, POOL_KEYS};
 use super::input::*;
 use super::kind::{mark, not_found, Kind};
 use super::members::member_changes;
+use crate::config::Provider;
 use crate::http::{octavia_err, ApiError};
 use crate::state::{stamp, str_of, Obj, OpKind, World};
 
@@ -191,136 +192,11 @@ impl World {
             None => self.lb_mutable(&lb)?,
         }
         let p = self.provider_of(&lb);
-        let changes: Vec<(String, Value)> = match kind {
-            Kind::Member => {
-                if p == crate::config::Provider::Ovn
-                    && (input.contains_key("monitor_address") || input.contains_key("monitor_port"))
-                {
-                    return Err(unsupported(
-                        p,
-                        "OVN provider does not support monitor options",
-                    ));
-                }
-                member_changes(input)?
-            }
-            Kind::Listener => {
-                only(
-                    input,
-                    "listener",
-                    &[
-                        "name",
-                        "description",
-                        "admin_state_up",
-                        "connection_limit",
-                        "default_pool_id",
-                        "insert_headers",
-                        "timeout_client_data",
-                        "timeout_member_connect",
-                        "timeout_member_data",
-                        "timeout_tcp_inspect",
-                        "tags",
-                        "default_tls_container_ref",
-                        "sni_container_refs",
-                        "client_authentication",
-                        "client_ca_tls_container_ref",
-                        "client_crl_container_ref",
-                        "allowed_cidrs",
-                        "tls_ciphers",
-                        "tls_versions",
-                        "alpn_protocols",
-                        "hsts_max_age",
-                        "hsts_include_subdomains",
-                        "hsts_preload",
-                    ],
-                )?;
-                if input.get("allowed_cidrs").is_some_and(|v| !v.is_null())
-                    && p == crate::config::Provider::Ovn
-                {
-                    return Err(unsupported(
-                        p,
-                        "OVN provider does not support allowed_cidrs option",
-                    ));
-                }
-                if let Some(pid) = input.get("default_pool_id").and_then(Value::as_str) {
-                    let proto = self
-                        .listeners
-                        .get(id)
-                        .map(|l| str_of(l, "protocol").to_string())
-                        .unwrap_or_default();
-                    self.check_default_pool(pid, &lb, &proto)?;
-                }
-                for k in [
-                    "connection_limit",
-                    "timeout_client_data",
-                    "timeout_member_connect",
-                    "timeout_member_data",
-                    "timeout_tcp_inspect",
-                ] {
-                    opt_int(input, k, -1, 2_073_600_000)?;
-                }
-                input.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-            }
-            Kind::Pool => {
-                only(
-                    input,
-                    "pool",
-                    &[
-                        "name",
-                        "description",
-                        "admin_state_up",
-                        "lb_algorithm",
-                        "session_persistence",
-                        "tags",
-                        "tls_enabled",
-                        "tls_container_ref",
-                        "ca_tls_container_ref",
-                        "crl_container_ref",
-                        "tls_ciphers",
-                        "tls_versions",
-                        "alpn_protocols",
-                    ],
-                )?;
-                if let Some(a) = enum_of(input, "lb_algorithm", ALGORITHMS)? {
-                    provider_algorithm(p, &a)?;
-                }
-                if let Some(Value::Object(sp)) = input.get("session_persistence") {
-                    if let Some(t) = enum_of(sp, "type", PERSISTENCE)? {
-                        provider_persistence(p, &t)?;
-                    }
-                }
-                input.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-            }
-            Kind::Monitor => {
-                only(
-                    input,
-                    "healthmonitor",
-                    &[
-                        "name",
-                        "delay",
-                        "timeout",
-                        "max_retries",
-                        "max_retries_down",
-                        "http_method",
-                        "url_path",
-                        "expected_codes",
-                        "http_version",
-                        "domain_name",
-                        "admin_state_up",
-                        "tags",
-                    ],
-                )?;
-                let mut out = Vec::new();
-                for (k, v) in input {
-                    let v = match k.as_str() {
-                        "delay" | "timeout" => json!(opt_int(input, k, 0, i64::from(i32::MAX))?),
-                        "max_retries" | "max_retries_down" => json!(opt_int(input, k, 1, 10)?),
-                        "admin_state_up" => json!(opt_bool(input, k)?),
-                        _ => v.clone(),
-                    };
-                    out.push((k.clone(), v));
-                }
-                out
-            }
+        let changes = match kind {
+            Kind::Member => member_update(p, input)?,
+            Kind::Listener => self.listener_update(id, &lb, p, input)?,
+            Kind::Pool => pool_update(p, input)?,
+            Kind::Monitor => monitor_update(input)?,
         };
         let o = kind
             .table_mut(self)
@@ -338,6 +214,42 @@ impl World {
         } else {
             o
         })
+    }
+
+    /// A listener update's changes: updatable fields only, no `allowed_cidrs` on OVN, a new
+    /// default pool that fits, timeouts and limits in range.
+    fn listener_update(
+        &self,
+        id: &str,
+        lb: &str,
+        p: Provider,
+        input: &Obj,
+    ) -> Result<Changes, ApiError> {
+        only(input, "listener", LISTENER_UPDATABLE)?;
+        if input.get("allowed_cidrs").is_some_and(|v| !v.is_null()) && p == Provider::Ovn {
+            return Err(unsupported(
+                p,
+                "OVN provider does not support allowed_cidrs option",
+            ));
+        }
+        if let Some(pid) = input.get("default_pool_id").and_then(Value::as_str) {
+            let proto = self
+                .listeners
+                .get(id)
+                .map(|l| str_of(l, "protocol").to_string())
+                .unwrap_or_default();
+            self.check_default_pool(pid, lb, &proto)?;
+        }
+        for k in [
+            "connection_limit",
+            "timeout_client_data",
+            "timeout_member_connect",
+            "timeout_member_data",
+            "timeout_tcp_inspect",
+        ] {
+            opt_int(input, k, -1, 2_073_600_000)?;
+        }
+        Ok(input.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 
     /// `DELETE` on a child: PENDING_DELETE until the provider is done.
@@ -368,4 +280,112 @@ impl World {
 /// dicts, the request fails with 500 and nothing is created.
 pub(crate) fn nested_create_fails() -> ApiError {
     octavia_err(500, "'dict' object has no attribute '_sa_instance_state'")
+}
+
+/// The fields an update writes, in the order given.
+type Changes = Vec<(String, Value)>;
+
+/// What a listener `PUT` may change.
+const LISTENER_UPDATABLE: &[&str] = &[
+    "name",
+    "description",
+    "admin_state_up",
+    "connection_limit",
+    "default_pool_id",
+    "insert_headers",
+    "timeout_client_data",
+    "timeout_member_connect",
+    "timeout_member_data",
+    "timeout_tcp_inspect",
+    "tags",
+    "default_tls_container_ref",
+    "sni_container_refs",
+    "client_authentication",
+    "client_ca_tls_container_ref",
+    "client_crl_container_ref",
+    "allowed_cidrs",
+    "tls_ciphers",
+    "tls_versions",
+    "alpn_protocols",
+    "hsts_max_age",
+    "hsts_include_subdomains",
+    "hsts_preload",
+];
+
+/// What a pool `PUT` may change.
+const POOL_UPDATABLE: &[&str] = &[
+    "name",
+    "description",
+    "admin_state_up",
+    "lb_algorithm",
+    "session_persistence",
+    "tags",
+    "tls_enabled",
+    "tls_container_ref",
+    "ca_tls_container_ref",
+    "crl_container_ref",
+    "tls_ciphers",
+    "tls_versions",
+    "alpn_protocols",
+];
+
+/// What a health monitor `PUT` may change.
+const HM_UPDATABLE: &[&str] = &[
+    "name",
+    "delay",
+    "timeout",
+    "max_retries",
+    "max_retries_down",
+    "http_method",
+    "url_path",
+    "expected_codes",
+    "http_version",
+    "domain_name",
+    "admin_state_up",
+    "tags",
+];
+
+/// A member update's changes (no monitor options on OVN).
+fn member_update(p: Provider, input: &Obj) -> Result<Changes, ApiError> {
+    if p == Provider::Ovn
+        && (input.contains_key("monitor_address") || input.contains_key("monitor_port"))
+    {
+        return Err(unsupported(
+            p,
+            "OVN provider does not support monitor options",
+        ));
+    }
+    member_changes(input)
+}
+
+/// A pool update's changes: updatable fields only, an algorithm and a persistence the provider
+/// supports.
+fn pool_update(p: Provider, input: &Obj) -> Result<Changes, ApiError> {
+    only(input, "pool", POOL_UPDATABLE)?;
+    if let Some(a) = enum_of(input, "lb_algorithm", ALGORITHMS)? {
+        provider_algorithm(p, &a)?;
+    }
+    if let Some(Value::Object(sp)) = input.get("session_persistence") {
+        if let Some(t) = enum_of(sp, "type", PERSISTENCE)? {
+            provider_persistence(p, &t)?;
+        }
+    }
+    Ok(input.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// A health monitor update's changes: updatable fields only, numbers in range (stored as
+/// validated numbers), `admin_state_up` a boolean.
+fn monitor_update(input: &Obj) -> Result<Changes, ApiError> {
+    only(input, "healthmonitor", HM_UPDATABLE)?;
+    let mut out = Vec::new();
+    for (k, v) in input {
+        let v = match k.as_str() {
+            "delay" | "timeout" => json!(opt_int(input, k, 0, i64::from(i32::MAX))?),
+            "max_retries" | "max_retries_down" => json!(opt_int(input, k, 1, 10)?),
+            "admin_state_up" => json!(opt_bool(input, k)?),
+            _ => v.clone(),
+        };
+        out.push((k.clone(), v));
+    }
+    Ok(out)
 }

@@ -38,6 +38,46 @@ impl World {
     /// `POST /v2/lbaas/loadbalancers`.
     pub(crate) fn create_lb(&mut self, input: &Obj) -> Result<Obj, ApiError> {
         only(input, "loadbalancer", LB_KEYS)?;
+        let p = self.create_provider(input)?;
+        let (subnet, network) = self.vip_subnet(input, p)?;
+        let listeners_in: Vec<Obj> = array_of(input, "listeners")?;
+        let pools_in: Vec<Obj> = array_of(input, "pools")?;
+        let graph = !listeners_in.is_empty() || !pools_in.is_empty();
+        if graph && self.faults.refuses_graph(p) {
+            return Err(octavia_err(501, format!(
+                "Provider '{}' does not support a requested action: This provider does not support creating a fully populated load balancer.",
+                p.as_str()
+            )));
+        }
+        self.octavia_quota_check("loadbalancer", 1)?;
+        let id = self.ids.uuid();
+        let mut lb = self.new_lb(&id, input, p, &subnet, &network)?;
+        // Stage the whole graph first: any invalid child fails the create and nothing is stored.
+        let staged = self.stage_graph(&id, &listeners_in, &pools_in, p, &lb)?;
+        let wanted = lb
+            .get("vip_address")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let port = self.vip_port(&id, p, &network, &subnet, wanted.as_deref())?;
+        lb.insert("vip_port_id".into(), field(&port, "id"));
+        lb.insert(
+            "vip_address".into(),
+            field(&port, "fixed_ips")[0]["ip_address"].clone(),
+        );
+        self.loadbalancers.insert(lb);
+        staged.store(self);
+        self.begin(&id, OpKind::Create);
+        let stored = self
+            .loadbalancers
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| lb_not_found(&id))?;
+        Ok(self.render_lb_full(&stored))
+    }
+
+    /// The provider a create asks for (or the default), which must be enabled; no flavors
+    /// exist.
+    fn create_provider(&self, input: &Obj) -> Result<Provider, ApiError> {
         let provider_name = opt_str(input, "provider")?
             .unwrap_or_else(|| self.config.default_provider.as_str().to_string());
         let p = Provider::from_wire(&provider_name).ok_or_else(|| {
@@ -49,6 +89,12 @@ impl World {
                 format!("Validation failure: Invalid flavor_id. Flavor {f} not found."),
             ));
         }
+        Ok(p)
+    }
+
+    /// The VIP's (subnet, network): the subnet named, or the first subnet of the network
+    /// named; a VIP port of the user's own is not modelled.
+    fn vip_subnet(&self, input: &Obj, p: Provider) -> Result<(String, String), ApiError> {
         let subnet_in = opt_str(input, "vip_subnet_id")?;
         let network_in = opt_str(input, "vip_network_id")?;
         let port_in = opt_str(input, "vip_port_id")?;
@@ -84,80 +130,86 @@ impl World {
             .get(&subnet)
             .map(|s| str_of(s, "network_id").to_string())
             .unwrap_or_default();
-        let listeners_in: Vec<Obj> = array_of(input, "listeners")?;
-        let pools_in: Vec<Obj> = array_of(input, "pools")?;
-        let graph = !listeners_in.is_empty() || !pools_in.is_empty();
-        if graph && self.faults.refuses_graph(p) {
-            return Err(octavia_err(501, format!(
-                "Provider '{}' does not support a requested action: This provider does not support creating a fully populated load balancer.",
-                p.as_str()
-            )));
+        Ok((subnet, network))
+    }
+
+    /// The new load balancer's object, PENDING_CREATE, its VIP port not yet made.
+    fn new_lb(
+        &self,
+        id: &str,
+        input: &Obj,
+        p: Provider,
+        subnet: &str,
+        network: &str,
+    ) -> Result<Obj, ApiError> {
+        let vip_address = opt_str(input, "vip_address")?;
+        let mut lb = Obj::new();
+        for (k, v) in [
+            ("id", json!(id)),
+            ("name", json!(opt_str(input, "name")?.unwrap_or_default())),
+            (
+                "description",
+                json!(opt_str(input, "description")?.unwrap_or_default()),
+            ),
+            ("provisioning_status", json!("PENDING_CREATE")),
+            ("operating_status", json!("OFFLINE")),
+            (
+                "admin_state_up",
+                json!(opt_bool(input, "admin_state_up")?.unwrap_or(true)),
+            ),
+            ("project_id", json!(self.project_id)),
+            // Octavia 19 still renders the deprecated `tenant_id` on every object.
+            ("tenant_id", json!(self.project_id)),
+            ("created_at", json!(crate::state::stamp::octavia())),
+            ("updated_at", Value::Null),
+            ("vip_address", json!(vip_address)),
+            ("vip_port_id", Value::Null),
+            ("vip_subnet_id", json!(subnet)),
+            ("vip_network_id", json!(network)),
+            (
+                "vip_qos_policy_id",
+                json!(opt_str(input, "vip_qos_policy_id")?),
+            ),
+            ("additional_vips", json!([])),
+            // Octavia 19: the VIP port's extra security groups (none asked for).
+            ("vip_sg_ids", json!([])),
+            ("provider", json!(p.as_str())),
+            ("flavor_id", Value::Null),
+            (
+                "availability_zone",
+                json!(opt_str(input, "availability_zone")?),
+            ),
+            (
+                "tags",
+                json!(opt_str_list(input, "tags")?.unwrap_or_default()),
+            ),
+            ("vip_vnic_type", json!("normal")),
+        ] {
+            lb.insert(k.to_string(), v);
         }
-        self.octavia_quota_check("loadbalancer", 1)?;
-        let id = self.ids.uuid();
-        let lb = {
-            let vip_address = opt_str(input, "vip_address")?;
-            let mut lb = Obj::new();
-            for (k, v) in [
-                ("id", json!(id)),
-                ("name", json!(opt_str(input, "name")?.unwrap_or_default())),
-                (
-                    "description",
-                    json!(opt_str(input, "description")?.unwrap_or_default()),
-                ),
-                ("provisioning_status", json!("PENDING_CREATE")),
-                ("operating_status", json!("OFFLINE")),
-                (
-                    "admin_state_up",
-                    json!(opt_bool(input, "admin_state_up")?.unwrap_or(true)),
-                ),
-                ("project_id", json!(self.project_id)),
-                // Octavia 19 still renders the deprecated `tenant_id` on every object.
-                ("tenant_id", json!(self.project_id)),
-                ("created_at", json!(crate::state::stamp::octavia())),
-                ("updated_at", Value::Null),
-                ("vip_address", json!(vip_address)),
-                ("vip_port_id", Value::Null),
-                ("vip_subnet_id", json!(subnet)),
-                ("vip_network_id", json!(network)),
-                (
-                    "vip_qos_policy_id",
-                    json!(opt_str(input, "vip_qos_policy_id")?),
-                ),
-                ("additional_vips", json!([])),
-                // Octavia 19: the VIP port's extra security groups (none asked for).
-                ("vip_sg_ids", json!([])),
-                ("provider", json!(p.as_str())),
-                ("flavor_id", Value::Null),
-                (
-                    "availability_zone",
-                    json!(opt_str(input, "availability_zone")?),
-                ),
-                (
-                    "tags",
-                    json!(opt_str_list(input, "tags")?.unwrap_or_default()),
-                ),
-                ("vip_vnic_type", json!("normal")),
-            ] {
-                lb.insert(k.to_string(), v);
-            }
-            lb
-        };
-        // Stage the whole graph first: any invalid child fails the create and nothing is stored.
-        let staged = self.stage_graph(&id, &listeners_in, &pools_in, p, &lb)?;
+        Ok(lb)
+    }
+
+    /// The VIP port, made the way the provider makes it (Octavia's is administratively down:
+    /// the amphorae's VRRP ports carry the address, so Neutron shows it DOWN). Neutron's
+    /// refusal becomes Octavia's answer: 409 for a VIP address in use, 500 otherwise.
+    fn vip_port(
+        &mut self,
+        id: &str,
+        p: Provider,
+        network: &str,
+        subnet: &str,
+        wanted: Option<&str>,
+    ) -> Result<Obj, ApiError> {
         let (device_owner, port_name) = match p {
             Provider::Amphora => ("Octavia", format!("octavia-lb-{id}")),
             Provider::Ovn => ("ovn-lb:vip", format!("ovn-lb-vip-{id}")),
         };
-        let wanted = lb
-            .get("vip_address")
-            .and_then(Value::as_str)
-            .map(str::to_string);
         let port = self
             .create_port(NewPort {
-                network_id: &network,
-                subnet_id: &subnet,
-                ip: wanted.as_deref(),
+                network_id: network,
+                subnet_id: subnet,
+                ip: wanted,
                 name: port_name,
                 device_owner,
                 device_id: format!("lb-{id}"),
@@ -177,27 +229,11 @@ impl World {
                     )
                 }
             })?;
-        let mut lb = lb;
-        // Octavia creates the VIP port administratively down (the amphorae's VRRP ports
-        // carry the address), so Neutron shows it DOWN.
         if let Some(vip) = self.ports.get_mut(str_of(&port, "id")) {
             vip.insert("admin_state_up".into(), json!(false));
             vip.insert("status".into(), json!("DOWN"));
         }
-        lb.insert("vip_port_id".into(), field(&port, "id"));
-        lb.insert(
-            "vip_address".into(),
-            field(&port, "fixed_ips")[0]["ip_address"].clone(),
-        );
-        self.loadbalancers.insert(lb);
-        staged.store(self);
-        self.begin(&id, OpKind::Create);
-        let stored = self
-            .loadbalancers
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| lb_not_found(&id))?;
-        Ok(self.render_lb_full(&stored))
+        Ok(port)
     }
 
     /// `PUT /v2/lbaas/loadbalancers/{id}`.
