@@ -57,6 +57,21 @@ impl ListRequest<'_> {
 
     /// Filter, sort, paginate and render `{collection: [...], collection_links: [...]}`.
     pub(crate) fn run(&self, items: Vec<Obj>) -> Result<Value, ApiError> {
+        let filters = self.filters()?;
+        let mut rows: Vec<Obj> = items.into_iter().filter(|o| filters.keep(o)).collect();
+        self.sort(&mut rows)?;
+        let (page, links) = self.paginate(rows)?;
+        let page = self.select_fields(page);
+        let mut out = serde_json::Map::new();
+        out.insert(self.collection.to_string(), Value::Array(page));
+        if let Some(links) = links {
+            out.insert(format!("{}_links", self.collection), links);
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// The query's filters; an unknown filter (or, on Octavia, a repeated one) is refused.
+    fn filters(&self) -> Result<Filters, ApiError> {
         let mut filters: Vec<(String, Vec<String>)> = Vec::new();
         let mut fixed_ips: Vec<(String, String)> = Vec::new();
         let (mut all, mut any, mut not_all, mut not_any) =
@@ -100,35 +115,25 @@ impl ListRequest<'_> {
                 }
             }
         }
-        let mut rows: Vec<Obj> = items
-            .into_iter()
-            .filter(|o| {
-                filters
-                    .iter()
-                    .all(|(k, vals)| vals.iter().any(|v| value_matches(o.get(k), v)))
-            })
-            .filter(|o| tags_match(o, &all, &any, &not_all, &not_any))
-            // Neutron reads `fixed_ips` into one list per key: a repeated key is ORed (the
-            // values go into one `IN`), different keys are ANDed.
-            .filter(|o| {
-                fixed_ips.iter().all(|(k, _)| {
-                    fixed_ips
-                        .iter()
-                        .filter(|(other, _)| other == k)
-                        .any(|(k, v)| fixed_ip_matches(o, k, v))
-                })
-            })
-            .collect();
-        self.sort(&mut rows)?;
-        let (page, links) = self.paginate(rows)?;
+        Ok(Filters {
+            fields: filters,
+            fixed_ips,
+            all,
+            any,
+            not_all,
+            not_any,
+        })
+    }
+
+    /// Only the `fields` asked for, if any.
+    fn select_fields(&self, page: Vec<Obj>) -> Vec<Value> {
         let selected: Vec<&str> = self
             .query
             .iter()
             .filter(|(k, _)| k == "fields")
             .flat_map(|(_, v)| v.split(','))
             .collect();
-        let page: Vec<Value> = page
-            .into_iter()
+        page.into_iter()
             .map(|o| {
                 if selected.is_empty() {
                     Value::Object(o)
@@ -140,13 +145,7 @@ impl ListRequest<'_> {
                     )
                 }
             })
-            .collect();
-        let mut out = serde_json::Map::new();
-        out.insert(self.collection.to_string(), Value::Array(page));
-        if let Some(links) = links {
-            out.insert(format!("{}_links", self.collection), links);
-        }
-        Ok(Value::Object(out))
+            .collect()
     }
 
     fn sort(&self, rows: &mut [Obj]) -> Result<(), ApiError> {
@@ -188,26 +187,14 @@ impl ListRequest<'_> {
         Ok(())
     }
 
+    /// The page the marker, direction and limit select, and its links (Neutron gives none
+    /// unless the caller paginates).
     fn paginate(&self, rows: Vec<Obj>) -> Result<(Vec<Obj>, Option<Value>), ApiError> {
-        let get = |key: &str| self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        let limit: Option<usize> = match get("limit") {
-            None => match self.dialect {
-                Dialect::Octavia => Some(self.page_max),
-                Dialect::Neutron => None,
-            },
-            Some(v) if v.eq_ignore_ascii_case("infinite") => None,
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if n < 1 => None,
-                Ok(n) => Some((n as usize).min(self.page_max.max(1))),
-                Err(_) => {
-                    return Err(self.bad(format!(
-                        "Invalid input for field/attribute limit. Value: '{v}'. Value should be an integer."
-                    )))
-                }
-            },
-        };
-        let reverse = get("page_reverse").is_some_and(|v| super::http::truthy(v));
-        let marker = get("marker");
+        let limit = self.limit()?;
+        let reverse = self
+            .param("page_reverse")
+            .is_some_and(|v| super::http::truthy(v));
+        let marker = self.param("marker");
         let start_end = match marker {
             Some(m) => {
                 let pos = rows
@@ -235,10 +222,43 @@ impl ListRequest<'_> {
             Some(l) => window.into_iter().take(l).collect(),
             None => window,
         };
-        let paginating = get("limit").is_some() || marker.is_some();
+        let paginating = self.param("limit").is_some() || marker.is_some();
         if self.dialect == Dialect::Neutron && !paginating {
             return Ok((page, None));
         }
+        let links = self.links(&page, limit, marker.is_some());
+        Ok((page, Some(Value::Array(links))))
+    }
+
+    /// The first value of query parameter `key`.
+    fn param(&self, key: &str) -> Option<&String> {
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The page size: `limit` (capped at the page maximum; `infinite` or < 1 = no limit), or
+    /// Octavia's page maximum when none is given.
+    fn limit(&self) -> Result<Option<usize>, ApiError> {
+        Ok(match self.param("limit") {
+            None => match self.dialect {
+                Dialect::Octavia => Some(self.page_max),
+                Dialect::Neutron => None,
+            },
+            Some(v) if v.eq_ignore_ascii_case("infinite") => None,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n < 1 => None,
+                Ok(n) => Some((n as usize).min(self.page_max.max(1))),
+                Err(_) => {
+                    return Err(self.bad(format!(
+                        "Invalid input for field/attribute limit. Value: '{v}'. Value should be an integer."
+                    )))
+                }
+            },
+        })
+    }
+
+    /// `next` when the page is full, `previous` when a marker was given; each link repeats the
+    /// query with its own marker.
+    fn links(&self, page: &[Obj], limit: Option<usize>, has_marker: bool) -> Vec<Value> {
         let mut links = Vec::new();
         let base: Vec<(String, String)> = self
             .query
@@ -268,7 +288,7 @@ impl ListRequest<'_> {
                     links.push(json!({"rel": "next", "href": href(last, l, false)}));
                 }
             }
-            if marker.is_some() {
+            if has_marker {
                 if let Some(first) = page
                     .first()
                     .and_then(|o| o.get("id"))
@@ -278,7 +298,36 @@ impl ListRequest<'_> {
                 }
             }
         }
-        Ok((page, Some(Value::Array(links))))
+        links
+    }
+}
+
+/// A list request's filters: field values (a repeated field is ORed), `fixed_ips` pairs, and
+/// the four tag filters.
+struct Filters {
+    fields: Vec<(String, Vec<String>)>,
+    fixed_ips: Vec<(String, String)>,
+    all: Vec<String>,
+    any: Vec<String>,
+    not_all: Vec<String>,
+    not_any: Vec<String>,
+}
+
+impl Filters {
+    /// Whether `o` passes every filter.
+    fn keep(&self, o: &Obj) -> bool {
+        self.fields
+            .iter()
+            .all(|(k, vals)| vals.iter().any(|v| value_matches(o.get(k), v)))
+            && tags_match(o, &self.all, &self.any, &self.not_all, &self.not_any)
+            // Neutron reads `fixed_ips` into one list per key: a repeated key is ORed (the
+            // values go into one `IN`), different keys are ANDed.
+            && self.fixed_ips.iter().all(|(k, _)| {
+                self.fixed_ips
+                    .iter()
+                    .filter(|(other, _)| other == k)
+                    .any(|(k, v)| fixed_ip_matches(o, k, v))
+            })
     }
 }
 

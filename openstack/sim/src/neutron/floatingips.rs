@@ -49,73 +49,13 @@ impl World {
     ) -> Result<(), ApiError> {
         let (details, fixed_ip, network) = match port_id {
             Some(pid) => {
-                let port = self.ports.get(pid).ok_or_else(|| port_not_found(pid))?;
-                let ips: Vec<String> = port
-                    .get("fixed_ips")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| {
-                        i.get("ip_address")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .collect();
-                let ip = match fixed {
-                    Some(f) if ips.iter().any(|i| i == f) => f.to_string(),
-                    Some(f) => {
-                        return Err(neutron_err(
-                            400,
-                            "BadRequest",
-                            format!(
-                                "Bad floatingip request: Port {pid} does not have fixed ip {f}."
-                            ),
-                        ))
-                    }
-                    None => ips.first().cloned().ok_or_else(|| {
-                        neutron_err(
-                            400,
-                            "BadRequest",
-                            format!("Bad floatingip request: Port {pid} has no fixed IP."),
-                        )
-                    })?,
-                };
-                let details = json!({
-                    "name": port.get("name"), "network_id": port.get("network_id"),
-                    "mac_address": port.get("mac_address"), "admin_state_up": port.get("admin_state_up"),
-                    "status": port.get("status"), "device_id": port.get("device_id"),
-                    "device_owner": port.get("device_owner"),
-                });
-                (
-                    details,
-                    Some(ip),
-                    Some(str_of(port, "network_id").to_string()),
-                )
+                let (details, ip, network) = self.port_binding(pid, fixed)?;
+                (details, Some(ip), Some(network))
             }
             None => (Value::Null, None, None),
         };
         if let (Some(pid), Some(_)) = (port_id, &network) {
-            let ext = self
-                .floatingips
-                .get(fip_id)
-                .map(|f| str_of(f, "floating_network_id").to_string());
-            let taken = self.floatingips.iter().find(|f| {
-                str_of(f, "id") != fip_id
-                    && str_of(f, "port_id") == pid
-                    && Some(str_of(f, "floating_network_id").to_string()) == ext
-            });
-            if let Some(other) = taken {
-                return Err(neutron_err(
-                    409,
-                    "FloatingIPPortAlreadyAssociated",
-                    format!(
-                        "Cannot associate floating IP {} with port {pid} using fixed IP {}, as that fixed IP already has a floating IP on external network {}.",
-                        str_of(other, "floating_ip_address"),
-                        fixed_ip.clone().unwrap_or_default(),
-                        ext.unwrap_or_default()
-                    ),
-                ));
-            }
+            self.check_port_free(fip_id, pid, fixed_ip.as_deref())?;
         }
         let router = self.router_id.clone();
         let fip = self
@@ -137,47 +77,86 @@ impl World {
         Ok(())
     }
 
-    /// `POST /floatingips`.
-    pub(crate) fn create_floatingip(&mut self, input: &Obj) -> Result<Obj, ApiError> {
-        for k in input.keys() {
-            if !matches!(
-                k.as_str(),
-                "floating_network_id"
-                    | "port_id"
-                    | "fixed_ip_address"
-                    | "subnet_id"
-                    | "floating_ip_address"
-                    | "description"
-                    | "dns_name"
-                    | "dns_domain"
-                    | "qos_policy_id"
-                    | "project_id"
-                    | "tenant_id"
-            ) {
-                return Err(not_allowed_in_post(k));
+    /// A port's part in a binding: its details for `port_details`, the fixed IP (the one
+    /// asked for, which the port must hold, or its first) and its network.
+    fn port_binding(
+        &self,
+        pid: &str,
+        fixed: Option<&str>,
+    ) -> Result<(Value, String, String), ApiError> {
+        let port = self.ports.get(pid).ok_or_else(|| port_not_found(pid))?;
+        let ips: Vec<String> = port
+            .get("fixed_ips")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| {
+                i.get("ip_address")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect();
+        let ip = match fixed {
+            Some(f) if ips.iter().any(|i| i == f) => f.to_string(),
+            Some(f) => {
+                return Err(neutron_err(
+                    400,
+                    "BadRequest",
+                    format!("Bad floatingip request: Port {pid} does not have fixed ip {f}."),
+                ))
             }
-        }
-        let net_id = input
-            .get("floating_network_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| neutron_err(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'floating_network_id' not specified"))?
-            .to_string();
-        let net = self.networks.get(&net_id).ok_or_else(|| {
-            neutron_err(
-                404,
-                "NetworkNotFound",
-                format!("Network {net_id} could not be found."),
-            )
-        })?;
-        if net.get("router:external").and_then(Value::as_bool) != Some(true) {
+            None => ips.first().cloned().ok_or_else(|| {
+                neutron_err(
+                    400,
+                    "BadRequest",
+                    format!("Bad floatingip request: Port {pid} has no fixed IP."),
+                )
+            })?,
+        };
+        let details = json!({
+            "name": port.get("name"), "network_id": port.get("network_id"),
+            "mac_address": port.get("mac_address"), "admin_state_up": port.get("admin_state_up"),
+            "status": port.get("status"), "device_id": port.get("device_id"),
+            "device_owner": port.get("device_owner"),
+        });
+        Ok((details, ip, str_of(port, "network_id").to_string()))
+    }
+
+    /// 409 when the port already has another floating IP from the same external network.
+    fn check_port_free(
+        &self,
+        fip_id: &str,
+        pid: &str,
+        fixed_ip: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let ext = self
+            .floatingips
+            .get(fip_id)
+            .map(|f| str_of(f, "floating_network_id").to_string());
+        let taken = self.floatingips.iter().find(|f| {
+            str_of(f, "id") != fip_id
+                && str_of(f, "port_id") == pid
+                && Some(str_of(f, "floating_network_id").to_string()) == ext
+        });
+        if let Some(other) = taken {
             return Err(neutron_err(
-                400,
-                "BadRequest",
+                409,
+                "FloatingIPPortAlreadyAssociated",
                 format!(
-                    "Bad floatingip request: Network {net_id} is not a valid external network."
+                    "Cannot associate floating IP {} with port {pid} using fixed IP {}, as that fixed IP already has a floating IP on external network {}.",
+                    str_of(other, "floating_ip_address"),
+                    fixed_ip.unwrap_or_default(),
+                    ext.unwrap_or_default()
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// `POST /floatingips`.
+    pub(crate) fn create_floatingip(&mut self, input: &Obj) -> Result<Obj, ApiError> {
+        only_fip_keys(input)?;
+        let net_id = self.external_network(input)?;
         self.neutron_quota_check("floatingip", self.floatingips.len())?;
         let port_id = input
             .get("port_id")
@@ -235,6 +214,32 @@ impl World {
             .ok_or_else(|| fip_not_found(&id))
     }
 
+    /// The external network a create names: it must exist and be `router:external`.
+    fn external_network(&self, input: &Obj) -> Result<String, ApiError> {
+        let net_id = input
+            .get("floating_network_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| neutron_err(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'floating_network_id' not specified"))?
+            .to_string();
+        let net = self.networks.get(&net_id).ok_or_else(|| {
+            neutron_err(
+                404,
+                "NetworkNotFound",
+                format!("Network {net_id} could not be found."),
+            )
+        })?;
+        if net.get("router:external").and_then(Value::as_bool) != Some(true) {
+            return Err(neutron_err(
+                400,
+                "BadRequest",
+                format!(
+                    "Bad floatingip request: Network {net_id} is not a valid external network."
+                ),
+            ));
+        }
+        Ok(net_id)
+    }
+
     /// `PUT /floatingips/{id}`: associate, disassociate, description.
     pub(crate) fn update_floatingip(&mut self, id: &str, input: &Obj) -> Result<Obj, ApiError> {
         if !self.floatingips.contains(id) {
@@ -282,4 +287,27 @@ impl World {
             .map(|_| ())
             .ok_or_else(|| fip_not_found(id))
     }
+}
+
+/// Every attribute of a floating IP's create body is one it may hold.
+fn only_fip_keys(input: &Obj) -> Result<(), ApiError> {
+    for k in input.keys() {
+        if !matches!(
+            k.as_str(),
+            "floating_network_id"
+                | "port_id"
+                | "fixed_ip_address"
+                | "subnet_id"
+                | "floating_ip_address"
+                | "description"
+                | "dns_name"
+                | "dns_domain"
+                | "qos_policy_id"
+                | "project_id"
+                | "tenant_id"
+        ) {
+            return Err(not_allowed_in_post(k));
+        }
+    }
+    Ok(())
 }

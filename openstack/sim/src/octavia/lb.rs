@@ -404,100 +404,135 @@ impl World {
         if listeners_in.is_empty() && pools_in.is_empty() {
             return Ok(staged);
         }
-        // Collect full pool definitions by name.
-        let mut defs: Vec<(String, Obj, Option<String>)> = Vec::new(); // (name, def, listener protocol)
-        let is_full = |o: &Obj| o.keys().any(|k| k != "name");
-        for pool in pools_in {
-            let name = opt_str(pool, "name")?.ok_or_else(|| {
-                validation("Pools must be named when creating a fully populated loadbalancer.")
-            })?;
-            defs.push((name, pool.clone(), None));
-        }
-        for l in listeners_in {
-            if let Some(Value::Object(dp)) = l.get("default_pool") {
-                let name = opt_str(dp, "name")?.ok_or_else(|| {
-                    validation("Pools must be named when creating a fully populated loadbalancer.")
-                })?;
-                if is_full(dp) {
-                    defs.push((name, dp.clone(), opt_str(l, "protocol")?));
-                }
-            }
-        }
-        for (i, (n, _, _)) in defs.iter().enumerate() {
-            if defs[..i].iter().any(|(m, _, _)| m == n) {
-                return Err(validation(format!("Pool names must be unique when creating a fully populated loadbalancer: '{n}'.")));
-            }
-        }
+        let defs = pool_definitions(listeners_in, pools_in)?;
         self.octavia_quota_check("pool", defs.len())?;
         self.octavia_quota_check("listener", listeners_in.len())?;
-        let mut pool_ids: Vec<(String, String, String)> = Vec::new(); // (name, id, protocol)
-                                                                      // The load balancer must exist for member subnet defaults while staging.
+        // The load balancer must exist for member subnet defaults while staging.
         self.loadbalancers.insert(lb_obj.clone());
-        let result = (|| -> Result<(), ApiError> {
-            for (name, def, lproto) in &defs {
-                for attr in ["protocol", "lb_algorithm"] {
-                    if def.get(attr).is_none() {
-                        return Err(validation(format!(
-                            "Pool definition for '{name}' missing required attribute: {attr}"
-                        )));
-                    }
-                }
-                let mut plain = def.clone();
-                let hm_in = plain.remove("healthmonitor");
-                let members_in = plain.remove("members");
-                let pool = self.build_pool(&plain, lb, lproto.as_deref(), p)?;
-                let pid = str_of(&pool, "id").to_string();
-                let proto = str_of(&pool, "protocol").to_string();
-                let has_hm = matches!(hm_in, Some(Value::Object(_)));
-                if let Some(Value::Object(h)) = hm_in {
-                    staged.hms.push(self.build_hm(&h, &pid, &proto, p)?);
-                }
-                let members: Vec<Obj> = match members_in {
-                    Some(Value::Array(a)) => {
-                        a.iter().filter_map(|m| m.as_object().cloned()).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                self.octavia_quota_check("member", staged.members.len() + members.len())?;
-                for m in members {
-                    let built = self.build_member(&m, lb, has_hm, p)?;
-                    staged.members.push((built, pid.clone()));
-                }
-                pool_ids.push((name.clone(), pid, proto));
-                staged.pools.push(pool);
-            }
-            for l in listeners_in {
-                let mut plain = l.clone();
-                let dp = plain.remove("default_pool");
-                let mut built = self.build_listener(&plain, lb, p)?;
-                if let Some(Value::Object(dp)) = dp {
-                    let name = opt_str(&dp, "name")?.unwrap_or_default();
-                    let (_, pid, proto) =
-                        pool_ids
-                            .iter()
-                            .find(|(n, _, _)| *n == name)
-                            .ok_or_else(|| {
-                                validation(format!(
-                                "Pool '{name}' was referenced but no full definition was found."
-                            ))
-                            })?;
-                    if !listener_accepts_pool(str_of(&built, "protocol"), proto) {
-                        return Err(validation(format!("The pool protocol '{proto}' is invalid while the listener protocol is '{}'.", str_of(&built, "protocol"))));
-                    }
-                    built.insert("default_pool_id".into(), json!(pid));
-                }
-                if staged
-                    .listeners
-                    .iter()
-                    .any(|o: &Obj| field(o, "protocol_port") == field(&built, "protocol_port"))
-                {
-                    return Err(octavia_err(409, format!("Another Listener on this Load Balancer is already using protocol {} and protocol_port {}", str_of(&built, "protocol"), field(&built, "protocol_port"))));
-                }
-                staged.listeners.push(built);
-            }
-            Ok(())
-        })();
+        let result = self
+            .stage_pools(lb, &defs, p, &mut staged)
+            .and_then(|pool_ids| self.stage_listeners(lb, listeners_in, p, &pool_ids, &mut staged));
         self.loadbalancers.remove(lb);
         result.map(|_| staged)
     }
+
+    /// Builds each defined pool with its health monitor and members; the staged pools'
+    /// (name, id, protocol).
+    fn stage_pools(
+        &mut self,
+        lb: &str,
+        defs: &[PoolDef],
+        p: Provider,
+        staged: &mut Staged,
+    ) -> Result<Vec<(String, String, String)>, ApiError> {
+        let mut pool_ids: Vec<(String, String, String)> = Vec::new();
+        for (name, def, lproto) in defs {
+            for attr in ["protocol", "lb_algorithm"] {
+                if def.get(attr).is_none() {
+                    return Err(validation(format!(
+                        "Pool definition for '{name}' missing required attribute: {attr}"
+                    )));
+                }
+            }
+            let mut plain = def.clone();
+            let hm_in = plain.remove("healthmonitor");
+            let members_in = plain.remove("members");
+            let pool = self.build_pool(&plain, lb, lproto.as_deref(), p)?;
+            let pid = str_of(&pool, "id").to_string();
+            let proto = str_of(&pool, "protocol").to_string();
+            let has_hm = matches!(hm_in, Some(Value::Object(_)));
+            if let Some(Value::Object(h)) = hm_in {
+                staged.hms.push(self.build_hm(&h, &pid, &proto, p)?);
+            }
+            let members: Vec<Obj> = match members_in {
+                Some(Value::Array(a)) => a.iter().filter_map(|m| m.as_object().cloned()).collect(),
+                _ => Vec::new(),
+            };
+            self.octavia_quota_check("member", staged.members.len() + members.len())?;
+            for m in members {
+                let built = self.build_member(&m, lb, has_hm, p)?;
+                staged.members.push((built, pid.clone()));
+            }
+            pool_ids.push((name.clone(), pid, proto));
+            staged.pools.push(pool);
+        }
+        Ok(pool_ids)
+    }
+
+    /// Builds each listener, its default pool found by name among the staged pools; two
+    /// listeners may not share a port.
+    fn stage_listeners(
+        &mut self,
+        lb: &str,
+        listeners_in: &[Obj],
+        p: Provider,
+        pool_ids: &[(String, String, String)],
+        staged: &mut Staged,
+    ) -> Result<(), ApiError> {
+        for l in listeners_in {
+            let mut plain = l.clone();
+            let dp = plain.remove("default_pool");
+            let mut built = self.build_listener(&plain, lb, p)?;
+            if let Some(Value::Object(dp)) = dp {
+                let name = opt_str(&dp, "name")?.unwrap_or_default();
+                let (_, pid, proto) =
+                    pool_ids
+                        .iter()
+                        .find(|(n, _, _)| *n == name)
+                        .ok_or_else(|| {
+                            validation(format!(
+                                "Pool '{name}' was referenced but no full definition was found."
+                            ))
+                        })?;
+                if !listener_accepts_pool(str_of(&built, "protocol"), proto) {
+                    return Err(validation(format!("The pool protocol '{proto}' is invalid while the listener protocol is '{}'.", str_of(&built, "protocol"))));
+                }
+                built.insert("default_pool_id".into(), json!(pid));
+            }
+            if staged
+                .listeners
+                .iter()
+                .any(|o: &Obj| field(o, "protocol_port") == field(&built, "protocol_port"))
+            {
+                return Err(octavia_err(409, format!("Another Listener on this Load Balancer is already using protocol {} and protocol_port {}", str_of(&built, "protocol"), field(&built, "protocol_port"))));
+            }
+            staged.listeners.push(built);
+        }
+        Ok(())
+    }
+}
+
+/// A full pool definition of a graph: (name, definition, protocol of the listener that
+/// defines it as its default pool).
+type PoolDef = (String, Obj, Option<String>);
+
+/// The graph's full pool definitions, by name: every top-level pool and every listener's
+/// default pool that is more than a name; names given and unique.
+fn pool_definitions(listeners_in: &[Obj], pools_in: &[Obj]) -> Result<Vec<PoolDef>, ApiError> {
+    let mut defs: Vec<PoolDef> = Vec::new();
+    let is_full = |o: &Obj| o.keys().any(|k| k != "name");
+    for pool in pools_in {
+        let name = opt_str(pool, "name")?.ok_or_else(|| {
+            validation("Pools must be named when creating a fully populated loadbalancer.")
+        })?;
+        defs.push((name, pool.clone(), None));
+    }
+    for l in listeners_in {
+        if let Some(Value::Object(dp)) = l.get("default_pool") {
+            let name = opt_str(dp, "name")?.ok_or_else(|| {
+                validation("Pools must be named when creating a fully populated loadbalancer.")
+            })?;
+            if is_full(dp) {
+                defs.push((name, dp.clone(), opt_str(l, "protocol")?));
+            }
+        }
+    }
+    for (i, (n, _, _)) in defs.iter().enumerate() {
+        if defs[..i].iter().any(|(m, _, _)| m == n) {
+            return Err(validation(format!(
+                "Pool names must be unique when creating a fully populated loadbalancer: '{n}'."
+            )));
+        }
+    }
+    Ok(defs)
 }

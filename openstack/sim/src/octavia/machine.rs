@@ -159,8 +159,21 @@ impl World {
             .map(|o| str_of(o, "name").to_string())
             .unwrap_or_default();
         let error = self.faults.lb_goes_error(lb, &name);
+        self.drop_deleted_children(lb);
+        // Everything pending becomes ACTIVE (or ERROR when a create fails).
+        let child_final = if error && kind == OpKind::Create {
+            "ERROR"
+        } else {
+            "ACTIVE"
+        };
+        self.settle_children(lb, child_final);
+        self.settle_lb(lb, error);
+    }
+
+    /// Children being deleted go away (a pool with its members and monitor, and listeners
+    /// stop naming it as their default pool).
+    fn drop_deleted_children(&mut self, lb: &str) {
         let (listeners, pools, members, hms) = self.children(lb);
-        // Children being deleted go away.
         let gone = |o: Option<&Obj>| o.is_some_and(|o| status(o) == "PENDING_DELETE");
         for id in &members {
             if gone(self.members.get(id)) {
@@ -196,23 +209,17 @@ impl World {
                 self.listeners.remove(id);
             }
         }
-        // Everything pending becomes ACTIVE (or ERROR when a create fails).
-        let child_final = if error && kind == OpKind::Create {
-            "ERROR"
-        } else {
-            "ACTIVE"
-        };
+    }
+
+    /// Pending children become `child_final`; operating status follows admin state and,
+    /// for members, whether their pool has a monitor.
+    fn settle_children(&mut self, lb: &str, child_final: &str) {
         let (listeners, pools, members, hms) = self.children(lb);
         let monitored: Vec<String> = pools
             .iter()
             .filter(|p| self.hm_of_pool(p).is_some())
             .cloned()
             .collect();
-        let up = |o: &Obj| {
-            o.get("admin_state_up")
-                .and_then(Value::as_bool)
-                .unwrap_or(true)
-        };
         for id in &members {
             let pool = self.member_pool.get(id).cloned().unwrap_or_default();
             let has_hm = monitored.contains(&pool);
@@ -220,7 +227,7 @@ impl World {
                 if status(m).starts_with("PENDING") {
                     set(m, child_final);
                 }
-                let op = if !up(m) {
+                let op = if !admin_up(m) {
                     "OFFLINE"
                 } else if has_hm {
                     "ONLINE"
@@ -240,20 +247,31 @@ impl World {
                     if status(o).starts_with("PENDING") {
                         set(o, child_final);
                     }
-                    let op = if up(o) { "ONLINE" } else { "OFFLINE" };
+                    let op = if admin_up(o) { "ONLINE" } else { "OFFLINE" };
                     o.insert("operating_status".into(), json!(op));
                 }
             }
         }
+    }
+
+    /// The load balancer itself: ERROR when the fault plan says so, else ACTIVE.
+    fn settle_lb(&mut self, lb: &str, error: bool) {
         if let Some(o) = self.loadbalancers.get_mut(lb) {
             if error {
                 set(o, "ERROR");
                 o.insert("operating_status".into(), json!("ERROR"));
             } else {
                 set(o, "ACTIVE");
-                let op = if up(o) { "ONLINE" } else { "OFFLINE" };
+                let op = if admin_up(o) { "ONLINE" } else { "OFFLINE" };
                 o.insert("operating_status".into(), json!(op));
             }
         }
     }
+}
+
+/// `admin_state_up`, true when absent.
+fn admin_up(o: &Obj) -> bool {
+    o.get("admin_state_up")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
 }
