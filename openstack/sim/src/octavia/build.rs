@@ -110,6 +110,27 @@ fn keep(input: &Obj, key: &str) -> Value {
     input.get(key).cloned().unwrap_or(Value::Null)
 }
 
+/// A listener's `allowed_cidrs` (none on OVN), each a CIDR.
+fn allowed_cidrs(input: &Obj, p: Provider) -> Result<Option<Vec<String>>, ApiError> {
+    if input.get("allowed_cidrs").is_some_and(|v| !v.is_null()) && p == Provider::Ovn {
+        return Err(unsupported(
+            p,
+            "OVN provider does not support allowed_cidrs option",
+        ));
+    }
+    let cidrs = opt_str_list(input, "allowed_cidrs")?;
+    for c in cidrs.iter().flatten() {
+        if !c.contains('/') {
+            return Err(invalid(
+                "allowed_cidrs",
+                &json!(c),
+                "Value should be a valid CIDR.",
+            ));
+        }
+    }
+    Ok(cidrs)
+}
+
 impl World {
     /// A new listener on `lb` (validated against the provider).
     pub(crate) fn build_listener(
@@ -123,22 +144,7 @@ impl World {
             .ok_or_else(|| invalid("protocol", &Value::Null, "Mandatory field missing."))?;
         let port = req_int(input, "protocol_port", 1, 65535)?;
         provider_protocol(p, &protocol)?;
-        if input.get("allowed_cidrs").is_some_and(|v| !v.is_null()) && p == Provider::Ovn {
-            return Err(unsupported(
-                p,
-                "OVN provider does not support allowed_cidrs option",
-            ));
-        }
-        let cidrs = opt_str_list(input, "allowed_cidrs")?;
-        for c in cidrs.iter().flatten() {
-            if !c.contains('/') {
-                return Err(invalid(
-                    "allowed_cidrs",
-                    &json!(c),
-                    "Value should be a valid CIDR.",
-                ));
-            }
-        }
+        let cidrs = allowed_cidrs(input, p)?;
         if input
             .get("l7policies")
             .and_then(Value::as_array)
@@ -149,20 +155,7 @@ impl World {
                 "The simulated cloud does not model L7 policies.",
             ));
         }
-        let l4 = |proto: &str| match proto {
-            "UDP" => "UDP",
-            "SCTP" => "SCTP",
-            _ => "TCP",
-        };
-        for other in self.listeners.iter().filter(|l| World::lb_of(l) == lb) {
-            if other.get("protocol_port").and_then(Value::as_i64) == Some(port)
-                && l4(str_of(other, "protocol")) == l4(&protocol)
-            {
-                return Err(octavia_err(409, format!(
-                    "Another Listener on this Load Balancer is already using protocol {protocol} and protocol_port {port}"
-                )));
-            }
-        }
+        self.check_listener_port(lb, &protocol, port)?;
         let id = self.ids.uuid();
         let now = stamp::octavia();
         Ok(obj(json!({
@@ -201,6 +194,25 @@ impl World {
             "hsts_include_subdomains": opt_bool(input, "hsts_include_subdomains")?.unwrap_or(false),
             "hsts_preload": opt_bool(input, "hsts_preload")?.unwrap_or(false),
         })))
+    }
+
+    /// 409 when another listener of `lb` already uses `port` with the same L4 protocol.
+    fn check_listener_port(&self, lb: &str, protocol: &str, port: i64) -> Result<(), ApiError> {
+        let l4 = |proto: &str| match proto {
+            "UDP" => "UDP",
+            "SCTP" => "SCTP",
+            _ => "TCP",
+        };
+        for other in self.listeners.iter().filter(|l| World::lb_of(l) == lb) {
+            if other.get("protocol_port").and_then(Value::as_i64) == Some(port)
+                && l4(str_of(other, "protocol")) == l4(protocol)
+            {
+                return Err(octavia_err(409, format!(
+                    "Another Listener on this Load Balancer is already using protocol {protocol} and protocol_port {port}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A new pool on `lb` (validated against the provider and, if given, the listener protocol).
