@@ -17,8 +17,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`server`](self) (HTTP, middleware), `keystone`, `octavia/`, `neutron/`, `listing`
-//! (filters and pagination), `faults`, `accounting`, `admin` (`/_sim/...`), `state`, `config`.
+//! Layout, one way down: `server` (the router, the middleware that authenticates, counts and
+//! injects faults, the accept loop) wires the handlers (`identity`, `octavia/`, `neutron/`,
+//! `admin` for `/_sim/...`), which import the state they share from `shared` (never `server`);
+//! below them `keystone`, `listing` (filters and pagination), `faults`, `accounting`, `state`
+//! (the world), `ids`, `config`.
 #![deny(missing_docs)]
 
 mod accounting;
