@@ -33,9 +33,9 @@ use openstack::load_balancer::load_balancers::{self, CreateLoadBalancer};
 use openstack::load_balancer::members::{self, CreateMember};
 use openstack::load_balancer::pools::{self, CreatePool, PoolParent};
 use openstack::network::floating_ips::{self, CreateFloatingIp};
-use openstack::sim::SimHandle;
 use openstack::wait::{wait_until, Goal, WaitPolicy};
 use openstack::{Error, Session};
+use openstack_sim::SimHandle;
 use serde_json::json;
 use support::*;
 use tokio::time::Instant;
@@ -403,8 +403,8 @@ async fn main() {
         for policy in [poll_policy(scale), occm_poll_policy(scale)] {
             let sim = Arc::new(start_sim(scale, 500 + j as u64).await);
             sim.faults().delays(
-                openstack::sim::Provider::Amphora,
-                openstack::sim::Delays {
+                openstack_sim::Provider::Amphora,
+                openstack_sim::Delays {
                     create: boot as f64,
                     ..AMPHORA
                 },

@@ -90,7 +90,7 @@ struct Cloud {
     /// Member ports made for the run (real cloud only), deleted at the end.
     made_ports: Vec<String>,
     /// Keeps the simulator up (sim only).
-    _sim: Option<openstack::sim::SimHandle>,
+    _sim: Option<openstack_sim::SimHandle>,
 }
 
 fn config_session(settings: &Settings, counter: &Arc<Counter>) -> Session {
@@ -106,34 +106,12 @@ fn config_session(settings: &Settings, counter: &Arc<Counter>) -> Session {
 async fn sim_cloud() -> Cloud {
     let scale = scale();
     let sim = start_sim(scale, 7).await;
-    let c = sim.credentials();
-    let text = format!(
-        r#"cluster_id = "bench"
-
-[cloud]
-auth_url = "{auth}"
-username = "{user}"
-user_domain_name = "{domain}"
-password = "{password}"
-project_name = "{project}"
-project_domain_name = "{domain}"
-
-[load_balancer]
-vip_subnet = "{vip}"
-floating_network = "public"
-provider = "amphora"
-manage_security_groups = true
-"#,
-        auth = c.auth_url,
-        user = c.username,
-        domain = c.domain_name,
-        password = c.password,
-        project = c.project_name,
-        vip = sim.seed_ids().vip_subnet_id,
+    let text = sim_setup::settings_toml(
+        &sim,
+        "bench",
+        "provider = \"amphora\"\nmanage_security_groups = true",
     );
-    let env = Environment::new(Vec::<(String, String)>::new(), "/");
-    let settings = Settings::from_toml_str(&text, std::path::Path::new("/"), &env)
-        .expect("valid bench settings");
+    let settings = sim_setup::settings(&text);
     Cloud {
         label: "simulated",
         settings,

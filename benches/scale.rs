@@ -46,7 +46,7 @@ struct Phase {
 
 async fn converge(
     d: &DaemonProcess,
-    sim: &openstack::sim::SimHandle,
+    sim: &openstack_sim::SimHandle,
     all: &[octavia_integrator::relation::Request],
 ) -> (Duration, CallSummary, f64) {
     let input = hook_input("scale", all, None);
@@ -74,10 +74,7 @@ async fn converge(
     (elapsed, CallSummary::of(&sim.calls().since(before)), cpu)
 }
 
-async fn resync(
-    d: &DaemonProcess,
-    sim: &openstack::sim::SimHandle,
-) -> (Duration, CallSummary, f64) {
+async fn resync(d: &DaemonProcess, sim: &openstack_sim::SimHandle) -> (Duration, CallSummary, f64) {
     d.idle().await;
     let before = sim.calls().total();
     let cpu0 = cpu_secs(Some(d.pid())).unwrap_or_default();
@@ -104,7 +101,7 @@ async fn resync(
 }
 
 /// Waits until the simulator has seen no call for 300 ms (background work finished).
-async fn settle(sim: &openstack::sim::SimHandle) {
+async fn settle(sim: &openstack_sim::SimHandle) {
     let mut last = sim.calls().total();
     loop {
         tokio::time::sleep(Duration::from_millis(300)).await;

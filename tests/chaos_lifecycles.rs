@@ -26,14 +26,12 @@ use std::time::Duration;
 use crash_support::*;
 use octavia_integrator::reconcile::{Options, Outcome, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
-use octavia_integrator::spec::{RequestKey, Site};
+use octavia_integrator::spec::RequestKey;
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
 use openstack::session::Timeouts;
-use openstack::sim::{
-    DropRule, ErrorRule, FaultPlan, LatencyRule, Provider, RouteMatch, SimHandle,
-};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{DropRule, ErrorRule, FaultPlan, LatencyRule, Provider, RouteMatch, SimHandle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -68,24 +66,6 @@ fn session(sim: &SimHandle) -> Session {
             idle: Some(Duration::from_secs(5)),
         },
     )
-}
-
-fn site(sim: &SimHandle, provider: Provider) -> Site {
-    let ids = sim.seed_ids();
-    Site {
-        cluster_id: CLUSTER.into(),
-        vip_subnet_id: ids.vip_subnet_id.clone(),
-        vip_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_id: ids.vip_subnet_id.clone(),
-        member_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_cidr: Some("10.5.0.0/24".into()),
-        floating_network_id: Some(ids.external_network_id.clone()),
-        provider: Some(provider.as_str().into()),
-        flavor_id: None,
-        availability_zone: None,
-        manage_security_groups: false,
-        preserves_client_ip: provider == Provider::Ovn,
-    }
 }
 
 fn options() -> Options {
@@ -278,7 +258,7 @@ async fn chaos(provider: Provider, n: usize) {
     sim.faults().set(background());
     let rec = Arc::new(Reconciler::from_site(
         session(&sim),
-        site(&sim, provider),
+        common::sim_setup::site(&sim, CLUSTER, provider),
         "ROUND_ROBIN",
         true,
         options(),

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use base64::Engine;
 use octavia_integrator::config::{Environment, Settings};
-use openstack::sim::{Provider, Sim, SimHandle};
 use openstack::Session;
+use openstack_sim::{Provider, Sim, SimHandle};
 
 async fn start() -> SimHandle {
     Sim::builder()

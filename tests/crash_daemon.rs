@@ -29,7 +29,7 @@ use octavia_integrator::relation::databag::HookInput;
 use octavia_integrator::relation::hook;
 use octavia_integrator::relation::v1::Request;
 use octavia_integrator::relation::Interface;
-use openstack::sim::{CutOffMode, Provider, SimHandle};
+use openstack_sim::{CutOffMode, Provider, SimHandle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use daemon_support::*;
 use octavia_integrator::daemon::api::StatusReport;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;

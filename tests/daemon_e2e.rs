@@ -13,7 +13,7 @@ use octavia_integrator::cli::demo::scenario;
 use octavia_integrator::cli::hooks::HookAnswerer;
 use octavia_integrator::relation::hook;
 use octavia_integrator::relation::{HookInput, Interface};
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_get_answers_from_the_daemon_and_removal_cleans_up() {
@@ -438,7 +438,7 @@ async fn without_a_daemon_a_non_leader_hook_never_acts_on_the_cloud() {
     sim.shutdown().await;
 }
 
-fn lb_named(sim: &openstack::sim::SimHandle, suffix: &str) -> String {
+fn lb_named(sim: &openstack_sim::SimHandle, suffix: &str) -> String {
     live_lbs(sim)
         .into_iter()
         .find(|lb| lb["name"].as_str().unwrap().ends_with(suffix))

@@ -12,15 +12,15 @@ use octavia_integrator::daemon::DaemonError;
 use octavia_integrator::relation::hook;
 use octavia_integrator::relation::HookInput;
 use octavia_integrator::store::StoreError;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 const LB_POST: (&str, &str) = ("POST", "/load-balancer/v2/lbaas/loadbalancers");
 
-fn lb_posts(sim: &openstack::sim::SimHandle) -> usize {
+fn lb_posts(sim: &openstack_sim::SimHandle) -> usize {
     sim.calls().count(LB_POST.0, LB_POST.1)
 }
 
-fn mutations(sim: &openstack::sim::SimHandle, since: usize) -> Vec<String> {
+fn mutations(sim: &openstack_sim::SimHandle, since: usize) -> Vec<String> {
     sim.calls()
         .since(since)
         .records
@@ -119,7 +119,7 @@ async fn a_restart_with_requests_in_flight_loses_nothing_and_duplicates_nothing(
     // Slow builds, so the first daemon is stopped while both are still provisioning.
     sim.faults().delays(
         Provider::Amphora,
-        openstack::sim::Delays {
+        openstack_sim::Delays {
             create: 2000.0,
             ..Provider::Amphora.default_delays()
         },
@@ -281,7 +281,7 @@ async fn a_new_daemon_with_an_empty_store_collects_garbage_only_after_the_hooks_
     let local = until_both_answered(&first).await;
     first.idle().await;
     first.stop().await.unwrap();
-    let external_id = |sim: &openstack::sim::SimHandle| {
+    let external_id = |sim: &openstack_sim::SimHandle| {
         live_lbs(sim)
             .into_iter()
             .find(|lb| {

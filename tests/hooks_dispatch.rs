@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use daemon_support::*;
 use octavia_integrator::cli::demo::scenario;
 use octavia_integrator::relation::v1::Response;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 use serde_json::{json, Value};
 
 fn repo() -> PathBuf {

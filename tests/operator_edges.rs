@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use daemon_support::{eventually, live_lbs};
 use octavia_integrator::daemon::api::RowKind;
-use openstack::sim::{Provider, SimHandle};
+use openstack_sim::{Provider, SimHandle};
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -630,7 +630,7 @@ async fn backends_of_the_other_family_are_refused_and_routed_ones_warned_about()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_at_a_terminal_shows_what_it_waits_for() {
     // Slow enough (90 simulated seconds × 0.03) for the once-a-second line to be drawn.
-    let sim = openstack::sim::Sim::builder()
+    let sim = openstack_sim::Sim::builder()
         .provider(Provider::Amphora)
         .delay_scale(0.03)
         .seed(7)

@@ -11,7 +11,7 @@ use std::process::Stdio;
 
 use cli_support::*;
 use daemon_support::{settings_text, tempdir};
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

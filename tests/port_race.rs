@@ -10,11 +10,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use openstack::sim::{Provider, Sim};
+use openstack_sim::{Provider, Sim};
 use serde_json::Value;
 use tokio::process::Command;
 
-fn config_for(dir: &Path, sim: &openstack::sim::SimHandle, name: &str) -> PathBuf {
+fn config_for(dir: &Path, sim: &openstack_sim::SimHandle, name: &str) -> PathBuf {
     let state = dir.join(format!("{name}-state.json"));
     let text = format!(
         "{}wait_seconds = 60\n\n[daemon]\nstate_file = \"{}\"\n",

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use octavia_integrator::relation::v1::Response;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 use tokio::process::Command;
 
 async fn run(config: &Path, args: &[&str]) -> (i32, String, String) {

@@ -11,7 +11,7 @@ use common::*;
 use octavia_integrator::reconcile::{Outcome, Reconciler};
 use octavia_integrator::relation::v1::Request;
 use octavia_integrator::spec::{RequestKey, Site};
-use openstack::sim::{CutOffMode, Provider, SimHandle};
+use openstack_sim::{CutOffMode, Provider, SimHandle};
 
 fn site_with_groups(sim: &SimHandle) -> Site {
     let mut s = site(sim, Provider::Amphora);

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use octavia_integrator::reconcile::{Outcome, Reconciler};
 use octavia_integrator::relation::v1::ErrorKind;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 fn ready(o: &Outcome) -> &octavia_integrator::reconcile::Ready {
     match o {

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use octavia_integrator::reconcile::{Outcome, Ready};
 use octavia_integrator::spec::Site;
-use openstack::sim::{Provider, SimHandle};
+use openstack_sim::{Provider, SimHandle};
 
 fn ready(o: Outcome) -> Ready {
     match o {

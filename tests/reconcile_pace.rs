@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use octavia_integrator::reconcile::Outcome;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 const FIP_LIST: (&str, &str) = ("GET", "/networking/v2.0/floatingips");
 

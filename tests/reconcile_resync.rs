@@ -12,7 +12,7 @@ use octavia_integrator::reconcile::{Outcome, Reconciler, Verdict};
 use octavia_integrator::relation::v1::Request;
 use octavia_integrator::spec::RequestKey;
 use openstack::load_balancer::{listeners, members};
-use openstack::sim::{Provider, Sim, SimHandle};
+use openstack_sim::{Provider, Sim, SimHandle};
 use serde_json::Value;
 
 /// Octavia's page cap in these tests: 17 and 30 requests both take two pages of each kind.
@@ -55,7 +55,7 @@ async fn check(
     sim: &SimHandle,
     rec: &Reconciler,
     reqs: &[(RequestKey, Request)],
-) -> (Vec<Verdict>, openstack::sim::Calls) {
+) -> (Vec<Verdict>, openstack_sim::Calls) {
     let before = sim.calls().total();
     let verdicts = rec
         .check_many(reqs)
@@ -74,7 +74,7 @@ fn to_apply(reqs: &[(RequestKey, Request)], verdicts: &[Verdict]) -> Vec<Request
 }
 
 /// The calls of an unchanged, warm resync of `k` requests.
-async fn warm_resync_calls(k: usize) -> openstack::sim::Calls {
+async fn warm_resync_calls(k: usize) -> openstack_sim::Calls {
     let sim = paged_sim().await;
     let rec = reconciler(&sim, site(&sim, Provider::Amphora));
     let reqs = requests(k);

@@ -7,7 +7,7 @@ mod daemon_support;
 
 use daemon_support::*;
 use octavia_integrator::cli::demo::scenario;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resync_of_unchanged_requests_is_list_calls_only() {

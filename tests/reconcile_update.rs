@@ -11,7 +11,7 @@ use octavia_integrator::reconcile::{error_policy, Outcome, Ready, Step};
 use octavia_integrator::relation::v1::{ErrorKind, HealthCheck, Protocol};
 use octavia_integrator::spec::DesiredMember;
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 const MEMBERS_PUT: &str = "/load-balancer/v2/lbaas/pools/{id}/members";
 
@@ -313,7 +313,7 @@ async fn members_change_one_by_one_when_the_provider_has_no_batch_update() {
             .await,
     );
     sim.faults().error(
-        openstack::sim::RouteMatch::new("PUT", MEMBERS_PUT),
+        openstack_sim::RouteMatch::new("PUT", MEMBERS_PUT),
         501,
         1.0,
         None,

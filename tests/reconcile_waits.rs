@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::*;
 use octavia_integrator::reconcile::{error_policy, Outcome, Reconciler};
 use octavia_integrator::relation::v1::ErrorKind;
-use openstack::session::{Credentials, DomainRef, Scope, SessionConfig, UserRef};
-use openstack::sim::{Delays, Provider, SimHandle};
+use openstack::session::Credentials;
 use openstack::Session;
+use openstack_sim::{Delays, Provider, SimHandle};
 
 /// Amphora creates that take 2000 simulated seconds (about a second here).
 fn slow(sim: &SimHandle) {
@@ -88,21 +88,11 @@ async fn removing_a_load_balancer_that_is_still_being_built() {
 #[tokio::test]
 async fn refused_credentials_are_a_clear_error_answer() {
     let sim = start_sim(Provider::Amphora).await;
-    let c = sim.credentials();
-    let mut config = SessionConfig::new(
-        c.auth_url.clone(),
-        Credentials::Password {
-            user: UserRef::Name {
-                name: c.username.clone(),
-                domain: DomainRef::Name(c.domain_name.clone()),
-            },
-            password: "not-the-password".to_string().into(),
-        },
-    );
-    config.scope = Some(Scope::ProjectName {
-        name: c.project_name.clone(),
-        domain: DomainRef::Name(c.domain_name.clone()),
-    });
+    let mut config = session_config(&sim);
+    let Credentials::Password { password, .. } = &mut config.credentials else {
+        unreachable!("the simulator's session logs in with a password")
+    };
+    *password = "not-the-password".to_string().into();
     let bad = Session::new(config).unwrap();
     let rec = Reconciler::from_site(
         bad,

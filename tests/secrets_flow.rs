@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crash_support::*;
 use octavia_integrator::relation::databag::HookInput;
-use openstack::sim::{Provider, RouteMatch};
+use openstack_sim::{Provider, RouteMatch};
 
 /// Every text the flow produced, labelled.
 #[derive(Default)]

@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use octavia_integrator::reconcile::{Options, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
-use octavia_integrator::spec::Site;
-use openstack::session::{
-    Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
-};
-use openstack::sim::{Calls, Delays, Provider, Sim, SimHandle};
+use openstack::session::{RetryPolicy, Timeouts};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{Calls, Delays, Provider, Sim, SimHandle};
 use tokio::time::Instant;
+
+/// Setup shared with the integration tests: the simulator's login, settings text and site
+/// (security groups off, as in OCCM's default anchor).
+#[path = "../../tests/common/sim_setup.rs"]
+pub mod sim_setup;
 
 /// Amphora-like provisioning delays in simulated seconds (anchors-peers.md §6.2: ≈60 s boot,
 /// ≈5 s per change).
@@ -67,21 +69,7 @@ pub async fn start_sim(scale: f64, seed: u64) -> SimHandle {
 
 /// A session to the simulator with the production retry policy and timeouts.
 pub fn session(sim: &SimHandle) -> Session {
-    let c = sim.credentials();
-    let mut config = SessionConfig::new(
-        c.auth_url.clone(),
-        Credentials::Password {
-            user: UserRef::Name {
-                name: c.username.clone(),
-                domain: DomainRef::Name(c.domain_name.clone()),
-            },
-            password: c.password.clone().into(),
-        },
-    );
-    config.scope = Some(Scope::ProjectName {
-        name: c.project_name.clone(),
-        domain: DomainRef::Name(c.domain_name.clone()),
-    });
+    let mut config = sim_setup::session_config(sim);
     // Production retry shape, delays scaled down like the cloud's.
     config.retry = RetryPolicy {
         jitter: false,
@@ -124,30 +112,11 @@ pub fn options(scale: f64, concurrency: usize) -> Options {
     }
 }
 
-/// The seeded cloud as a resolved site (security groups off, as in OCCM's default anchor).
-pub fn site(sim: &SimHandle, cluster: &str) -> Site {
-    let ids = sim.seed_ids();
-    Site {
-        cluster_id: cluster.into(),
-        vip_subnet_id: ids.vip_subnet_id.clone(),
-        vip_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_id: ids.vip_subnet_id.clone(),
-        member_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_cidr: Some("10.5.0.0/24".into()),
-        floating_network_id: Some(ids.external_network_id.clone()),
-        provider: Some("amphora".into()),
-        flavor_id: None,
-        availability_zone: None,
-        manage_security_groups: false,
-        preserves_client_ip: false,
-    }
-}
-
 /// A reconciler on the seeded cloud.
 pub fn reconciler(sim: &SimHandle, scale: f64, concurrency: usize) -> Reconciler {
     Reconciler::from_site(
         session(sim),
-        site(sim, "bench"),
+        sim_setup::site(sim, "bench", Provider::Amphora),
         "ROUND_ROBIN",
         true,
         options(scale, concurrency),
@@ -480,24 +449,18 @@ impl DaemonProcess {
     pub async fn start(sim: &SimHandle, workers: usize, manage_sg: bool) -> DaemonProcess {
         use std::os::unix::fs::OpenOptionsExt;
         let dir = tempfile::tempdir().expect("temp dir");
-        let c = sim.credentials();
         let socket = dir.path().join("d.sock");
         let state = dir.path().join("state.json");
-        let text = format!(
-            "cluster_id = \"bench\"\n\n[cloud]\nauth_url = \"{auth}\"\nusername = \"{user}\"\n\
-             user_domain_name = \"{domain}\"\npassword = \"{password}\"\nproject_name = \"{project}\"\n\
-             project_domain_name = \"{domain}\"\n\n[load_balancer]\nvip_subnet = \"{vip}\"\n\
-             floating_network = \"public\"\nmanage_security_groups = {manage_sg}\n\n\
-             [daemon]\nsocket = {socket:?}\nstate_file = {state:?}\nmetrics_address = \"off\"\n",
-            auth = c.auth_url,
-            user = c.username,
-            domain = c.domain_name,
-            password = c.password,
-            project = c.project_name,
-            vip = sim.seed_ids().vip_subnet_id,
+        let mut text = sim_setup::settings_toml(
+            sim,
+            "bench",
+            &format!("manage_security_groups = {manage_sg}"),
+        );
+        text.push_str(&format!(
+            "\n[daemon]\nsocket = {socket:?}\nstate_file = {state:?}\nmetrics_address = \"off\"\n",
             socket = socket.display().to_string(),
             state = state.display().to_string(),
-        );
+        ));
         let settings = dir.path().join("settings.toml");
         let mut f = std::fs::OpenOptions::new()
             .write(true)

@@ -9,8 +9,9 @@
 //! - [`load_balancer`]: Octavia v2, one module per resource.
 //! - [`network`]: Neutron v2.0, one module per resource.
 //! - [`wait`]: polling until a load balancer is ACTIVE, gone or in ERROR.
-//! - `sim` (feature `sim`): a simulated Keystone + Octavia + Neutron on loopback. It shares no
-//!   wire types with the client, so a mistake in one cannot be mirrored by the other.
+//!
+//! The simulated cloud the tests run against is the crate `openstack-sim` beside this one; it
+//! shares no type with this client, so a mistake in one cannot be mirrored by the other.
 #![deny(missing_docs)]
 
 mod calls;
@@ -27,6 +28,3 @@ pub use session::{
     Interface, Method, Reply, RetryBudget, RetryPolicy, Scope, ServiceType, Session, SessionConfig,
     Target, Timeouts, UserRef,
 };
-
-#[cfg(feature = "sim")]
-pub mod sim;

@@ -4,15 +4,17 @@
 //! [`collect`] follows `rel=next` (an absolute URL, sent as [`Target::Url`]) until there is no
 //! `next` link, the page is empty (Octavia emits `next` whenever a page is full, so the last
 //! page may be followed by an empty one), or a link repeats (a broken server must not loop us
-//! forever). Each resource declares its page shape with [`page!`].
+//! forever). Each resource declares its page shape with [`page!`], builds its list filter's
+//! query with [`Query`], and lists with [`list`].
 
 use std::collections::HashSet;
 
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::load_balancer::Link;
-use crate::session::{Call, Session, Target};
+use crate::session::{Call, ServiceType, Session, Target};
 
 /// One decoded page: its items and its links.
 pub(crate) trait Page: DeserializeOwned {
@@ -51,15 +53,67 @@ pub(crate) fn next_link(links: &[Link]) -> Option<&str> {
         .map(|l| l.href.as_str())
 }
 
+/// The query parameters a list filter sends, in the order they are added; what is unset or
+/// empty is not sent. Each resource's filter type builds its `query()` with it.
+#[derive(Debug, Default)]
+pub(crate) struct Query(Vec<(&'static str, String)>);
+
+impl Query {
+    /// `key=value` when `value` is set.
+    pub(crate) fn opt(mut self, key: &'static str, value: &Option<String>) -> Self {
+        if let Some(v) = value {
+            self.0.push((key, v.clone()));
+        }
+        self
+    }
+
+    /// `key=a,b` (one parameter, comma-joined) when `values` is not empty.
+    pub(crate) fn joined(mut self, key: &'static str, values: &[String]) -> Self {
+        if !values.is_empty() {
+            self.0.push((key, values.join(",")));
+        }
+        self
+    }
+
+    /// `key=value` once for each value (the service ORs a repeated filter).
+    pub(crate) fn each(
+        mut self,
+        key: &'static str,
+        values: impl IntoIterator<Item = String>,
+    ) -> Self {
+        self.0.extend(values.into_iter().map(|v| (key, v)));
+        self
+    }
+
+    /// The parameters.
+    pub(crate) fn pairs(self) -> Vec<(&'static str, String)> {
+        self.0
+    }
+}
+
+/// `GET {path}?{query}` → 200, then every following page: every item.
+///
+/// # Errors
+/// As [`collect`].
+pub(crate) async fn list<P: Page>(
+    session: &Session,
+    service: ServiceType,
+    path: impl Into<String>,
+    query: Vec<(&'static str, String)>,
+) -> Result<Vec<P::Item>, Error> {
+    let mut call = Call::new(service, Method::GET, path, &[200]);
+    for (key, value) in query {
+        call = call.query(key, value);
+    }
+    collect::<P>(session, call).await
+}
+
 /// Sends `first`, then follows `next` links, and returns every item of every page.
 ///
 /// # Errors
 /// The first error of any page (nothing partial is returned); [`Error::Decode`] when a
 /// next-page link repeats.
-pub(crate) async fn collect<P: Page>(
-    session: &Session,
-    first: Call,
-) -> Result<Vec<P::Item>, Error> {
+async fn collect<P: Page>(session: &Session, first: Call) -> Result<Vec<P::Item>, Error> {
     let mut items = Vec::new();
     let mut seen = HashSet::new();
     let mut call = first;
@@ -93,6 +147,30 @@ pub(crate) async fn collect<P: Page>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_sends_what_is_set_in_order() {
+        let q = Query::default()
+            .opt("name", &Some("n".into()))
+            .opt("unset", &None)
+            .joined("tags", &["a".into(), "b".into()])
+            .joined("tags-any", &[])
+            .each(
+                "fixed_ips",
+                ["ip_address=1".to_string(), "ip_address=2".to_string()],
+            )
+            .pairs();
+        assert_eq!(
+            q,
+            [
+                ("name", "n".to_string()),
+                ("tags", "a,b".to_string()),
+                ("fixed_ips", "ip_address=1".to_string()),
+                ("fixed_ips", "ip_address=2".to_string()),
+            ]
+        );
+        assert!(Query::default().pairs().is_empty());
+    }
 
     #[test]
     fn next_link_ignores_previous_and_empty_links() {

@@ -8,7 +8,8 @@ use openstack::network::floating_ips::{self, CreateFloatingIp, ListFloatingIps, 
 use openstack::network::networks::{self, ListNetworks};
 use openstack::network::ports::{self, ListPorts, UpdatePort};
 use openstack::network::security_groups::{
-    self, CreateSecurityGroup, CreateSecurityGroupRule, Direction, EtherType, ListSecurityGroups,
+    self, CreateSecurityGroup, CreateSecurityGroupRule, Direction, EtherType,
+    ListSecurityGroupRules, ListSecurityGroups,
 };
 use openstack::network::subnets::{self, ListSubnets};
 use openstack::network::tags::{self, TaggedResource};
@@ -396,7 +397,12 @@ async fn security_group_rules_list_create_delete() {
     )
     .await;
 
-    let rules = security_groups::list_rules(&c.session, "g1").await.unwrap();
+    let filter = ListSecurityGroupRules {
+        security_group_id: Some("g1".into()),
+    };
+    let rules = security_groups::list_rules(&c.session, &filter)
+        .await
+        .unwrap();
     assert_eq!(rules[0].ethertype, Some(EtherType::IPv4));
     let req = CreateSecurityGroupRule::ingress("g1", "tcp", 6443, "10.0.0.0/24");
     assert_eq!(

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{cloud, octavia_object, Cloud};
-use openstack::load_balancer::health_monitors::{self, CreateHealthMonitor, UpdateHealthMonitor};
+use openstack::load_balancer::health_monitors::{
+    self, CreateHealthMonitor, ListHealthMonitors, UpdateHealthMonitor,
+};
 use openstack::load_balancer::listeners::{
     self, CreateListener, DefaultPool, ListListeners, UpdateListener,
 };
@@ -633,10 +635,16 @@ async fn health_monitor_create_get_list_update_delete() {
         MonitorType::Http
     );
     assert_eq!(
-        health_monitors::list(&c.session, Some("p1"))
-            .await
-            .unwrap()
-            .len(),
+        health_monitors::list(
+            &c.session,
+            &ListHealthMonitors {
+                pool_id: Some("p1".into()),
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .len(),
         1
     );
     let update = UpdateHealthMonitor {

@@ -127,13 +127,11 @@ async fn health_monitors_filter_by_pool_tags_and_tags_any() {
         tags: vec!["a".into()],
         tags_any: vec!["b".into(), "c".into()],
     };
-    let got = health_monitors::list_filtered(&c.session, &filter)
-        .await
-        .unwrap();
+    let got = health_monitors::list(&c.session, &filter).await.unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].pools[0].id, "p1");
     // No filter: nothing in the query.
-    let all = health_monitors::list_filtered(&c.session, &ListHealthMonitors::default())
+    let all = health_monitors::list(&c.session, &ListHealthMonitors::default())
         .await
         .unwrap();
     assert_eq!(all.len(), 2);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use openstack::sim::{Credentials, FaultPlan, Provider, SeedIds, Sim};
+use openstack_sim::{Credentials, FaultPlan, Provider, SeedIds, Sim};
 
 use crate::cli::exit;
 

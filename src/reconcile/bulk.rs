@@ -115,7 +115,7 @@ impl ClusterView {
             load_balancers::list(session, &lb_filter),
             listeners::list(session, &listener_filter),
             pools::list(session, &pool_filter),
-            health_monitors::list_filtered(session, &monitor_filter),
+            health_monitors::list(session, &monitor_filter),
             floating_ips::list(session, &fip_filter),
         )?;
         let mut lists = Lists {

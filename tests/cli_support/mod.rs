@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use octavia_integrator::daemon::api::{self, Health, StatusReport};
 use octavia_integrator::daemon::DaemonClient;
-use openstack::sim::SimHandle;
+use openstack_sim::SimHandle;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};

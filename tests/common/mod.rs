@@ -5,16 +5,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use octavia_integrator::config::{Environment, Settings};
 use octavia_integrator::reconcile::{Options, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
 use octavia_integrator::spec::{request_tag, RequestKey, Site};
-use openstack::session::{
-    Credentials, DomainRef, RetryPolicy, Scope, SessionConfig, Timeouts, UserRef,
-};
-use openstack::sim::{Provider, Sim, SimHandle};
+use openstack::session::{RetryPolicy, Timeouts};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
+use openstack_sim::{Provider, Sim, SimHandle};
+
+pub mod sim_setup;
+#[allow(unused_imports)] // each test binary uses a subset
+pub use sim_setup::{session_config, settings};
 
 /// Real seconds per simulated second: amphora's ~60 s boot takes ~30 ms.
 pub const SCALE: f64 = 0.0005;
@@ -50,21 +51,7 @@ pub fn session(sim: &SimHandle) -> Session {
 
 /// A session to the simulator with the given timeouts and fast, unjittered retries.
 pub fn session_with_timeouts(sim: &SimHandle, timeouts: Timeouts) -> Session {
-    let c = sim.credentials();
-    let mut config = SessionConfig::new(
-        c.auth_url.clone(),
-        Credentials::Password {
-            user: UserRef::Name {
-                name: c.username.clone(),
-                domain: DomainRef::Name(c.domain_name.clone()),
-            },
-            password: c.password.clone().into(),
-        },
-    );
-    config.scope = Some(Scope::ProjectName {
-        name: c.project_name.clone(),
-        domain: DomainRef::Name(c.domain_name.clone()),
-    });
+    let mut config = sim_setup::session_config(sim);
     config.retry = RetryPolicy {
         max_attempts: 3,
         base_delay: Duration::from_millis(2),
@@ -97,23 +84,9 @@ pub fn options() -> Options {
     }
 }
 
-/// Site settings of the simulator's seeded cloud (no cloud calls needed).
+/// Site settings of the simulator's seeded cloud for [`CLUSTER`] (no cloud calls needed).
 pub fn site(sim: &SimHandle, provider: Provider) -> Site {
-    let ids = sim.seed_ids();
-    Site {
-        cluster_id: CLUSTER.into(),
-        vip_subnet_id: ids.vip_subnet_id.clone(),
-        vip_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_id: ids.vip_subnet_id.clone(),
-        member_network_id: Some(ids.vip_network_id.clone()),
-        member_subnet_cidr: Some("10.5.0.0/24".into()),
-        floating_network_id: Some(ids.external_network_id.clone()),
-        provider: Some(provider.as_str().to_string()),
-        flavor_id: None,
-        availability_zone: None,
-        manage_security_groups: false,
-        preserves_client_ip: provider == Provider::Ovn,
-    }
+    sim_setup::site(sim, CLUSTER, provider)
 }
 
 /// A reconciler on a resolved site, with a fresh session.
@@ -121,40 +94,11 @@ pub fn reconciler(sim: &SimHandle, site: Site) -> Reconciler {
     Reconciler::from_site(session(sim), site, "ROUND_ROBIN", true, options())
 }
 
-/// Settings text for the simulator, with names (resolved by `Reconciler::connect`).
+/// Settings text for the simulator for [`CLUSTER`], with names (resolved by
+/// `Reconciler::connect`).
 pub fn settings_toml(sim: &SimHandle, provider: Provider, extra_lb: &str) -> String {
-    let c = sim.credentials();
-    format!(
-        r#"cluster_id = "{CLUSTER}"
-
-[cloud]
-auth_url = "{auth}"
-username = "{user}"
-user_domain_name = "{domain}"
-password = "{password}"
-project_name = "{project}"
-project_domain_name = "{domain}"
-
-[load_balancer]
-vip_subnet = "{vip}"
-floating_network = "public"
-provider = "{provider}"
-{extra_lb}
-"#,
-        auth = c.auth_url,
-        user = c.username,
-        domain = c.domain_name,
-        password = c.password,
-        project = c.project_name,
-        vip = sim.seed_ids().vip_subnet_id,
-        provider = provider.as_str(),
-    )
-}
-
-/// Parses settings text (no environment, no files).
-pub fn settings(text: &str) -> Settings {
-    let env = Environment::new(Vec::<(String, String)>::new(), "/");
-    Settings::from_toml_str(text, std::path::Path::new("/"), &env).expect("valid test settings")
+    let extra = format!("provider = \"{}\"\n{extra_lb}", provider.as_str());
+    sim_setup::settings_toml(sim, CLUSTER, &extra)
 }
 
 /// The kubernetes-control-plane external request: tcp 443→6443, public, HTTP /livez check.

@@ -17,7 +17,7 @@ use octavia_integrator::relation::hook::{self, HookResult};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request, Response};
 use octavia_integrator::relation::Interface;
 use octavia_integrator::spec::{cluster_tag, request_tag, RequestKey};
-use openstack::sim::{Provider, Sim, SimHandle};
+use openstack_sim::{Provider, Sim, SimHandle};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_octavia-integrator");

@@ -15,7 +15,7 @@ use octavia_integrator::relation::databag::HookOutput;
 use octavia_integrator::relation::hook::{self, HookResult};
 use octavia_integrator::relation::v1::Response;
 use octavia_integrator::relation::{HookInput, Interface};
-use openstack::sim::SimHandle;
+use openstack_sim::SimHandle;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -32,7 +32,7 @@ pub fn settings_text(sim: &SimHandle, dir: &Path, daemon_extra: &str) -> String 
     };
     format!(
         "{}\n[daemon]\nsocket = {:?}\nstate_file = {:?}\n{metrics}{daemon_extra}\n",
-        common::settings_toml(sim, openstack::sim::Provider::Amphora, ""),
+        common::settings_toml(sim, openstack_sim::Provider::Amphora, ""),
         dir.join("d.sock").display().to_string(),
         dir.join("state.json").display().to_string(),
     )

@@ -1,14 +1,13 @@
 //! Octavia health monitors: `/v2/lbaas/healthmonitors`.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRef};
 use super::{HttpMethod, MonitorType, OperatingStatus, ProvisioningStatus};
 use crate::calls;
 use crate::error::Error;
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A health monitor as Octavia reports it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -184,6 +183,17 @@ pub struct ListHealthMonitors {
     pub tags_any: Vec<String>,
 }
 
+impl ListHealthMonitors {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("pool_id", &self.pool_id)
+            .joined("tags", &self.tags)
+            .joined("tags-any", &self.tags_any)
+            .pairs()
+    }
+}
+
 #[derive(Serialize)]
 struct CreateBody<'a> {
     pool_id: &'a str,
@@ -245,37 +255,21 @@ pub async fn get(session: &Session, id: &str) -> Result<HealthMonitor, Error> {
     .await
 }
 
-/// `GET /lbaas/healthmonitors[?pool_id=]` (every page) → 200.
+/// `GET /lbaas/healthmonitors` with filters (every page) → 200.
 ///
 /// # Errors
 /// Any page's error.
-pub async fn list(session: &Session, pool_id: Option<&str>) -> Result<Vec<HealthMonitor>, Error> {
-    let filter = ListHealthMonitors {
-        pool_id: pool_id.map(str::to_string),
-        ..Default::default()
-    };
-    list_filtered(session, &filter).await
-}
-
-/// `GET /lbaas/healthmonitors[?pool_id=&tags=&tags-any=]` (every page) → 200.
-///
-/// # Errors
-/// Any page's error.
-pub async fn list_filtered(
+pub async fn list(
     session: &Session,
     filter: &ListHealthMonitors,
 ) -> Result<Vec<HealthMonitor>, Error> {
-    let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, collection(), &[200]);
-    if let Some(pool_id) = &filter.pool_id {
-        call = call.query("pool_id", pool_id);
-    }
-    if !filter.tags.is_empty() {
-        call = call.query("tags", filter.tags.join(","));
-    }
-    if !filter.tags_any.is_empty() {
-        call = call.query("tags-any", filter.tags_any.join(","));
-    }
-    collect::<MonitorPage>(session, call).await
+    list_pages::<MonitorPage>(
+        session,
+        ServiceType::LoadBalancer,
+        collection(),
+        filter.query(),
+    )
+    .await
 }
 
 /// `PUT /lbaas/healthmonitors/{id}` → 200 (or 202).

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::pools::CreatePool;
@@ -10,8 +9,8 @@ use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRe
 use super::{OperatingStatus, Protocol, ProvisioningStatus};
 use crate::calls;
 use crate::error::Error;
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A listener as Octavia reports it (TLS fields are not modelled).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -219,6 +218,18 @@ pub struct ListListeners {
     pub tags_any: Vec<String>,
 }
 
+impl ListListeners {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("loadbalancer_id", &self.loadbalancer_id)
+            .opt("name", &self.name)
+            .joined("tags", &self.tags)
+            .joined("tags-any", &self.tags_any)
+            .pairs()
+    }
+}
+
 #[derive(Serialize)]
 struct CreateBody<'a> {
     loadbalancer_id: &'a str,
@@ -280,20 +291,13 @@ pub async fn get(session: &Session, id: &str) -> Result<Listener, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListListeners) -> Result<Vec<Listener>, Error> {
-    let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, collection(), &[200]);
-    if let Some(lb) = &filter.loadbalancer_id {
-        call = call.query("loadbalancer_id", lb);
-    }
-    if let Some(name) = &filter.name {
-        call = call.query("name", name);
-    }
-    if !filter.tags.is_empty() {
-        call = call.query("tags", filter.tags.join(","));
-    }
-    if !filter.tags_any.is_empty() {
-        call = call.query("tags-any", filter.tags_any.join(","));
-    }
-    collect::<ListenerPage>(session, call).await
+    list_pages::<ListenerPage>(
+        session,
+        ServiceType::LoadBalancer,
+        collection(),
+        filter.query(),
+    )
+    .await
 }
 
 /// `PUT /lbaas/listeners/{id}` → 200 (or 202).

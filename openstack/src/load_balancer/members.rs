@@ -8,7 +8,7 @@ use super::wire::{default_true, is_empty, null_default, null_true, segment, with
 use super::{OperatingStatus, ProvisioningStatus};
 use crate::calls;
 use crate::error::Error;
-use crate::pagination::{collect, page};
+use crate::pagination::{list as list_pages, page};
 use crate::session::{Call, CallClass, ServiceType, Session};
 
 /// A member as Octavia reports it.
@@ -138,13 +138,13 @@ fn resource(pool_id: &str, id: &str) -> Result<String, Error> {
 /// # Errors
 /// 404 when the pool does not exist.
 pub async fn list(session: &Session, pool_id: &str) -> Result<Vec<Member>, Error> {
-    let call = Call::new(
+    list_pages::<MemberPage>(
+        session,
         ServiceType::LoadBalancer,
-        Method::GET,
         collection(pool_id)?,
-        &[200],
-    );
-    collect::<MemberPage>(session, call).await
+        Vec::new(),
+    )
+    .await
 }
 
 /// `POST /lbaas/pools/{pool_id}/members` → 201.

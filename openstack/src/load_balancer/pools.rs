@@ -1,6 +1,5 @@
 //! Octavia pools: `/v2/lbaas/pools`.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::health_monitors::CreateHealthMonitor;
@@ -9,8 +8,8 @@ use super::wire::{default_true, is_empty, null_default, null_true, segment, IdRe
 use super::{LbAlgorithm, OperatingStatus, Protocol, ProvisioningStatus, SessionPersistenceType};
 use crate::calls;
 use crate::error::Error;
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A pool as Octavia reports it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -186,6 +185,18 @@ pub struct ListPools {
     pub tags_any: Vec<String>,
 }
 
+impl ListPools {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("loadbalancer_id", &self.loadbalancer_id)
+            .opt("name", &self.name)
+            .joined("tags", &self.tags)
+            .joined("tags-any", &self.tags_any)
+            .pairs()
+    }
+}
+
 #[derive(Serialize)]
 struct CreateBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,20 +260,13 @@ pub async fn get(session: &Session, id: &str) -> Result<Pool, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListPools) -> Result<Vec<Pool>, Error> {
-    let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, collection(), &[200]);
-    if let Some(lb) = &filter.loadbalancer_id {
-        call = call.query("loadbalancer_id", lb);
-    }
-    if let Some(name) = &filter.name {
-        call = call.query("name", name);
-    }
-    if !filter.tags.is_empty() {
-        call = call.query("tags", filter.tags.join(","));
-    }
-    if !filter.tags_any.is_empty() {
-        call = call.query("tags-any", filter.tags_any.join(","));
-    }
-    collect::<PoolPage>(session, call).await
+    list_pages::<PoolPage>(
+        session,
+        ServiceType::LoadBalancer,
+        collection(),
+        filter.query(),
+    )
+    .await
 }
 
 /// `PUT /lbaas/pools/{id}` → 200 (api-ref says 202; both accepted).

@@ -1,14 +1,13 @@
 //! Neutron floating IPs: `/v2.0/floatingips`.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::Status;
 use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{null_default, segment};
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A floating IP as Neutron reports it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -109,6 +108,18 @@ pub struct ListFloatingIps {
     pub tags: Vec<String>,
 }
 
+impl ListFloatingIps {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("port_id", &self.port_id)
+            .opt("floating_network_id", &self.floating_network_id)
+            .opt("floating_ip_address", &self.floating_ip_address)
+            .joined("tags", &self.tags)
+            .pairs()
+    }
+}
+
 page!(
     FloatingIpPage,
     FloatingIp,
@@ -129,20 +140,7 @@ fn resource(id: &str) -> Result<String, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListFloatingIps) -> Result<Vec<FloatingIp>, Error> {
-    let mut call = Call::new(ServiceType::Network, Method::GET, collection(), &[200]);
-    if let Some(port) = &filter.port_id {
-        call = call.query("port_id", port);
-    }
-    if let Some(network) = &filter.floating_network_id {
-        call = call.query("floating_network_id", network);
-    }
-    if let Some(address) = &filter.floating_ip_address {
-        call = call.query("floating_ip_address", address);
-    }
-    if !filter.tags.is_empty() {
-        call = call.query("tags", filter.tags.join(","));
-    }
-    collect::<FloatingIpPage>(session, call).await
+    list_pages::<FloatingIpPage>(session, ServiceType::Network, collection(), filter.query()).await
 }
 
 /// `GET /v2.0/floatingips/{id}` → 200.

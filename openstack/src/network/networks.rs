@@ -1,14 +1,13 @@
 //! Neutron networks: `/v2.0/networks` (find the external network for floating IPs).
 
-use reqwest::Method;
 use serde::Deserialize;
 
 use super::Status;
 use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{default_true, null_default, null_true, segment};
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A network as Neutron reports it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -59,6 +58,19 @@ pub struct ListNetworks {
     pub router_external: Option<bool>,
 }
 
+impl ListNetworks {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("name", &self.name)
+            .opt(
+                "router:external",
+                &self.router_external.map(|e| e.to_string()),
+            )
+            .pairs()
+    }
+}
+
 page!(NetworkPage, Network, "networks", "networks_links");
 
 fn collection() -> &'static str {
@@ -82,14 +94,7 @@ pub async fn get(session: &Session, id: &str) -> Result<Network, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListNetworks) -> Result<Vec<Network>, Error> {
-    let mut call = Call::new(ServiceType::Network, Method::GET, collection(), &[200]);
-    if let Some(name) = &filter.name {
-        call = call.query("name", name);
-    }
-    if let Some(external) = filter.router_external {
-        call = call.query("router:external", external.to_string());
-    }
-    collect::<NetworkPage>(session, call).await
+    list_pages::<NetworkPage>(session, ServiceType::Network, collection(), filter.query()).await
 }
 
 /// `GET /v2.0/networks?router:external=true`: the networks floating IPs can come from.

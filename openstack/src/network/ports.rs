@@ -7,7 +7,7 @@ use super::Status;
 use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{default_true, null_default, null_true, segment};
-use crate::pagination::{collect, page};
+use crate::pagination::{list as list_pages, page, Query};
 use crate::session::{Call, ServiceType, Session};
 
 /// A port as Neutron reports it.
@@ -81,6 +81,23 @@ pub struct ListPorts {
     pub network_id: Option<String>,
 }
 
+impl ListPorts {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .each(
+                "fixed_ips",
+                self.ip_address
+                    .iter()
+                    .chain(&self.ip_addresses)
+                    .map(|ip| format!("ip_address={ip}")),
+            )
+            .opt("device_id", &self.device_id)
+            .opt("network_id", &self.network_id)
+            .pairs()
+    }
+}
+
 /// `PUT /v2.0/ports/{id}`: only `Some` fields are sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UpdatePort {
@@ -118,20 +135,7 @@ pub async fn get(session: &Session, id: &str) -> Result<Port, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListPorts) -> Result<Vec<Port>, Error> {
-    let mut call = Call::new(ServiceType::Network, Method::GET, collection(), &[200]);
-    if let Some(ip) = &filter.ip_address {
-        call = call.query("fixed_ips", format!("ip_address={ip}"));
-    }
-    for ip in &filter.ip_addresses {
-        call = call.query("fixed_ips", format!("ip_address={ip}"));
-    }
-    if let Some(device) = &filter.device_id {
-        call = call.query("device_id", device);
-    }
-    if let Some(network) = &filter.network_id {
-        call = call.query("network_id", network);
-    }
-    collect::<PortPage>(session, call).await
+    list_pages::<PortPage>(session, ServiceType::Network, collection(), filter.query()).await
 }
 
 /// `PUT /v2.0/ports/{id}` → 200.
@@ -197,6 +201,24 @@ mod tests {
     fn paths() {
         assert_eq!(collection(), "ports");
         assert_eq!(resource("p").unwrap(), "ports/p");
+    }
+
+    #[test]
+    fn query_repeats_fixed_ips_for_every_address() {
+        let filter = ListPorts {
+            ip_address: Some("10.0.0.1".into()),
+            ip_addresses: vec!["10.0.0.2".into()],
+            network_id: Some("n".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            filter.query(),
+            [
+                ("fixed_ips", "ip_address=10.0.0.1".to_string()),
+                ("fixed_ips", "ip_address=10.0.0.2".to_string()),
+                ("network_id", "n".to_string()),
+            ]
+        );
     }
 
     #[test]

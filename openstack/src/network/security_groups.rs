@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{null_default, segment, wire_enum, with_raw_body};
-use crate::pagination::{collect, page};
+use crate::pagination::{list as list_pages, page, Query};
 use crate::session::{Call, ServiceType, Session};
 
 wire_enum! {
@@ -173,6 +173,32 @@ pub struct ListSecurityGroups {
     pub tags: Vec<String>,
 }
 
+impl ListSecurityGroups {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("name", &self.name)
+            .joined("tags", &self.tags)
+            .pairs()
+    }
+}
+
+/// Filters for listing security-group rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListSecurityGroupRules {
+    /// Rules of this group.
+    pub security_group_id: Option<String>,
+}
+
+impl ListSecurityGroupRules {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("security_group_id", &self.security_group_id)
+            .pairs()
+    }
+}
+
 page!(
     GroupPage,
     SecurityGroup,
@@ -216,14 +242,7 @@ pub async fn list(
     session: &Session,
     filter: &ListSecurityGroups,
 ) -> Result<Vec<SecurityGroup>, Error> {
-    let mut call = Call::new(ServiceType::Network, Method::GET, groups(), &[200]);
-    if let Some(name) = &filter.name {
-        call = call.query("name", name);
-    }
-    if !filter.tags.is_empty() {
-        call = call.query("tags", filter.tags.join(","));
-    }
-    collect::<GroupPage>(session, call).await
+    list_pages::<GroupPage>(session, ServiceType::Network, groups(), filter.query()).await
 }
 
 /// `GET /v2.0/security-groups/{id}` → 200 (with its rules).
@@ -258,17 +277,15 @@ pub async fn delete(session: &Session, id: &str) -> Result<(), Error> {
     calls::delete(session, ServiceType::Network, group(id)?).await
 }
 
-/// `GET /v2.0/security-group-rules?security_group_id=` (every page) → 200.
+/// `GET /v2.0/security-group-rules` with filters (every page) → 200.
 ///
 /// # Errors
 /// Any page's error.
 pub async fn list_rules(
     session: &Session,
-    security_group_id: &str,
+    filter: &ListSecurityGroupRules,
 ) -> Result<Vec<SecurityGroupRule>, Error> {
-    let call = Call::new(ServiceType::Network, Method::GET, rules_path(), &[200])
-        .query("security_group_id", security_group_id);
-    collect::<RulePage>(session, call).await
+    list_pages::<RulePage>(session, ServiceType::Network, rules_path(), filter.query()).await
 }
 
 /// `POST /v2.0/security-group-rules` → 201.

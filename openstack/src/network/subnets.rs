@@ -1,13 +1,12 @@
 //! Neutron subnets: `/v2.0/subnets` (VIP and member subnet facts).
 
-use reqwest::Method;
 use serde::Deserialize;
 
 use crate::calls;
 use crate::error::Error;
 use crate::load_balancer::wire::{null_default, segment};
-use crate::pagination::{collect, page};
-use crate::session::{Call, ServiceType, Session};
+use crate::pagination::{list as list_pages, page, Query};
+use crate::session::{ServiceType, Session};
 
 /// A subnet as Neutron reports it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -64,6 +63,16 @@ pub struct ListSubnets {
     pub network_id: Option<String>,
 }
 
+impl ListSubnets {
+    /// The query parameters, in a stable order.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        Query::default()
+            .opt("name", &self.name)
+            .opt("network_id", &self.network_id)
+            .pairs()
+    }
+}
+
 page!(SubnetPage, Subnet, "subnets", "subnets_links");
 
 fn collection() -> &'static str {
@@ -87,14 +96,7 @@ pub async fn get(session: &Session, id: &str) -> Result<Subnet, Error> {
 /// # Errors
 /// Any page's error.
 pub async fn list(session: &Session, filter: &ListSubnets) -> Result<Vec<Subnet>, Error> {
-    let mut call = Call::new(ServiceType::Network, Method::GET, collection(), &[200]);
-    if let Some(name) = &filter.name {
-        call = call.query("name", name);
-    }
-    if let Some(network) = &filter.network_id {
-        call = call.query("network_id", network);
-    }
-    collect::<SubnetPage>(session, call).await
+    list_pages::<SubnetPage>(session, ServiceType::Network, collection(), filter.query()).await
 }
 
 #[cfg(test)]

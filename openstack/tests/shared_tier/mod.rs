@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// `test` (written to the real standard error, so it shows even when the test harness captures
 /// output).
 pub fn upstream_dir(test: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures-upstream");
+    let dir = checkout().join("../shared/fixtures-upstream");
     if dir.is_dir() {
         return Some(dir);
     }
@@ -19,4 +19,15 @@ pub fn upstream_dir(test: &str) -> Option<PathBuf> {
         dir.display()
     );
     None
+}
+
+/// The checkout's root: the nearest folder above this crate that holds the workspace's
+/// `Cargo.lock` (the client and the simulator crates stand at different depths under it).
+fn checkout() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .unwrap_or(manifest)
+        .to_path_buf()
 }

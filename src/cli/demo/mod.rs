@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
-use openstack::sim::{Provider, Sim, SimHandle};
+use openstack_sim::{Provider, Sim, SimHandle};
 
 use super::context::{self, Failure};
 use super::exit;

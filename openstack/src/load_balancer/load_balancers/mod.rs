@@ -13,7 +13,7 @@ use super::status_tree::StatusTree;
 use super::wire::{segment, with_body};
 use crate::calls;
 use crate::error::Error;
-use crate::pagination::{collect, page};
+use crate::pagination::{list as list_pages, page};
 use crate::session::{Call, CallClass, ServiceType, Session};
 
 #[derive(Deserialize)]
@@ -61,11 +61,13 @@ pub async fn list(
     session: &Session,
     filter: &ListLoadBalancers,
 ) -> Result<Vec<LoadBalancer>, Error> {
-    let mut call = Call::new(ServiceType::LoadBalancer, Method::GET, collection(), &[200]);
-    for (key, value) in filter.query() {
-        call = call.query(key, value);
-    }
-    collect::<LoadBalancerPage>(session, call).await
+    list_pages::<LoadBalancerPage>(
+        session,
+        ServiceType::LoadBalancer,
+        collection(),
+        filter.query(),
+    )
+    .await
 }
 
 /// `GET /lbaas/loadbalancers/{id}` → 200.

@@ -6,6 +6,7 @@ use crate::load_balancer::listeners::CreateListener;
 use crate::load_balancer::pools::CreatePool;
 use crate::load_balancer::wire::{default_true, is_empty, null_default, null_true, IdRef};
 use crate::load_balancer::{OperatingStatus, ProvisioningStatus};
+use crate::pagination::Query;
 
 /// A load balancer as Octavia reports it. Fields older clouds may lack are optional or default.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -195,22 +196,12 @@ pub struct ListLoadBalancers {
 impl ListLoadBalancers {
     /// The query parameters, in a stable order.
     pub fn query(&self) -> Vec<(&'static str, String)> {
-        let mut q = Vec::new();
-        if let Some(name) = &self.name {
-            q.push(("name", name.clone()));
-        }
-        if !self.tags.is_empty() {
-            q.push(("tags", self.tags.join(",")));
-        }
-        if !self.tags_any.is_empty() {
-            q.push(("tags-any", self.tags_any.join(",")));
-        }
-        if let Some(project) = &self.project_id {
-            q.push(("project_id", project.clone()));
-        }
-        if let Some(port) = &self.vip_port_id {
-            q.push(("vip_port_id", port.clone()));
-        }
-        q
+        Query::default()
+            .opt("name", &self.name)
+            .joined("tags", &self.tags)
+            .joined("tags-any", &self.tags_any)
+            .opt("project_id", &self.project_id)
+            .opt("vip_port_id", &self.vip_port_id)
+            .pairs()
     }
 }
