@@ -12,7 +12,7 @@ use octavia_integrator::reconcile::Action;
 use octavia_integrator::relation::answer::{Interface, RequestKey};
 use octavia_integrator::spec::Site;
 use octavia_integrator::store::Store;
-use openstack::sim::Provider;
+use openstack_sim::Provider;
 
 /// A removal whose security-group DELETE answers 409 `SecurityGroupInUse` (a port still
 /// carries the group) looks again within seconds, backing off up to a cap; once the group
