@@ -35,23 +35,78 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                 anyhow!("{e}; leadership ({}) not passed", args.leader),
             )
         };
+        let write_store = || {
+            let mut store =
+                Store::open(&daemon.state_file).map_err(|e| Failure::new(exit::FAILURE, e))?;
+            store.set_leader(args.leader);
+            store.save().map_err(|e| Failure::new(exit::FAILURE, e))
+        };
         match rt.block_on(Runner::find(&daemon.socket)) {
             Ok(Runner::Daemon(d)) => {
                 let change = LeaderChange {
                     leader: args.leader,
                 };
-                rt.block_on(d.client.post::<_, Health>(api::LEADER, &change))
-                    .map_err(not_passed)?;
-                Ok(())
+                match rt.block_on(d.client.post::<_, Health>(api::LEADER, &change)) {
+                    Ok(_) => Ok(()),
+                    // It went away since it answered: its store holds the flag for the next start.
+                    Err(ClientError::NotRunning { .. }) => write_store(),
+                    Err(e) => Err(not_passed(e)),
+                }
             }
-            Ok(Runner::InProcess) => {
-                let mut store =
-                    Store::open(&daemon.state_file).map_err(|e| Failure::new(exit::FAILURE, e))?;
-                store.set_leader(args.leader);
-                store.save().map_err(|e| Failure::new(exit::FAILURE, e))?;
-                Ok(())
-            }
+            Ok(Runner::InProcess) => write_store(),
             Err(e) => Err(not_passed(e)),
         }
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A daemon that answers its health once and is gone before the next call: the flag must
+    /// still land in the store, as it did when `leader` made a single call.
+    #[test]
+    fn a_daemon_gone_after_its_health_answer_leaves_the_flag_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("d.sock");
+        let state = dir.path().join("state.json");
+        let config = dir.path().join("settings.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[daemon]\nsocket = {:?}\nstate_file = {:?}\n",
+                socket.display().to_string(),
+                state.display().to_string()
+            ),
+        )
+        .unwrap();
+        let mut store = Store::open(&state).unwrap();
+        store.set_leader(true);
+        store.save().unwrap();
+        drop(store);
+
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let gone = socket.clone();
+        let daemon = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).unwrap();
+            // Gone before it answers, so the next call surely finds nobody listening.
+            drop(listener);
+            std::fs::remove_file(&gone).unwrap();
+            let body = r#"{"version":"9.9.9","leader":true,"queued":0,"running":0}"#;
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        });
+
+        let code = run(Some(&config), &Args { leader: false });
+        daemon.join().unwrap();
+        assert_eq!(code, ExitCode::from(exit::OK));
+        assert_eq!(Store::open(&state).unwrap().leader(), Some(false));
+    }
 }

@@ -14,6 +14,7 @@ use crate::daemon::api::{self, StatusReport};
 use crate::daemon::cloud;
 use crate::daemon::engine::Engine;
 use crate::daemon::metrics::Metrics;
+use crate::daemon::ClientError;
 use crate::store::Store;
 
 /// How long `status` without a daemon waits for the cloud before showing the store alone.
@@ -35,14 +36,15 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
         let rt = context::current_thread()?;
         let unavailable = |e| Failure::new(exit::UNAVAILABLE, e);
         let (report, unconnected) = match rt.block_on(Runner::find(&daemon.socket)) {
-            Ok(Runner::Daemon(d)) => {
-                let report = rt.block_on(d.client.get::<StatusReport>(api::STATUS));
-                (report.map_err(unavailable)?, None)
-            }
-            Ok(Runner::InProcess) => {
-                let settings = context::load_settings(config)?;
-                rt.block_on(in_process(&settings))?
-            }
+            Ok(Runner::Daemon(d)) => match rt.block_on(d.client.get::<StatusReport>(api::STATUS)) {
+                Ok(report) => (report, None),
+                // It went away since it answered: the store and the cloud are ours to read.
+                Err(ClientError::NotRunning { .. }) => {
+                    rt.block_on(in_process(&context::load_settings(config)?))?
+                }
+                Err(e) => return Err(unavailable(e)),
+            },
+            Ok(Runner::InProcess) => rt.block_on(in_process(&context::load_settings(config)?))?,
             Err(e) => return Err(unavailable(e)),
         };
         print(&report, args.json);
