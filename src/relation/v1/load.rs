@@ -20,7 +20,6 @@ use std::fmt;
 
 use crate::relation::json::Json;
 
-use super::response::Failure;
 use super::{HealthCheck, Protocol, Request, RequestField, TlsKey};
 
 const MISSING: &str = "Missing data for required field.";
@@ -73,18 +72,6 @@ impl InvalidRequest {
             ));
         }
         parts.join("; ")
-    }
-
-    /// The answer for this rejection: every offending top-level field in `error_fields`, and a
-    /// message with the whole story (unknown keys cannot go in `error_fields`).
-    pub fn failure(&self) -> Failure {
-        let message = format!("invalid request: {}", self.describe());
-        // Never empty: it starts with "invalid request: ".
-        let mut failure = Failure::nonempty_message(message);
-        for (field, reason) in &self.fields {
-            failure = failure.and_field(*field, reason.clone());
-        }
-        failure
     }
 }
 

@@ -157,6 +157,19 @@ impl Failure {
         }
     }
 
+    /// The failure for a request that did not load: every offending top-level field in
+    /// `error_fields`, and a message with the whole story (unknown keys cannot go in
+    /// `error_fields`).
+    fn of_rejection(invalid: &InvalidRequest) -> Failure {
+        // Never empty: it starts with "invalid request: ".
+        let mut failure =
+            Failure::nonempty_message(format!("invalid request: {}", invalid.describe()));
+        for (field, reason) in &invalid.fields {
+            failure = failure.and_field(*field, reason.clone());
+        }
+        failure
+    }
+
     /// For messages built in this module tree that cannot be empty.
     /// Long texts (a request with thousands of unknown keys) are cut to [`MAX_TEXT`] bytes.
     pub(in crate::relation) fn nonempty_message(message: String) -> Failure {
@@ -257,7 +270,7 @@ impl Response {
         Self::failed(
             invalid.sent_hash.clone(),
             ErrorKind::Unsupported,
-            invalid.failure(),
+            Failure::of_rejection(invalid),
         )
     }
 
