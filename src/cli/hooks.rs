@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::context::Runner;
 use crate::config::Settings;
-use crate::daemon::{DaemonAnswerer, LocalAnswerer};
+use crate::daemon::{ClientError, DaemonAnswerer, LocalAnswerer};
 use crate::relation::answer::Current;
 use crate::relation::v1::{Request, Response};
 use crate::relation::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
@@ -60,15 +60,16 @@ impl HookSettings {
             HookSettings::All(settings) => {
                 HookAnswerer::for_settings(settings, interface, wait).await
             }
-            HookSettings::DaemonOnly { socket, why } => match Runner::find(socket).await {
-                Ok(Runner::Daemon(daemon)) => HookAnswerer::Daemon(daemon.answerer(interface)),
-                Ok(Runner::InProcess) => HookAnswerer::Unavailable(AnswerError::Settings(format!(
-                    "{why} (no daemon answers on {}, so this hook would work in-process, \
-                     which needs them)",
-                    socket.display()
-                ))),
-                Err(e) => HookAnswerer::Unavailable(AnswerError::Failed(e.to_string())),
-            },
+            HookSettings::DaemonOnly { socket, why } => {
+                HookAnswerer::found(Runner::find(socket).await, interface, || async {
+                    HookAnswerer::Unavailable(AnswerError::Settings(format!(
+                        "{why} (no daemon answers on {}, so this hook would work in-process, \
+                         which needs them)",
+                        socket.display()
+                    )))
+                })
+                .await
+            }
             HookSettings::Missing(refusal) => HookAnswerer::NoCloud(refusal.clone()),
         }
     }
@@ -96,12 +97,29 @@ impl HookAnswerer {
         interface: Interface,
         wait: Duration,
     ) -> HookAnswerer {
-        match Runner::find(&settings.daemon.socket).await {
-            Ok(Runner::Daemon(daemon)) => HookAnswerer::Daemon(daemon.answerer(interface)),
-            Ok(Runner::InProcess) => match LocalAnswerer::open(settings, interface, wait).await {
+        let found = Runner::find(&settings.daemon.socket).await;
+        HookAnswerer::found(found, interface, || async {
+            match LocalAnswerer::open(settings, interface, wait).await {
                 Ok(local) => HookAnswerer::InProcess(local),
                 Err(e) => HookAnswerer::Unavailable(e),
-            },
+            }
+        })
+        .await
+    }
+
+    /// The answerer for what [`Runner::find`] found; `in_process` says what answers when no
+    /// daemon runs.
+    async fn found<F>(
+        found: Result<Runner, ClientError>,
+        interface: Interface,
+        in_process: impl FnOnce() -> F,
+    ) -> HookAnswerer
+    where
+        F: std::future::Future<Output = HookAnswerer>,
+    {
+        match found {
+            Ok(Runner::Daemon(daemon)) => HookAnswerer::Daemon(daemon.answerer(interface)),
+            Ok(Runner::InProcess) => in_process().await,
             Err(e) => HookAnswerer::Unavailable(AnswerError::Failed(e.to_string())),
         }
     }
