@@ -37,6 +37,7 @@ mod bodies;
 pub mod bulk;
 pub mod cloud;
 pub mod connect;
+pub mod digest;
 mod flow;
 pub mod locks;
 pub mod observed;
