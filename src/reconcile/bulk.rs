@@ -432,6 +432,25 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_s_member_digest_tag_comes_with_its_member_ids() {
+        let view = ClusterView::from_lists(lists());
+        assert!(
+            view.request(TAG_A).unwrap().digests.is_empty(),
+            "no tag, no digest"
+        );
+        let ids = BTreeSet::from(["m1".to_string(), "m2".to_string()]);
+        let digest = MemberDigest {
+            ids: super::super::digest::ids_hash(&ids),
+            members: "0123456789abcdef".into(),
+        };
+        let mut l = lists();
+        l.pools[0].tags = vec!["octavia-integrator".into(), digest.tag()];
+        let v = ClusterView::from_lists(l).request(TAG_A).unwrap();
+        assert_eq!(v.digests.get("p-a"), Some(&digest));
+        assert_eq!(v.member_ids["p-a"], ids);
+    }
+
+    #[test]
     fn managed_groups_are_grouped_per_request() {
         let mut l = lists();
         l.security_groups = Some(vec![de(json!({"id": "g-a", "name": "g",

@@ -368,3 +368,121 @@ fn step_kind(step: &super::Step) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{build, Intent, ListenerIntent, Site};
+    use openstack::load_balancer::enums::{LbAlgorithm, Protocol, ProvisioningStatus};
+
+    fn desired(backends: &[&str]) -> DesiredLb {
+        let site = Site {
+            cluster_id: "demo".into(),
+            vip_subnet_id: "vip-subnet".into(),
+            vip_network_id: None,
+            member_subnet_id: "member-subnet".into(),
+            member_network_id: None,
+            member_subnet_cidr: None,
+            floating_network_id: None,
+            provider: Some("amphora".into()),
+            flavor_id: None,
+            availability_zone: None,
+            manage_security_groups: false,
+            preserves_client_ip: false,
+        };
+        let intent = Intent {
+            public: false,
+            vip_address: None,
+            listeners: vec![ListenerIntent {
+                protocol: Protocol::Tcp,
+                pool_protocol: Protocol::Tcp,
+                port: 443,
+                backend_port: 6443,
+                allowed_cidrs: None,
+            }],
+            algorithm: LbAlgorithm::RoundRobin,
+            persistence: None,
+            monitor: None,
+            backends: backends.iter().map(|b| b.to_string()).collect(),
+        };
+        build(
+            &Owner::new("demo", RequestKey::new("k8s", "api")),
+            &intent,
+            &site,
+        )
+        .unwrap()
+    }
+
+    fn lb() -> ObservedLb {
+        ObservedLb {
+            id: "lb".into(),
+            name: "lb".into(),
+            description: String::new(),
+            tags: Vec::new(),
+            provisioning: ProvisioningStatus::Active,
+            operating: "ONLINE".into(),
+            vip_address: None,
+            vip_port_id: None,
+            vip_subnet_id: None,
+            provider: None,
+        }
+    }
+
+    fn pool(d: &DesiredLb) -> TreePool {
+        TreePool {
+            id: "p".into(),
+            name: d.listeners[0].pool.name.clone(),
+            provisioning: ProvisioningStatus::Active,
+            members: Vec::new(),
+            monitor: None,
+        }
+    }
+
+    #[test]
+    fn a_digest_vouches_only_for_the_ids_it_was_written_for() {
+        let built = desired(&["10.0.0.1", "10.0.0.2"]);
+        let ids = BTreeSet::from(["m1".to_string(), "m2".to_string()]);
+        let written = MemberDigest {
+            ids: digest::ids_hash(&ids),
+            members: digest::desired_hash(&built.listeners[0].pool.members),
+        };
+        let p = pool(&built);
+        // Same ids, same members: the desired members, with no read.
+        match members_by_digest(&built, &p, Some(&ids), Some(&written), &lb()) {
+            ByDigest::Same(members) => {
+                assert!(!super::super::plan::members_differ(
+                    &built.listeners[0].pool.members,
+                    &members
+                ))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Same ids, another member set wanted: a change is due, with no read.
+        let more = desired(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        assert_eq!(
+            members_by_digest(&more, &p, Some(&ids), Some(&written), &lb()),
+            ByDigest::Differ
+        );
+        // Other ids (a member added or removed since), no digest, no listed ids, another
+        // pool name: read.
+        let other = BTreeSet::from(["m1".to_string(), "m3".to_string()]);
+        assert_eq!(
+            members_by_digest(&built, &p, Some(&other), Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+        assert_eq!(
+            members_by_digest(&built, &p, Some(&ids), None, &lb()),
+            ByDigest::Unknown
+        );
+        assert_eq!(
+            members_by_digest(&built, &p, None, Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+        let mut renamed = p.clone();
+        renamed.name = "another".into();
+        assert_eq!(
+            members_by_digest(&built, &renamed, Some(&ids), Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+    }
+}
