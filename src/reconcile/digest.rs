@@ -1,6 +1,7 @@
-//! The member digest tag on a pool: `oi-members=<ids>.<members>`, two short hashes written
-//! after a reconcile that changed something, once the load balancer is ACTIVE and the answer
-//! is given ([`Reconciler::after_answer`]).
+//! The member digest tag on a pool: `oi-members=<ids>.<members>`, two 16-hex-digit hashes (44
+//! characters of `[a-z0-9.=-]`, within the tag rules of `spec::naming`), written after a
+//! reconcile that changed something, once the load balancer is ACTIVE and the answer is given
+//! ([`Reconciler::after_answer`]).
 //!
 //! Octavia has no bulk member list: a pool list shows each pool's tags and member ids, never
 //! the members' addresses. A member's `address` and `protocol_port` are immutable (a member
@@ -230,7 +231,7 @@ mod tests {
         let d = MemberDigest::of(&ids, &[member("10.0.0.1", 6443, "m1")]);
         let tag = d.tag();
         assert!(
-            tag.starts_with(MEMBERS_TAG_PREFIX) && tag.len() < 255,
+            tag.starts_with(MEMBERS_TAG_PREFIX) && tag.len() <= 60,
             "{tag}"
         );
         let tags = vec!["octavia-integrator".to_string(), tag];
