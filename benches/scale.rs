@@ -7,6 +7,12 @@
 //! running the hook again when it is idle or every 10 s) wait until every one is answered (time to converge, API calls by kind, the daemon's peak RSS and CPU time); then a
 //! resync of everything, unchanged (API calls, mutations — must be 0 —, CPU time). The second
 //! phase doubles the number of load balancers, so the resync's growth per load balancer shows.
+//! The converge calls include what the daemon does after each answer: one status tree and one
+//! pool PUT per load balancer (the pool's member digest tag), shown apart.
+//!
+//! Then a hand-over: a second daemon, whose store has learned nothing, becomes the leader and
+//! adopts every load balancer; the member digests let it vouch for the members from the pool
+//! list, so it costs list calls per page, not a status tree per load balancer.
 //!
 //! `OI_BENCH_SCALE_N` (default 1000) asks for a size; the run is capped by the simulator's VIP
 //! subnet (every load balancer takes one VIP address) and says so.
@@ -98,6 +104,15 @@ async fn resync(d: &DaemonProcess, sim: &openstack_sim::SimHandle) -> (Duration,
     let elapsed = t0.elapsed();
     let cpu = cpu_secs(Some(d.pid())).unwrap_or_default() - cpu0;
     (elapsed, CallSummary::of(&sim.calls().since(before)), cpu)
+}
+
+/// The calls made after the answers for the member digest tags: (status trees, pool PUTs).
+fn digest_calls(c: &CallSummary) -> (usize, usize) {
+    let get = |route: &str| c.by_route.get(route).copied().unwrap_or(0);
+    (
+        get("GET /load-balancer/v2/lbaas/loadbalancers/{id}/status"),
+        get("PUT /load-balancer/v2/lbaas/pools/{id}"),
+    )
 }
 
 /// Waits until the simulator has seen no call for 300 ms (background work finished).
@@ -221,7 +236,7 @@ async fn main() {
         &format!("Hand-over and cold start with {n} unchanged load balancers (Octavia pages of 1000: {pages})"),
         &["what", "s", "calls", "status trees", "mutations", "calls per LB"],
         &[
-            ("new leader adopts all (store without learned members)", handover_t, &handover),
+            ("new leader adopts all (its store learned nothing; member digests on the pools)", handover_t, &handover),
             ("restart of the leader (learned kept), until idle", restart_t, &restart),
             ("resync right after the restart", cold_resync_t, &cold_resync),
         ]
@@ -249,15 +264,18 @@ async fn main() {
     let rows: Vec<Vec<String>> = phases
         .iter()
         .map(|p| {
+            let (trees, puts) = digest_calls(&p.converge_calls);
             vec![
                 p.n.to_string(),
                 format!("{:.1}", p.converge.as_secs_f64()),
                 format!(
-                    "{} ({} polls, {} mut, {} auth)",
+                    "{} ({} polls, {} mut, {} auth; after the answers {} trees + {} pool PUTs)",
                     p.converge_calls.total,
                     p.converge_calls.polls,
                     p.converge_calls.mutations,
-                    p.converge_calls.auths
+                    p.converge_calls.auths,
+                    trees,
+                    puts
                 ),
                 format!("{:.2}", p.converge_cpu),
                 format!("{:.1}", p.peak_rss_kib as f64 / 1024.0),
@@ -301,6 +319,8 @@ async fn main() {
             "load_balancers": p.n,
             "converge_seconds": p.converge.as_secs_f64(),
             "converge_calls": p.converge_calls.json(),
+            "converge_digest_status_trees": digest_calls(&p.converge_calls).0,
+            "converge_digest_pool_puts": digest_calls(&p.converge_calls).1,
             "converge_cpu_seconds": p.converge_cpu,
             "peak_rss_kib": p.peak_rss_kib,
             "resync_seconds": p.resync.as_secs_f64(),

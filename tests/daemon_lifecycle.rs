@@ -74,6 +74,7 @@ async fn leadership_moves_between_two_daemons_without_a_fight() {
     );
 
     // B leads: its first hooks adopt what exists by tags. Same addresses, no duplicate.
+    sim.settle();
     let posts = lb_posts(&sim);
     let before = sim.calls().total();
     b.set_leader(true).await;
@@ -90,6 +91,13 @@ async fn leadership_moves_between_two_daemons_without_a_fight() {
     assert_eq!(
         takeover.count("GET", "/load-balancer/v2/lbaas/listeners"),
         1,
+        "{:?}",
+        takeover.by_route()
+    );
+    // A wrote each pool's member digest after answering: B reads no member.
+    assert_eq!(
+        takeover.count("GET", "/load-balancer/v2/lbaas/loadbalancers/{id}/status"),
+        0,
         "{:?}",
         takeover.by_route()
     );

@@ -5,7 +5,8 @@
 //!
 //! Grouping is pure ([`ClusterView::from_lists`]); only [`ClusterView::list`] talks to the
 //! cloud. What a pool list does not show (member addresses and statuses: pools carry member
-//! ids only) is filled in by the caller.
+//! ids only) is filled in by the caller, from what it remembers, from the pool's member digest
+//! tag ([`super::digest`]), or from a status tree.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,6 +16,7 @@ use openstack::network::{floating_ips, security_groups};
 use openstack::{Error, Session};
 
 use super::cloud;
+use super::digest::MemberDigest;
 use super::observed::{
     Children, Observed, ObservedFip, ObservedLb, ObservedListener, ObservedMonitor, ObservedPool,
     ObservedSg, PortView, Tree, TreeListener, TreePool,
@@ -39,11 +41,19 @@ pub struct ClusterView {
     lbs: HashMap<String, Vec<ObservedLb>>,
     deleting: HashMap<String, Vec<String>>,
     listeners: HashMap<String, Vec<ObservedListener>>,
-    pools: HashMap<String, Vec<(ObservedPool, BTreeSet<String>)>>,
+    pools: HashMap<String, Vec<ListedPool>>,
     monitors: HashMap<String, ObservedMonitor>,
     fips: HashMap<String, Vec<ObservedFip>>,
     groups: Option<HashMap<String, Vec<ObservedSg>>>,
     ports: Vec<PortView>,
+}
+
+/// A pool as listed: its settings, its member ids, and its member digest tag if it has one.
+#[derive(Debug, Clone)]
+struct ListedPool {
+    pool: ObservedPool,
+    member_ids: BTreeSet<String>,
+    digest: Option<MemberDigest>,
 }
 
 /// One request's slice of a [`ClusterView`], ready for the planner except for the members.
@@ -53,6 +63,8 @@ pub struct RequestView {
     pub observed: Observed,
     /// Member ids per pool id, as the pool list shows them.
     pub member_ids: HashMap<String, BTreeSet<String>>,
+    /// Member digests per pool id, for the pools that carry one.
+    pub digests: HashMap<String, MemberDigest>,
 }
 
 /// The lists [`ClusterView::from_lists`] groups (what [`ClusterView::list`] fetched).
@@ -165,14 +177,16 @@ impl ClusterView {
             }
         }
         for p in lists.pools {
-            let members: BTreeSet<String> = p.members.iter().map(|m| m.id.clone()).collect();
+            let member_ids: BTreeSet<String> = p.members.iter().map(|m| m.id.clone()).collect();
             let parents: Vec<String> = p.loadbalancers.iter().map(|r| r.id.clone()).collect();
-            let pool = cloud::pool_of(p);
+            let digest = MemberDigest::from_tags(&p.tags);
+            let listed = ListedPool {
+                pool: cloud::pool_of(p),
+                member_ids,
+                digest,
+            };
             for parent in parents {
-                view.pools
-                    .entry(parent)
-                    .or_default()
-                    .push((pool.clone(), members.clone()));
+                view.pools.entry(parent).or_default().push(listed.clone());
             }
         }
         for m in lists.monitors {
@@ -247,7 +261,16 @@ impl ClusterView {
             ..Default::default()
         };
         let mut member_ids = HashMap::new();
-        for (pool, ids) in pools {
+        let mut digests = HashMap::new();
+        for ListedPool {
+            pool,
+            member_ids: ids,
+            digest,
+        } in pools
+        {
+            if let Some(d) = digest {
+                digests.insert(pool.id.clone(), d);
+            }
             let monitor = pool
                 .monitor_id
                 .as_ref()
@@ -282,6 +305,7 @@ impl ClusterView {
         Ok(RequestView {
             observed,
             member_ids,
+            digests,
         })
     }
 }
@@ -405,6 +429,25 @@ mod tests {
         l.load_balancers[0] = lb("lb-a", TAG_A, "PENDING_UPDATE", "ONLINE");
         let why = ClusterView::from_lists(l).request(TAG_A).unwrap_err();
         assert!(why.contains("PENDING_UPDATE"), "{why}");
+    }
+
+    #[test]
+    fn a_pool_s_member_digest_tag_comes_with_its_member_ids() {
+        let view = ClusterView::from_lists(lists());
+        assert!(
+            view.request(TAG_A).unwrap().digests.is_empty(),
+            "no tag, no digest"
+        );
+        let ids = BTreeSet::from(["m1".to_string(), "m2".to_string()]);
+        let digest = MemberDigest {
+            ids: super::super::digest::ids_hash(&ids),
+            members: "0123456789abcdef".into(),
+        };
+        let mut l = lists();
+        l.pools[0].tags = vec!["octavia-integrator".into(), digest.tag()];
+        let v = ClusterView::from_lists(l).request(TAG_A).unwrap();
+        assert_eq!(v.digests.get("p-a"), Some(&digest));
+        assert_eq!(v.member_ids["p-a"], ids);
     }
 
     #[test]

@@ -26,8 +26,8 @@
 //! - An unchanged request costs read calls only (3 on the quick path), never a mutation.
 //! - Many requests are checked at once with one tag-filtered, paginated list per kind
 //!   ([`Reconciler::check_many`], the daemon's resync): unchanged requests cost no call of
-//!   their own once their members are remembered; only those that differ take the
-//!   per-request path.
+//!   their own once their members are remembered or their pools' member digest tags
+//!   ([`digest`]) vouch for them; only those that differ take the per-request path.
 //!
 //! # Assumptions
 //! - Nobody else edits resources carrying our tags in place (the quick path trusts the
@@ -39,6 +39,7 @@ mod bodies;
 pub mod bulk;
 pub mod cloud;
 pub mod connect;
+pub mod digest;
 mod flow;
 pub mod locks;
 pub mod observed;

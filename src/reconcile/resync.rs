@@ -5,8 +5,12 @@
 //! Members: a pool list shows member ids only. The member set (ids and addresses) seen at the
 //! last full check of a pool is remembered (by a bulk check, or by a per-request apply that
 //! found nothing to change); while the listed ids equal the remembered ones the members need
-//! no call. Otherwise (after a restart, a create, or an apply that changed something) one
-//! status-tree read fetches them, and they are remembered once they are as desired. A
+//! no call. Otherwise the pool's member digest tag ([`super::digest`], written after every
+//! reconcile that changed something) may vouch for them: when its id hash is that of the listed
+//! ids, its member hash says whether the members are the desired ones (then they are
+//! remembered) or not (then the request takes the per-request path), again with no call. Only
+//! without either (a new leader over an old deployment, a member added or removed out of band)
+//! one status-tree read fetches them, and they are remembered once they are as desired. A
 //! remembered set that no longer matches the request is read afresh before the request is
 //! declared different.
 
@@ -17,8 +21,9 @@ use openstack::Error;
 
 use super::bulk::{ClusterView, GroupsWanted, RequestView};
 use super::cloud;
+use super::digest::{self, MemberDigest};
 use super::flow::{current_fip, ready_with};
-use super::observed::{Observed, ObservedLb, ObservedMember};
+use super::observed::{Observed, ObservedLb, ObservedMember, TreePool};
 use super::outcome::Ready;
 use super::plan::plan;
 use super::security::plan_security_group;
@@ -128,6 +133,7 @@ impl Reconciler {
         let RequestView {
             mut observed,
             member_ids,
+            digests,
         } = match view.request(&owner.request_tag()) {
             Ok(v) => v,
             Err(why) => return Verdict::Apply(why),
@@ -135,14 +141,30 @@ impl Reconciler {
         let lb = observed.load_balancers[0].clone();
         let remembered = self.members_of(key);
         let mut from_memory = true;
+        let mut from_digest = false;
         let mut complete = true;
         if let Some(tree) = observed.tree.as_mut() {
             for pool in &mut tree.pools {
-                match (remembered.get(&pool.id), member_ids.get(&pool.id)) {
+                let ids = member_ids.get(&pool.id);
+                match (remembered.get(&pool.id), ids) {
                     (Some(memo), Some(ids)) if &memo.ids == ids => {
                         pool.members = memo.members.clone();
+                        continue;
                     }
-                    _ => complete = false,
+                    _ => {}
+                }
+                match members_by_digest(&desired, pool, ids, digests.get(&pool.id), &lb) {
+                    ByDigest::Same(members) => {
+                        pool.members = members;
+                        from_digest = true;
+                    }
+                    ByDigest::Differ => {
+                        return Verdict::Apply(format!(
+                            "the members of pool {} differ from the request (by its member digest)",
+                            pool.id
+                        ))
+                    }
+                    ByDigest::Unknown => complete = false,
                 }
             }
         }
@@ -161,7 +183,7 @@ impl Reconciler {
             from_memory = false;
             verdict = verdict_of(&desired, &lb, &observed);
         }
-        if matches!(verdict, Verdict::Unchanged(_)) && !from_memory {
+        if matches!(verdict, Verdict::Unchanged(_)) && (!from_memory || from_digest) {
             self.remember_members(key, &observed, &member_ids);
         }
         verdict
@@ -271,6 +293,49 @@ impl Reconciler {
     }
 }
 
+/// What a pool's member digest tag says of its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ByDigest {
+    /// The listed ids are those the digest was written for, and its members are the desired
+    /// ones: these (as the planner reads them).
+    Same(Vec<ObservedMember>),
+    /// The listed ids are those the digest was written for, and its members are not the
+    /// desired ones: a member change is due.
+    Differ,
+    /// No digest, one written for other ids (a member added or removed since, e.g. out of
+    /// band), or no desired pool of that name: the members must be read.
+    Unknown,
+}
+
+/// Compares a pool's member digest with its listed ids and the desired members. Pure.
+fn members_by_digest(
+    desired: &DesiredLb,
+    pool: &TreePool,
+    ids: Option<&BTreeSet<String>>,
+    digest: Option<&MemberDigest>,
+    lb: &ObservedLb,
+) -> ByDigest {
+    let (Some(ids), Some(digest)) = (ids, digest) else {
+        return ByDigest::Unknown;
+    };
+    if digest.ids != digest::ids_hash(ids) {
+        return ByDigest::Unknown;
+    }
+    let Some(want) = desired
+        .listeners
+        .iter()
+        .map(|l| &l.pool)
+        .find(|p| p.name == pool.name)
+    else {
+        return ByDigest::Unknown;
+    };
+    if digest.members == digest::desired_hash(&want.members) && want.members.len() == ids.len() {
+        ByDigest::Same(digest::members_of_desired(&want.members, &lb.operating))
+    } else {
+        ByDigest::Differ
+    }
+}
+
 /// Whether the observation is the desired graph (no step, nothing about our security group
 /// to change, the answer at hand). Pure.
 fn verdict_of(desired: &DesiredLb, lb: &ObservedLb, observed: &Observed) -> Verdict {
@@ -302,4 +367,122 @@ fn step_kind(step: &super::Step) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{build, Intent, ListenerIntent, Site};
+    use openstack::load_balancer::enums::{LbAlgorithm, Protocol, ProvisioningStatus};
+
+    fn desired(backends: &[&str]) -> DesiredLb {
+        let site = Site {
+            cluster_id: "demo".into(),
+            vip_subnet_id: "vip-subnet".into(),
+            vip_network_id: None,
+            member_subnet_id: "member-subnet".into(),
+            member_network_id: None,
+            member_subnet_cidr: None,
+            floating_network_id: None,
+            provider: Some("amphora".into()),
+            flavor_id: None,
+            availability_zone: None,
+            manage_security_groups: false,
+            preserves_client_ip: false,
+        };
+        let intent = Intent {
+            public: false,
+            vip_address: None,
+            listeners: vec![ListenerIntent {
+                protocol: Protocol::Tcp,
+                pool_protocol: Protocol::Tcp,
+                port: 443,
+                backend_port: 6443,
+                allowed_cidrs: None,
+            }],
+            algorithm: LbAlgorithm::RoundRobin,
+            persistence: None,
+            monitor: None,
+            backends: backends.iter().map(|b| b.to_string()).collect(),
+        };
+        build(
+            &Owner::new("demo", RequestKey::new("k8s", "api")),
+            &intent,
+            &site,
+        )
+        .unwrap()
+    }
+
+    fn lb() -> ObservedLb {
+        ObservedLb {
+            id: "lb".into(),
+            name: "lb".into(),
+            description: String::new(),
+            tags: Vec::new(),
+            provisioning: ProvisioningStatus::Active,
+            operating: "ONLINE".into(),
+            vip_address: None,
+            vip_port_id: None,
+            vip_subnet_id: None,
+            provider: None,
+        }
+    }
+
+    fn pool(d: &DesiredLb) -> TreePool {
+        TreePool {
+            id: "p".into(),
+            name: d.listeners[0].pool.name.clone(),
+            provisioning: ProvisioningStatus::Active,
+            members: Vec::new(),
+            monitor: None,
+        }
+    }
+
+    #[test]
+    fn a_digest_vouches_only_for_the_ids_it_was_written_for() {
+        let built = desired(&["10.0.0.1", "10.0.0.2"]);
+        let ids = BTreeSet::from(["m1".to_string(), "m2".to_string()]);
+        let written = MemberDigest {
+            ids: digest::ids_hash(&ids),
+            members: digest::desired_hash(&built.listeners[0].pool.members),
+        };
+        let p = pool(&built);
+        // Same ids, same members: the desired members, with no read.
+        match members_by_digest(&built, &p, Some(&ids), Some(&written), &lb()) {
+            ByDigest::Same(members) => {
+                assert!(!super::super::plan::members_differ(
+                    &built.listeners[0].pool.members,
+                    &members
+                ))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Same ids, another member set wanted: a change is due, with no read.
+        let more = desired(&["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        assert_eq!(
+            members_by_digest(&more, &p, Some(&ids), Some(&written), &lb()),
+            ByDigest::Differ
+        );
+        // Other ids (a member added or removed since), no digest, no listed ids, another
+        // pool name: read.
+        let other = BTreeSet::from(["m1".to_string(), "m3".to_string()]);
+        assert_eq!(
+            members_by_digest(&built, &p, Some(&other), Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+        assert_eq!(
+            members_by_digest(&built, &p, Some(&ids), None, &lb()),
+            ByDigest::Unknown
+        );
+        assert_eq!(
+            members_by_digest(&built, &p, None, Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+        let mut renamed = p.clone();
+        renamed.name = "another".into();
+        assert_eq!(
+            members_by_digest(&built, &renamed, Some(&ids), Some(&written), &lb()),
+            ByDigest::Unknown
+        );
+    }
 }

@@ -384,6 +384,9 @@ impl Engine {
         if let Some(response) = outcome.response(request) {
             self.answered(key, &response).await;
         }
+        // Only now, with the answer given: the pools' member digest tags (a new leader's
+        // check then needs no read per load balancer).
+        cloud.after_answer(&cloud_key, request, &outcome).await;
         let result = match &outcome {
             Outcome::Ready(_) => "ready",
             Outcome::Failed { .. } => "error",
