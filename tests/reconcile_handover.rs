@@ -12,7 +12,7 @@ use octavia_integrator::reconcile::{Outcome, Reconciler, Verdict};
 use octavia_integrator::relation::v1::Request;
 use octavia_integrator::spec::RequestKey;
 use openstack::load_balancer::members;
-use openstack::sim::{Delays, Provider, Sim, SimHandle};
+use openstack_sim::{Delays, Provider, Sim, SimHandle};
 use serde_json::Value;
 
 /// Octavia's page cap here: the lists take pages, as at a real site.
@@ -47,7 +47,7 @@ async fn check(
     sim: &SimHandle,
     rec: &Reconciler,
     reqs: &[(RequestKey, Request)],
-) -> (Vec<Verdict>, openstack::sim::Calls) {
+) -> (Vec<Verdict>, openstack_sim::Calls) {
     let before = sim.calls().total();
     let verdicts = rec
         .check_many(reqs)
