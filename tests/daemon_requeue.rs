@@ -7,7 +7,9 @@ use std::sync::Arc;
 use common::*;
 use octavia_integrator::daemon::engine::Engine;
 use octavia_integrator::daemon::Metrics;
-use octavia_integrator::reconcile::requeue::{RETRY_REMOVAL, SHORT_BACKOFF, SHORT_BACKOFF_CAP};
+use octavia_integrator::reconcile::requeue::{
+    RETRY_REMOVAL, RETRY_UNCONNECTED, SHORT_BACKOFF, SHORT_BACKOFF_CAP,
+};
 use octavia_integrator::reconcile::Action;
 use octavia_integrator::relation::answer::{Interface, RequestKey};
 use octavia_integrator::spec::Site;
@@ -93,5 +95,53 @@ async fn a_security_group_still_in_use_is_retried_within_seconds() {
     assert_eq!(
         engine.reconcile(&relation_key, false).await,
         Action::requeue(SHORT_BACKOFF)
+    );
+}
+
+/// Passes that met another setback first (the cloud unreachable after a restart) do not count
+/// towards the backoff of a group in use: its first wait is still the short one.
+#[tokio::test]
+async fn an_outage_before_a_group_in_use_does_not_lengthen_its_first_wait() {
+    let sim = start_sim(Provider::Amphora).await;
+    let mut managed = site(&sim, Provider::Amphora);
+    managed.manage_security_groups = true;
+    let blind = Site {
+        member_network_id: Some("not-the-member-network".into()),
+        ..managed.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    let relation_key = RequestKey::new(1, "kcp", "api");
+    let request = tcp_request("api", &[(443, 6443)], &MEMBERS, false);
+    {
+        let engine = Engine::new(
+            Store::open(&path).unwrap(),
+            Some(reconciler(&sim, managed.clone())),
+            Arc::new(Metrics::new()),
+        );
+        engine
+            .record(Interface::LoadBalancer, &relation_key, &request)
+            .await
+            .unwrap();
+        assert_eq!(
+            engine.reconcile(&relation_key, false).await,
+            Action::await_change()
+        );
+        assert!(engine.forget(&relation_key).await.unwrap());
+    }
+
+    // A restart with the cloud out of reach: the removal waits for a connection.
+    let engine = Engine::new(Store::open(&path).unwrap(), None, Arc::new(Metrics::new()));
+    for _ in 0..3 {
+        assert_eq!(
+            engine.reconcile(&relation_key, false).await,
+            Action::requeue(RETRY_UNCONNECTED)
+        );
+    }
+    engine.set_cloud(reconciler(&sim, blind)).await;
+    assert_eq!(
+        engine.reconcile(&relation_key, false).await,
+        Action::requeue(SHORT_BACKOFF),
+        "the first pass that meets the group in use"
     );
 }

@@ -34,8 +34,9 @@ pub struct Engine {
     notifier: StdMutex<Notifier>,
     first_seen: StdMutex<HashMap<RequestKey, Instant>>,
     notes: StdMutex<HashMap<RequestKey, String>>,
-    /// Unfinished passes in a row per request (what the requeue policy backs off by).
-    setbacks: StdMutex<HashMap<RequestKey, u32>>,
+    /// Per request, the setback its last passes met and how many in a row (what the requeue
+    /// policy backs off by).
+    setbacks: StdMutex<HashMap<RequestKey, (Setback, u32)>>,
     connect_error: StdMutex<Option<String>>,
 }
 
@@ -334,7 +335,7 @@ impl Engine {
     }
 
     /// The action after a pass of `key` that finished (`None`) or met `setback`: counts the
-    /// unfinished passes in a row, which the requeue policy backs off by.
+    /// passes in a row that met the same setback, which the requeue policy backs off by.
     fn next_pass(&self, key: &RequestKey, setback: Option<Setback>) -> Action {
         let mut counts = lock(&self.setbacks);
         match setback {
@@ -343,9 +344,20 @@ impl Engine {
                 Action::await_change()
             }
             Some(setback) => {
-                let attempts = counts.entry(key.clone()).or_default();
-                *attempts = attempts.saturating_add(1);
-                error_policy(&setback, *attempts)
+                // Passes in a row that met the same setback: a different one starts afresh, so
+                // an earlier outage does not lengthen the first wait for a group in use.
+                let attempts = match counts.get(key) {
+                    Some((last, n)) if *last == setback => n.saturating_add(1),
+                    _ => 1,
+                };
+                let action = error_policy(&setback, attempts);
+                if action.requeue_after.is_some() {
+                    counts.insert(key.clone(), (setback, attempts));
+                } else {
+                    // No pass follows until the request changes: nothing to count.
+                    counts.remove(key);
+                }
+                action
             }
         }
     }
