@@ -130,7 +130,11 @@ fn ctrl_c_stops_the_demo_and_cleans_up() {
         .unwrap();
     assert!(sent.success());
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "interrupted");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "interrupted: 128 + SIGINT, the shell's convention"
+    );
     assert_eq!(
         std::fs::read_dir(tmp.path()).unwrap().count(),
         0,

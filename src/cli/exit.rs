@@ -12,6 +12,8 @@ pub const USAGE: u8 = 2;
 pub const CONFIG: u8 = 3;
 /// The daemon is needed but not running, or did not answer.
 pub const UNAVAILABLE: u8 = 4;
+/// Interrupted by Ctrl-C (SIGINT) and cleaned up: 128 + 2, the shell's convention.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit code of a failed connection to the cloud: settings or credentials to fix (3), or
 /// a cloud that could not be asked or lacks what we need (1). Every command maps connection
@@ -30,7 +32,8 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   1  the operation failed (cloud error, failed check, daemon refusal)
   2  bad arguments or input
   3  settings or credentials missing or invalid
-  4  the daemon is needed but not running or not answering";
+  4  the daemon is needed but not running or not answering
+  130  interrupted by Ctrl-C (`demo`; everything it started is stopped)";
 
 /// Prints `error` (with its causes) to standard error and returns `code`.
 pub fn report(error: &anyhow::Error, code: u8) -> ExitCode {

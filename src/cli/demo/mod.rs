@@ -62,6 +62,7 @@ pub fn run(args: &Args) -> ExitCode {
             // The reader went away (`demo | head`): everything is cleaned up; end quietly, as
             // every data command does.
             Err(e) if reader_gone(&e) => Ok(()),
+            Err(e) if e.is::<Interrupted>() => Err(Failure::new(exit::INTERRUPTED, e)),
             Err(e) => Err(Failure::new(exit::FAILURE, e)),
         }
     })())
@@ -81,6 +82,11 @@ fn reader_gone(e: &anyhow::Error) -> bool {
         .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
+
+/// The demo was stopped by Ctrl-C (everything it started is stopped and removed).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted (Ctrl-C); cleaned up")]
+struct Interrupted;
 
 /// How long any one phase may take before the demo gives up (real time).
 const PHASE_LIMIT: Duration = Duration::from_secs(90);
@@ -120,7 +126,7 @@ pub async fn demo(args: &Args, out: &mut impl Write) -> anyhow::Result<Summary> 
     // stopped and awaited before the folder it writes in is removed.
     let result = tokio::select! {
         r = played => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted (Ctrl-C); cleaned up")),
+        _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
     };
     let stopped = daemon.stop().await;
     sim.shutdown().await;
