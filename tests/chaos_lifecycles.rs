@@ -85,6 +85,7 @@ fn site(sim: &SimHandle, provider: Provider) -> Site {
         availability_zone: None,
         manage_security_groups: false,
         preserves_client_ip: provider == Provider::Ovn,
+        closest_health_check: false,
     }
 }
 

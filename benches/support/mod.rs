@@ -140,6 +140,7 @@ pub fn site(sim: &SimHandle, cluster: &str) -> Site {
         availability_zone: None,
         manage_security_groups: false,
         preserves_client_ip: false,
+        closest_health_check: false,
     }
 }
 

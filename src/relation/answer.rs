@@ -115,7 +115,7 @@ pub trait Answerer {
     /// The answer for one current request (`backends` already filled), or `Ok(None)` while it
     /// is still converging (the requirer waits; a later hook publishes the answer). Requests
     /// the provider cannot honour get `Ok(Some(unsupported))`
-    /// (see [`crate::relation::meaning()`]).
+    /// (see [`crate::spec::spec()`]).
     fn answer(
         &self,
         key: &RequestKey,
