@@ -82,12 +82,16 @@ impl Current {
     }
 }
 
-/// Which interface a set of requests belongs to (so [`Answerer::retain`] only prunes its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which interface a request came over (so [`Answerer::retain`] only prunes its own). Spelled
+/// by serde as the interfaces are named, `loadbalancer` and `public-address`: the one spelling
+/// of the daemon's socket and of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Interface {
     /// The `loadbalancer` interface (our `lb-consumers` endpoint).
+    #[serde(rename = "loadbalancer")]
     LoadBalancer,
     /// The legacy `public-address` interface (our `loadbalancer` endpoint).
+    #[serde(rename = "public-address")]
     PublicAddress,
 }
 
