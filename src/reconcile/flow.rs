@@ -175,19 +175,18 @@ impl Reconciler {
             provider: &self.provider,
             site: &self.site,
         };
-        let refused = |failure| Outcome::Failed {
-            kind: ErrorKind::Unsupported,
-            failure,
-            retry_after: None,
-        };
-        let Spec {
-            desired,
-            routed_backends: routed,
-        } = match spec(request, Some(cloud)) {
-            Ok(Some(built)) => built,
+        let (built, routed) = match spec(request, Some(cloud)) {
+            Ok(Some(Spec {
+                desired,
+                routed_backends,
+            })) => (Ok(desired), routed_backends),
             Ok(None) => unreachable!("spec() with a cloud always builds or refuses"),
-            Err(refusal) => return Err(refused(refusal.failure())),
+            Err(refusal) => {
+                let routed = refusal.routed_backends().to_vec();
+                (Err(refusal), routed)
+            }
         };
+        // Said even when the graph is refused (for backends of the other family).
         if !routed.is_empty() {
             tracing::warn!(
                 backends = %routed.join(", "),
@@ -196,7 +195,11 @@ impl Reconciler {
                  them; if not, set `[load_balancer] member_subnet` to their subnet"
             );
         }
-        Ok(desired)
+        built.map_err(|refusal| Outcome::Failed {
+            kind: ErrorKind::Unsupported,
+            failure: refusal.failure(),
+            retry_after: None,
+        })
     }
 
     pub(super) fn repairs_mut<T>(

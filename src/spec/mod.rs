@@ -66,15 +66,31 @@ pub enum Refusal {
     /// Fields this provider (or any) cannot honour.
     Unsupported(Unsupported),
     /// The graph cannot be built (no backends, no ports, backends the site cannot reach).
-    Graph(SpecError),
+    Graph {
+        /// Why.
+        error: SpecError,
+        /// As [`Spec::routed_backends`]: worth the same warning when the graph is refused.
+        routed_backends: Vec<String>,
+    },
 }
 
 impl Refusal {
+    /// Backends of the member subnet's family outside it (see [`Spec::routed_backends`]);
+    /// none when the request was not read that far.
+    pub fn routed_backends(&self) -> &[String] {
+        match self {
+            Refusal::Unsupported(_) => &[],
+            Refusal::Graph {
+                routed_backends, ..
+            } => routed_backends,
+        }
+    }
+
     /// The answer's failure (its `error` is `unsupported`).
     pub fn failure(&self) -> Failure {
         match self {
             Refusal::Unsupported(u) => u.failure(),
-            Refusal::Graph(e) => {
+            Refusal::Graph { error: e, .. } => {
                 let field = match e {
                     SpecError::NoBackends | SpecError::OtherFamily { .. } => RequestField::Backends,
                     SpecError::NoPorts => RequestField::PortMapping,
@@ -89,7 +105,7 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::Unsupported(u) => u.fmt(f),
-            Refusal::Graph(e) => e.fmt(f),
+            Refusal::Graph { error, .. } => error.fmt(f),
         }
     }
 }
@@ -113,11 +129,17 @@ pub fn spec(request: &Request, cloud: Option<Cloud<'_>>) -> Result<Option<Spec>,
         return Ok(None);
     };
     let owner = Owner::new(cloud.site.cluster_id.clone(), cloud.key.clone());
-    let desired = build(&owner, &intent, cloud.site).map_err(Refusal::Graph)?;
-    Ok(Some(Spec {
-        routed_backends: outside_member_subnet(&intent, cloud.site),
-        desired,
-    }))
+    let routed_backends = outside_member_subnet(&intent, cloud.site);
+    match build(&owner, &intent, cloud.site) {
+        Ok(desired) => Ok(Some(Spec {
+            desired,
+            routed_backends,
+        })),
+        Err(error) => Err(Refusal::Graph {
+            error,
+            routed_backends,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +205,23 @@ mod tests {
         );
         assert_eq!(built.routed_backends, ["10.9.0.1"]);
         assert_eq!(built.desired.owner.key(), &key);
+        // Refused for a backend of the other family, the routed one is still named.
+        let mut other = request();
+        other.backends.push("fd00::1".into());
+        let cloud = Cloud {
+            key: &key,
+            provider: &provider,
+            site: &site,
+        };
+        let refused = spec(&other, Some(cloud)).unwrap_err();
+        assert!(matches!(
+            &refused,
+            Refusal::Graph {
+                error: SpecError::OtherFamily { .. },
+                ..
+            }
+        ));
+        assert_eq!(refused.routed_backends(), ["10.9.0.1"]);
     }
 
     #[test]
@@ -200,7 +239,13 @@ mod tests {
             site: &site,
         };
         let refused = spec(&r, Some(cloud)).unwrap_err();
-        assert_eq!(refused, Refusal::Graph(SpecError::NoBackends));
+        assert_eq!(
+            refused,
+            Refusal::Graph {
+                error: SpecError::NoBackends,
+                routed_backends: Vec::new()
+            }
+        );
         let failure = refused.failure();
         let text = failure.to_string();
         assert!(text.contains("backends"), "{text}");
