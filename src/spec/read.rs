@@ -1,6 +1,6 @@
 //! Reading a request: what each field means in Octavia's terms ([`Intent`]), or a precise
 //! [`Unsupported`] naming every field we cannot honour. Addresses and ports are parsed here,
-//! once, and carried typed to [`super::build`]. Pure.
+//! once, and carried typed to [`super::build()`]. Pure.
 //!
 //! | field | meaning |
 //! | --- | --- |
@@ -11,7 +11,7 @@
 //! | `sticky` | source-IP session persistence, or unsupported |
 //! | `health_checks` | the pools' health monitor (type, port, path, interval, retries); at most one distinct check |
 //! | `tls_termination` | unsupported (for now) |
-//! | `ingress_address` | the requested address (an IP address): the VIP of an internal request; on a public one with a floating network, an existing floating IP to adopt (see [`super::build`]); unsupported when the provider cannot take a VIP address |
+//! | `ingress_address` | the requested address (an IP address): the VIP of an internal request; on a public one with a floating network, an existing floating IP to adopt (see [`super::build()`]); unsupported when the provider cannot take a VIP address |
 //! | `backends` | member addresses (IP addresses); filled from the units' ingress addresses when empty |
 
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ use super::provider::{MonitorKind, Provider, ProviderCaps};
 use crate::relation::v1::{Failure, HealthCheck, Protocol as WireProtocol, Request, RequestField};
 
 /// What a request means, in load-balancer terms: read once from the request against the
-/// provider ([`read`]), then built into the desired graph ([`super::build`]).
+/// provider ([`super::spec()`]), then built into the desired graph ([`super::build()`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Intent {
     /// A public address is wanted (floating IP when the site has a floating network).
