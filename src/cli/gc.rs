@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use crate::cli::context::with_reconciler;
 use crate::cli::exit;
 use crate::config::Settings;
+use crate::daemon::stored;
 use crate::spec::RequestKey;
 use crate::store::Store;
 
@@ -59,7 +60,7 @@ pub fn stored_keys(settings: &Settings) -> Result<Vec<RequestKey>, String> {
     })?;
     Ok(store
         .entries()
-        .map(|(k, _)| RequestKey::new(k.app.clone(), k.name.clone()))
+        .map(|(k, _)| stored::cloud_key(&stored::relation_key(k)))
         .collect())
 }
 

@@ -74,7 +74,7 @@ impl Answerer for DaemonAnswerer {
         request: &Request,
     ) -> Result<Option<Response>, AnswerError> {
         let call = AnswerCall {
-            interface: self.interface.into(),
+            interface: self.interface,
             key: key.clone(),
             request: request.canonical_json(),
         };
@@ -93,7 +93,7 @@ impl Answerer for DaemonAnswerer {
 
     async fn refused(&self, key: &RequestKey, refusal: &Response) -> Result<(), AnswerError> {
         let call = RefusedCall {
-            interface: self.interface.into(),
+            interface: self.interface,
             key: key.clone(),
             refusal: refusal.canonical_json(),
         };
@@ -118,7 +118,7 @@ impl Answerer for DaemonAnswerer {
     async fn retain(&self, interface: Interface, current: &Current) -> Result<(), AnswerError> {
         self.may_remove()?;
         let call = RetainCall {
-            interface: interface.into(),
+            interface,
             keys: current.keys.iter().cloned().collect(),
             held_relations: current.held_relations.iter().copied().collect(),
         };

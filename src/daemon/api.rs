@@ -127,39 +127,11 @@ pub const RETAIN: &str = "/v1/retain";
 /// Route of [`RefusedCall`].
 pub const REFUSED: &str = "/v1/refused";
 
-/// The relation interface a request came over, as the local API spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WireInterface {
-    /// `loadbalancer` (our `lb-consumers` endpoint).
-    Loadbalancer,
-    /// `public-address` (our legacy `loadbalancer` endpoint).
-    PublicAddress,
-}
-
-impl From<crate::relation::answer::Interface> for WireInterface {
-    fn from(i: crate::relation::answer::Interface) -> Self {
-        match i {
-            crate::relation::answer::Interface::LoadBalancer => WireInterface::Loadbalancer,
-            crate::relation::answer::Interface::PublicAddress => WireInterface::PublicAddress,
-        }
-    }
-}
-
-impl From<WireInterface> for crate::relation::answer::Interface {
-    fn from(i: WireInterface) -> Self {
-        match i {
-            WireInterface::Loadbalancer => crate::relation::answer::Interface::LoadBalancer,
-            WireInterface::PublicAddress => crate::relation::answer::Interface::PublicAddress,
-        }
-    }
-}
-
 /// "Here is a current request; what is its answer?"
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnswerCall {
     /// The interface it came over.
-    pub interface: WireInterface,
+    pub interface: crate::relation::answer::Interface,
     /// Which request.
     pub key: crate::relation::answer::RequestKey,
     /// The request's canonical JSON (backends filled).
@@ -177,7 +149,7 @@ pub struct AnswerReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefusedCall {
     /// The interface it came over.
-    pub interface: WireInterface,
+    pub interface: crate::relation::answer::Interface,
     /// Which request.
     pub key: crate::relation::answer::RequestKey,
     /// The refusal answer's canonical JSON.
@@ -195,7 +167,7 @@ pub struct ForgetCall {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetainCall {
     /// The interface.
-    pub interface: WireInterface,
+    pub interface: crate::relation::answer::Interface,
     /// Every current request of it.
     pub keys: Vec<crate::relation::answer::RequestKey>,
     /// Relations present but not ready (no usable `version`): what is stored for them is kept.

@@ -114,7 +114,7 @@ async fn answer(State(daemon): State<Arc<Daemon>>, Json(call): Json<AnswerCall>)
     };
     match daemon
         .engine
-        .record(call.interface.into(), &call.key, &request)
+        .record(call.interface, &call.key, &request)
         .await
     {
         Ok((answer, changed)) => {
@@ -149,7 +149,7 @@ async fn retain(State(daemon): State<Arc<Daemon>>, Json(call): Json<RetainCall>)
         keys: call.keys.into_iter().collect(),
         held_relations: call.held_relations.into_iter().collect(),
     };
-    let interface = call.interface.into();
+    let interface = call.interface;
     match daemon.engine.retain(interface, &current).await {
         Ok(removed) => {
             for key in &removed {
@@ -176,7 +176,7 @@ async fn refused(State(daemon): State<Arc<Daemon>>, Json(call): Json<RefusedCall
     };
     match daemon
         .engine
-        .refuse(call.interface.into(), &call.key, &refusal)
+        .refuse(call.interface, &call.key, &refusal)
         .await
     {
         Ok(()) => Json(Forgotten::default()).into_response(),

@@ -9,36 +9,47 @@ use crate::relation::v1::{Request, Response};
 use crate::spec;
 use crate::store::{StoredEntry, StoredKey};
 
-/// The JSON text the daemon stores as a request (opaque to the store).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The JSON text the daemon stores as a request (opaque to the store), as written.
+#[derive(Debug, Serialize)]
+struct Envelope<'a> {
+    /// `loadbalancer` or `public-address` (the interface's serde spelling).
+    interface: Interface,
+    /// The request's canonical JSON (backends filled, `tls_key` removed); empty for a
+    /// placeholder.
+    request: &'a str,
+}
+
+/// The same text, as read back: the interface stays a string until it is checked, so that a
+/// hand-edited store names the interface it does not know.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Envelope {
-    /// `loadbalancer` or `public-address`.
+struct StoredEnvelope {
     interface: String,
-    /// The request's canonical JSON (backends filled, `tls_key` removed).
     request: String,
 }
 
-/// The store text for `request` received over `interface`. A TLS key never reaches the
-/// store (TLS termination is refused anyway; the key is not needed to say so).
+/// The store text for `request` received over `interface`: the one place a request is
+/// encoded on its way to the reconciler. A TLS key never reaches the store (TLS termination
+/// is refused anyway; the key is not needed to say so).
 pub fn encode(interface: Interface, request: &Request) -> String {
     let mut request = request.clone();
     request.tls_key = None;
-    let envelope = Envelope {
-        interface: interface_name(interface).to_string(),
-        request: request.canonical_json(),
-    };
-    serde_json::to_string(&envelope).expect("plain strings always serialize")
+    let text = request.canonical_json();
+    serde_json::to_string(&Envelope {
+        interface,
+        request: &text,
+    })
+    .expect("plain strings always serialize")
 }
 
 /// The store text for a request refused before any version of it loaded: its interface and
 /// no request (see [`crate::store::StoredEntry::refusal`]).
 pub fn placeholder(interface: Interface) -> String {
-    let envelope = Envelope {
-        interface: interface_name(interface).to_string(),
-        request: String::new(),
-    };
-    serde_json::to_string(&envelope).expect("plain strings always serialize")
+    serde_json::to_string(&Envelope {
+        interface,
+        request: "",
+    })
+    .expect("plain strings always serialize")
 }
 
 /// The interface and request of a stored entry.
@@ -52,16 +63,13 @@ pub fn decode(text: &str) -> Result<(Interface, Request), String> {
     Ok((interface, request))
 }
 
-fn envelope(text: &str) -> Result<Envelope, String> {
+fn envelope(text: &str) -> Result<StoredEnvelope, String> {
     serde_json::from_str(text).map_err(|e| format!("not a stored request: {e}"))
 }
 
 fn interface_named(name: &str) -> Result<Interface, String> {
-    match name {
-        "loadbalancer" => Ok(Interface::LoadBalancer),
-        "public-address" => Ok(Interface::PublicAddress),
-        other => Err(format!("unknown interface {other:?}")),
-    }
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|_| format!("unknown interface {name:?}"))
 }
 
 /// The interface a stored entry came over, if it can be read (also for a refused request
@@ -70,13 +78,6 @@ pub fn interface_of(entry: &StoredEntry) -> Option<Interface> {
     envelope(&entry.request)
         .and_then(|e| interface_named(&e.interface))
         .ok()
-}
-
-fn interface_name(interface: Interface) -> &'static str {
-    match interface {
-        Interface::LoadBalancer => "loadbalancer",
-        Interface::PublicAddress => "public-address",
-    }
 }
 
 /// The store key of a relation request.
@@ -143,6 +144,34 @@ mod tests {
         ));
         let text = encode(Interface::LoadBalancer, &r);
         assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[test]
+    fn the_store_text_and_the_socket_spell_interfaces_as_before() {
+        assert_eq!(
+            placeholder(Interface::LoadBalancer),
+            r#"{"interface":"loadbalancer","request":""}"#
+        );
+        assert_eq!(
+            placeholder(Interface::PublicAddress),
+            r#"{"interface":"public-address","request":""}"#
+        );
+        let r = request();
+        let text = encode(Interface::LoadBalancer, &r);
+        let written: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"interface": "loadbalancer", "request": r.canonical_json()})
+        );
+        // The daemon's socket uses the same serde spelling.
+        assert_eq!(
+            serde_json::to_string(&Interface::PublicAddress).unwrap(),
+            r#""public-address""#
+        );
+        assert_eq!(
+            serde_json::from_str::<Interface>(r#""loadbalancer""#).unwrap(),
+            Interface::LoadBalancer
+        );
     }
 
     #[test]

@@ -520,9 +520,8 @@ impl<'a> Exec<'a> {
     }
 
     /// Makes a pool's members exactly `members` with one batch call; falls back to one call
-    /// per member when the provider has no batch update. `want` is never empty: the
-    /// reconciler refuses a desired graph with an empty pool before acting
-    /// ([`refuse_empty_pools`](super::plan::refuse_empty_pools)).
+    /// per member when the provider has no batch update. `want` is never empty: a request
+    /// without backends is refused before acting ([`crate::spec::SpecError::NoBackends`]).
     async fn set_members(
         &mut self,
         lb_id: &str,

@@ -5,7 +5,7 @@ use openstack::network::{networks, subnets};
 use openstack::{Error, Session};
 
 use crate::config::{LoadBalancerSettings, NameOrId};
-use crate::spec::terms::ProviderKind;
+use crate::spec::ProviderKind;
 use crate::spec::Site;
 
 /// Why the reconciler could not start: every message names the setting and the fix.
@@ -283,5 +283,6 @@ pub async fn resolve_site(
         availability_zone,
         manage_security_groups: lb.manage_security_groups,
         preserves_client_ip: kind == ProviderKind::Ovn,
+        closest_health_check: lb.closest_health_check,
     })
 }

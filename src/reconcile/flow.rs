@@ -1,4 +1,4 @@
-//! The reconcile of one request: read the request, build the desired graph, then loop
+//! The reconcile of one request: the desired graph ([`crate::spec::spec()`]), then loop
 //! observe → decide → act until the load balancer is as desired (or the budget is spent).
 
 use std::sync::atomic::Ordering;
@@ -14,18 +14,13 @@ use super::cloud;
 use super::locks::PortLocks;
 use super::observed::{Observed, ObservedFip, ObservedLb};
 use super::outcome::{outcome_of_error, Outcome, Ready};
-use super::plan::{
-    adopted_fip_refusal, decide, plan, plan_floating_ip_for_new, refuse_empty_pools, Decision, Step,
-};
+use super::plan::{adopted_fip_refusal, decide, plan, plan_floating_ip_for_new, Decision, Step};
 use super::repair::{repair_action, RepairAction};
 use super::requeue::Setback;
 use super::security::{apply_security_group, backends_without_port, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
-use crate::relation::meaning::meaning;
 use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
-use crate::spec::build::outside_member_subnet;
-use crate::spec::terms::{intent_of, ProviderKind};
-use crate::spec::{build, DesiredLb, Owner, RequestKey, SpecError};
+use crate::spec::{spec, Cloud, DesiredLb, Owner, ProviderKind, RequestKey, Spec};
 
 /// Observe/act rounds in one reconcile (create, repair, rebuild each take one).
 const MAX_ROUNDS: u32 = 6;
@@ -173,15 +168,26 @@ impl Reconciler {
         })
     }
 
-    /// The request's meaning, in Octavia terms, as a desired graph, or the error answer.
+    /// The request's desired graph on this cloud ([`spec()`]), or its `unsupported` answer.
+    /// Refused before any cloud call, so a pool is never emptied as a side effect.
     pub(super) fn desired(&self, owner: &Owner, request: &Request) -> Result<DesiredLb, Outcome> {
-        let meant = meaning(request, &self.caps).map_err(|u| Outcome::Failed {
-            kind: ErrorKind::Unsupported,
-            failure: u.failure(),
-            setback: Setback::Unservable,
-        })?;
-        let intent = intent_of(&meant, &self.default_algorithm);
-        let routed = outside_member_subnet(&intent, &self.site);
+        let cloud = Cloud {
+            key: owner.key(),
+            provider: &self.provider,
+            site: &self.site,
+        };
+        let (built, routed) = match spec(request, Some(cloud)) {
+            Ok(Some(Spec {
+                desired,
+                routed_backends,
+            })) => (Ok(desired), routed_backends),
+            Ok(None) => unreachable!("spec() with a cloud always builds or refuses"),
+            Err(refusal) => {
+                let routed = refusal.routed_backends().to_vec();
+                (Err(refusal), routed)
+            }
+        };
+        // Said even when the graph is refused (for backends of the other family).
         if !routed.is_empty() {
             tracing::warn!(
                 backends = %routed.join(", "),
@@ -190,22 +196,11 @@ impl Reconciler {
                  them; if not, set `[load_balancer] member_subnet` to their subnet"
             );
         }
-        let desired = build(owner, &intent, &self.site).map_err(|e| {
-            let field = match e {
-                SpecError::NoBackends
-                | SpecError::BadBackend(_)
-                | SpecError::OtherFamily { .. } => RequestField::Backends,
-                SpecError::NoPorts => RequestField::PortMapping,
-            };
-            Outcome::Failed {
-                kind: ErrorKind::Unsupported,
-                failure: Failure::field(field, e.to_string()),
-                setback: Setback::Unservable,
-            }
-        })?;
-        // Before any cloud call: the pool is never emptied as a side effect.
-        refuse_empty_pools(&desired)?;
-        Ok(desired)
+        built.map_err(|refusal| Outcome::Failed {
+            kind: ErrorKind::Unsupported,
+            failure: refusal.failure(),
+            setback: Setback::Unservable,
+        })
     }
 
     pub(super) fn repairs_mut<T>(
@@ -405,7 +400,7 @@ impl Reconciler {
         let key = owner.key().clone();
         let memo = self.repairs_mut(|m| *m.entry(key.clone()).or_default());
         let since = memo.last.map(|t| t.elapsed());
-        let can_failover = self.kind == ProviderKind::Amphora;
+        let can_failover = self.provider.kind == ProviderKind::Amphora;
         let mut action = repair_action(&self.options.repair, can_failover, memo.attempts, since);
         let bump = |this: &Self| {
             this.repairs_mut(|m| {

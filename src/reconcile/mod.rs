@@ -57,7 +57,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use openstack::load_balancer::enums::LbAlgorithm;
 use openstack::wait::WaitPolicy;
 use openstack::Session;
 
@@ -71,9 +70,7 @@ pub use requeue::{error_policy, Action, Setback};
 pub use resync::{BulkCheck, Verdict};
 
 use crate::config::Settings;
-use crate::relation::meaning::ProviderCaps;
-use crate::spec::terms::{default_algorithm, provider_caps, ProviderKind};
-use crate::spec::{RequestKey, Site};
+use crate::spec::{Provider, RequestKey, Site};
 
 /// Tunables of a [`Reconciler`].
 #[derive(Debug, Clone)]
@@ -109,9 +106,7 @@ struct RepairMemo {
 pub struct Reconciler {
     session: Session,
     site: Site,
-    kind: ProviderKind,
-    caps: ProviderCaps,
-    default_algorithm: LbAlgorithm,
+    provider: Provider,
     fully_populated: AtomicBool,
     options: Options,
     locks: locks::KeyLocks,
@@ -135,15 +130,13 @@ impl Reconciler {
         let site = connect::resolve_site(&session, &settings.cluster_id, lb).await?;
         let mut options = Options::default();
         options.wait.budget = lb.wait;
-        let mut reconciler = Reconciler::from_site(
+        Ok(Reconciler::from_site(
             session,
             site,
             lb.default_algorithm.as_str(),
             lb.fully_populated_create,
             options,
-        );
-        reconciler.caps.tcp_instead_of_http_check = lb.closest_health_check;
-        Ok(reconciler)
+        ))
     }
 
     /// A reconciler for an already resolved site (no cloud calls).
@@ -154,15 +147,11 @@ impl Reconciler {
         fully_populated_create: bool,
         options: Options,
     ) -> Reconciler {
-        let kind = ProviderKind::of(site.provider.as_deref());
-        let caps = provider_caps(kind);
-        let default_algorithm = default_algorithm(configured_default_algorithm, &caps);
+        let provider = Provider::of(site.provider.as_deref(), configured_default_algorithm);
         Reconciler {
             session,
             site,
-            kind,
-            caps,
-            default_algorithm,
+            provider,
             fully_populated: AtomicBool::new(fully_populated_create),
             locks: locks::KeyLocks::new(options.concurrency),
             port_locks: locks::PortLocks::new(),
@@ -190,9 +179,9 @@ impl Reconciler {
         &self.site
     }
 
-    /// What the provider can do (for reading requests).
-    pub fn caps(&self) -> &ProviderCaps {
-        &self.caps
+    /// The provider requests are built for (what it can do, its default algorithm).
+    pub fn provider(&self) -> &Provider {
+        &self.provider
     }
 
     /// The cloud's recent times per kind of change (waits poll densely around them); the

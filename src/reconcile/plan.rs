@@ -5,10 +5,7 @@
 use openstack::load_balancer::enums::ProvisioningStatus;
 
 use super::observed::{Children, Observed, ObservedFip, ObservedLb, Tree};
-use super::outcome::Outcome;
-use super::requeue::Setback;
 pub use super::step::Step;
-use crate::relation::v1::{ErrorKind, Failure, RequestField};
 use crate::spec::{DesiredLb, DesiredListener, DesiredMember, FINGERPRINT_TAG_PREFIX};
 
 /// What to do with a request's load balancer, decided from what was observed.
@@ -87,26 +84,6 @@ pub fn lb_tags(desired: &DesiredLb) -> Vec<String> {
     let mut tags = desired.tags.clone();
     tags.push(format!("{FINGERPRINT_TAG_PREFIX}{}", desired.fingerprint()));
     tags
-}
-
-/// The reconciler's own refusal to empty a pool: a desired pool without members would have
-/// every member of the cloud's pool removed. The request's `backends` are at fault; nothing is
-/// sent to the cloud and the pool stays as it is.
-pub fn refuse_empty_pools(desired: &DesiredLb) -> Result<(), Outcome> {
-    match desired.listeners.iter().find(|l| l.pool.members.is_empty()) {
-        None => Ok(()),
-        Some(l) => Err(Outcome::Failed {
-            kind: ErrorKind::Unsupported,
-            failure: Failure::field(
-                RequestField::Backends,
-                format!(
-                    "no backends for pool {}: refusing to remove every member of a load balancer's pool; give at least one backend",
-                    l.pool.name
-                ),
-            ),
-            setback: Setback::Unservable,
-        }),
-    }
 }
 
 /// The steps that bring an ACTIVE load balancer (`lb`) to `desired`. `observed.tree` must be
@@ -489,6 +466,7 @@ mod tests {
             availability_zone: None,
             manage_security_groups: false,
             preserves_client_ip: false,
+            closest_health_check: false,
         }
     }
 
@@ -513,32 +491,15 @@ mod tests {
                 retries: 3,
                 url_path: None,
             }),
-            backends: vec!["10.0.0.1".into(), "10.0.0.2".into(), "10.0.0.3".into()],
+            backends: ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+                .map(|b| b.parse().unwrap())
+                .to_vec(),
         }
     }
 
     fn desired(i: &Intent) -> DesiredLb {
         let owner = Owner::new("demo", RequestKey::new("k8s", "api"));
         build(&owner, i, &site()).unwrap()
-    }
-
-    #[test]
-    fn an_empty_pool_is_refused_naming_backends() {
-        let mut d = desired(&intent());
-        assert_eq!(refuse_empty_pools(&d), Ok(()));
-        d.listeners[0].pool.members.clear();
-        match refuse_empty_pools(&d) {
-            Err(Outcome::Failed {
-                kind: ErrorKind::Unsupported,
-                failure,
-                setback: Setback::Unservable,
-            }) => {
-                let text = failure.to_string();
-                assert!(text.contains("backends"), "{text}");
-                assert!(!text.contains("credentials"), "{text}");
-            }
-            other => panic!("expected an unsupported answer naming backends, got {other:?}"),
-        }
     }
 
     /// What the cloud looks like right after `d` was built (ids derived from names).
@@ -687,7 +648,7 @@ mod tests {
         let (lb, mut o) = as_built(&d);
         o.children = None;
         let mut more = intent();
-        more.backends.push("10.0.0.4".into());
+        more.backends.push("10.0.0.4".parse().unwrap());
         let d2 = desired(&more);
         assert!(quick_path_ok(&d2, &lb, o.tree.as_ref().unwrap()));
         let steps = plan(&d2, &lb, &o);
@@ -881,7 +842,7 @@ mod tests {
         // its floating IP instead).
         let mut pinned = intent();
         pinned.public = false;
-        pinned.vip_address = Some("192.168.0.99".into());
+        pinned.vip_address = Some("192.168.0.99".parse().unwrap());
         assert!(matches!(
             &plan(&desired(&pinned), &lb, &o)[..],
             [Step::Rebuild { .. }]

@@ -389,6 +389,7 @@ mod tests {
             availability_zone: None,
             manage_security_groups: false,
             preserves_client_ip: false,
+            closest_health_check: false,
         };
         let intent = Intent {
             public: false,
@@ -403,7 +404,7 @@ mod tests {
             algorithm: LbAlgorithm::RoundRobin,
             persistence: None,
             monitor: None,
-            backends: backends.iter().map(|b| b.to_string()).collect(),
+            backends: backends.iter().map(|b| b.parse().unwrap()).collect(),
         };
         build(
             &Owner::new("demo", RequestKey::new("k8s", "api")),

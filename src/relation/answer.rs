@@ -41,6 +41,14 @@ impl RequestKey {
     }
 }
 
+impl From<&RequestKey> for crate::spec::RequestKey {
+    /// The load balancer a received request is for (the relation id is dropped): its names
+    /// and tags derive from this.
+    fn from(key: &RequestKey) -> Self {
+        crate::spec::RequestKey::new(key.app.clone(), key.name.clone())
+    }
+}
+
 impl fmt::Display for RequestKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -82,12 +90,16 @@ impl Current {
     }
 }
 
-/// Which interface a set of requests belongs to (so [`Answerer::retain`] only prunes its own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which interface a request came over (so [`Answerer::retain`] only prunes its own). Spelled
+/// by serde as the interfaces are named, `loadbalancer` and `public-address`: the one spelling
+/// of the daemon's socket and of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Interface {
     /// The `loadbalancer` interface (our `lb-consumers` endpoint).
+    #[serde(rename = "loadbalancer")]
     LoadBalancer,
     /// The legacy `public-address` interface (our `loadbalancer` endpoint).
+    #[serde(rename = "public-address")]
     PublicAddress,
 }
 
@@ -115,7 +127,7 @@ pub trait Answerer {
     /// The answer for one current request (`backends` already filled), or `Ok(None)` while it
     /// is still converging (the requirer waits; a later hook publishes the answer). Requests
     /// the provider cannot honour get `Ok(Some(unsupported))`
-    /// (see [`crate::relation::meaning()`]).
+    /// (see [`crate::spec::spec()`]).
     fn answer(
         &self,
         key: &RequestKey,
@@ -174,5 +186,19 @@ impl Answerer for NoCloud {
 
     async fn forget(&self, _: &RequestKey) -> Result<(), AnswerError> {
         Err(AnswerError::NoCloud(self.reason.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_received_request_maps_to_its_load_balancer_key() {
+        let on_7 = RequestKey::new(7, "k8s", "api");
+        let on_9 = RequestKey::new(9, "k8s", "api");
+        let lb = crate::spec::RequestKey::from(&on_7);
+        assert_eq!(lb, crate::spec::RequestKey::new("k8s", "api"));
+        assert_eq!(lb, crate::spec::RequestKey::from(&on_9));
     }
 }

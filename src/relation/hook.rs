@@ -1,8 +1,9 @@
 //! One hook run for each interface: read the databags, answer what can be answered, write the
 //! databags. The only I/O is through the [`Answerer`].
 //!
-//! Order of answers for one request: does not load → `unsupported` (here); fails
-//! [`precheck`] (nothing any provider can do) → `unsupported` (here); otherwise the answerer
+//! Order of answers for one request: does not load → `unsupported` (here); refused by
+//! [`spec()`] without a cloud (nothing any provider can do) → `unsupported` (here); otherwise
+//! the answerer (which reads it with [`spec()`] against its cloud)
 //! decides (address, `unsupported` for what this provider lacks, `provider_error`, or not yet).
 //! A request that stops loading stays a current request: what was built for it is kept until
 //! the request is fixed or removed, so a bad edit never tears down a working load balancer.
@@ -11,9 +12,9 @@ use std::collections::BTreeMap;
 
 use super::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
 use super::databag::{self, HookInput, HookOutput};
-use super::meaning::precheck;
 use super::public_address;
 use super::v1::Response;
+use crate::spec::spec;
 
 /// What a hook run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,7 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
                     }
                     answers.insert(incoming.key.clone(), answer);
                 }
-                Ok(request) => match precheck(request) {
+                Ok(request) => match spec(request, None) {
                     Err(unsupported) => {
                         notes.push(format!(
                             "{}: answered unsupported: {unsupported}",
@@ -80,7 +81,7 @@ pub async fn lb_consumers<A: Answerer>(input: &HookInput, answerer: &A) -> HookR
                         }
                         answers.insert(incoming.key.clone(), answer);
                     }
-                    Ok(()) => match answerer.answer(&incoming.key, request).await {
+                    Ok(_) => match answerer.answer(&incoming.key, request).await {
                         Ok(Some(answer)) => {
                             answers.insert(incoming.key.clone(), answer);
                         }
@@ -135,11 +136,11 @@ pub async fn public_address<A: Answerer>(
         current.insert(legacy.key.clone());
         match &legacy.request {
             Err(why) => problems.push(format!("{}: {why}", legacy.key)),
-            Ok(request) => match precheck(request) {
+            Ok(request) => match spec(request, None) {
                 Err(unsupported) => {
                     problems.push(format!("{}: cannot be served: {unsupported}", legacy.key))
                 }
-                Ok(()) => match answerer.answer(&legacy.key, request).await {
+                Ok(_) => match answerer.answer(&legacy.key, request).await {
                     Ok(Some(answer)) => {
                         if let Some(kind) = answer.error() {
                             // The legacy interface has no error field: say it here.
@@ -192,11 +193,11 @@ mod tests {
     use super::*;
     use crate::relation::answer::{AnswerError, NoCloud};
     use crate::relation::databag::RelationInput;
-    use crate::relation::meaning::{meaning, MonitorKind, ProviderCaps};
     use crate::relation::v1::{Address, ErrorKind, Protocol, Request};
+    use crate::spec::{self, Cloud, MonitorKind, Provider, ProviderCaps, ProviderKind, Site};
 
-    /// A stand-in for the reconciler: reads requests with `meaning`, answers converged
-    /// requests with a fixed address, keeps `converging` ones pending, records calls.
+    /// A stand-in for the reconciler: reads requests with [`spec()`] against a cloud, answers
+    /// converged requests with a fixed address, keeps `converging` ones pending, records calls.
     #[derive(Default)]
     struct StandIn {
         converging: BTreeSet<String>,
@@ -212,7 +213,25 @@ mod tests {
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::Http].into(),
             vip_address: true,
             monitor_port_override: true,
-            tcp_instead_of_http_check: false,
+        }
+    }
+
+    /// A site with a floating network: public requests get a floating IP.
+    fn site() -> Site {
+        Site {
+            cluster_id: "demo".into(),
+            vip_subnet_id: "vip-subnet".into(),
+            vip_network_id: None,
+            member_subnet_id: "member-subnet".into(),
+            member_network_id: None,
+            member_subnet_cidr: None,
+            floating_network_id: Some("ext-net".into()),
+            provider: None,
+            flavor_id: None,
+            availability_zone: None,
+            manage_security_groups: false,
+            preserves_client_ip: false,
+            closest_health_check: false,
         }
     }
 
@@ -225,10 +244,17 @@ mod tests {
             if self.converging.contains(&key.name) {
                 return Ok(None);
             }
-            Ok(Some(match meaning(request, &caps()) {
-                Err(unsupported) => Response::unsupported(request, unsupported.failure()),
-                Ok(intent) => {
-                    let last = if intent.public { "10" } else { "20" };
+            let provider = Provider::with_caps(ProviderKind::Amphora, caps(), "ROUND_ROBIN");
+            let cloud = Cloud {
+                key: &spec::RequestKey::from(key),
+                provider: &provider,
+                site: &site(),
+            };
+            Ok(Some(match spec::spec(request, Some(cloud)) {
+                Err(refusal) => Response::unsupported(request, refusal.failure()),
+                Ok(built) => {
+                    let public = built.is_some_and(|b| b.desired.floating_ip.is_some());
+                    let last = if public { "10" } else { "20" };
                     Response::success(
                         request,
                         Address::parse(&format!("203.0.113.{last}"))

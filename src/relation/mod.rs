@@ -8,13 +8,11 @@ pub mod answer;
 pub mod databag;
 pub mod hook;
 pub mod json;
-pub mod meaning;
 pub mod public_address;
 pub mod v1;
 
 pub use answer::{AnswerError, Answerer, Interface, NoCloud, RequestKey};
 pub use databag::{HookInput, HookOutput};
-pub use meaning::{meaning, precheck, LbIntent, ProviderCaps, Unsupported};
 pub use v1::{
     Address, ErrorKind, Failure, HealthCheck, InvalidRequest, Protocol, Request, RequestField,
     Response,

@@ -1,14 +1,15 @@
-//! Request meaning + site settings → the desired graph ([`build`]).
+//! A request's meaning ([`Intent`]) + site settings → the desired graph ([`build`]).
 
 use std::net::IpAddr;
 
-use openstack::load_balancer::enums::{LbAlgorithm, MonitorType, Protocol, SessionPersistenceType};
+use openstack::load_balancer::enums::{MonitorType, Protocol};
 
 use super::graph::{
     DesiredFloatingIp, DesiredLb, DesiredListener, DesiredMember, DesiredMonitor, DesiredPool,
     DesiredRule, DesiredSecurityGroup,
 };
 use super::naming::Owner;
+use super::read::Intent;
 
 /// Site settings the spec needs, with every name already resolved to an id (the reconciler
 /// does that once when it connects).
@@ -40,58 +41,9 @@ pub struct Site {
     /// Whether the provider keeps client source addresses (OVN: no SNAT), so backends see
     /// clients rather than the load balancer.
     pub preserves_client_ip: bool,
-}
-
-/// What a request means, in load-balancer terms (from the relation module's reading of the
-/// request against the provider's capabilities).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intent {
-    /// A public address is wanted.
-    pub public: bool,
-    /// A requested VIP address.
-    pub vip_address: Option<String>,
-    /// One per port mapping.
-    pub listeners: Vec<ListenerIntent>,
-    /// The pools' algorithm.
-    pub algorithm: LbAlgorithm,
-    /// Session persistence (`sticky`).
-    pub persistence: Option<SessionPersistenceType>,
-    /// The health check, if any.
-    pub monitor: Option<MonitorIntent>,
-    /// Backend addresses.
-    pub backends: Vec<String>,
-}
-
-/// One port mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListenerIntent {
-    /// Listener protocol.
-    pub protocol: Protocol,
-    /// Pool protocol.
-    pub pool_protocol: Protocol,
-    /// Frontend port.
-    pub port: u16,
-    /// Backend port.
-    pub backend_port: u16,
-    /// Allowed source CIDRs (`None` = everyone).
-    pub allowed_cidrs: Option<Vec<String>>,
-}
-
-/// A health check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonitorIntent {
-    /// Monitor type.
-    pub kind: MonitorType,
-    /// Port checked on each backend (`None` = the backend port).
-    pub port: Option<u16>,
-    /// Seconds between checks.
-    pub delay: u32,
-    /// Seconds a check may take.
-    pub timeout: u32,
-    /// Failures before a backend is down (and successes before it is up again).
-    pub retries: u8,
-    /// HTTP(S) path.
-    pub url_path: Option<String>,
+    /// The site's policy (`[load_balancer] closest_health_check`): an HTTP(S) health check
+    /// the provider cannot run becomes a TCP check of the same port instead of a refusal.
+    pub closest_health_check: bool,
 }
 
 /// Why no graph can be built.
@@ -103,9 +55,6 @@ pub enum SpecError {
     /// No port mappings.
     #[error("the request has no port mappings; a load balancer needs at least one listener")]
     NoPorts,
-    /// A backend is not an IP address.
-    #[error("backend '{0}' is not an IP address")]
-    BadBackend(String),
     /// Backends of the other IP family than the member subnet (IPv6 backends on an IPv4
     /// subnet): no member on that subnet can reach them. (Backends of the same family outside
     /// it may be routed: see [`outside_member_subnet`].)
@@ -127,33 +76,27 @@ pub fn outside_member_subnet(intent: &Intent, site: &Site) -> Vec<String> {
     intent
         .backends
         .iter()
-        .filter(|b| {
-            b.trim().parse::<IpAddr>().is_ok_and(|ip| {
-                super::cidr::contains(cidr, ip) == Some(false)
-                    && super::cidr::same_family(cidr, ip) == Some(true)
-            })
+        .filter(|ip| {
+            super::cidr::contains(cidr, **ip) == Some(false)
+                && super::cidr::same_family(cidr, **ip) == Some(true)
         })
-        .cloned()
+        .map(IpAddr::to_string)
         .collect()
 }
 
 /// Builds the desired graph. Pure: the same input always gives the same graph.
 ///
 /// # Errors
-/// [`SpecError`] when the request cannot be served as asked (no backends, no ports, a backend
-/// that is not an IP address).
+/// [`SpecError`] when the request cannot be served as asked (no backends, no ports, backends
+/// the member subnet cannot reach).
 pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, SpecError> {
     if intent.listeners.is_empty() {
         return Err(SpecError::NoPorts);
     }
     let mut backends: Vec<IpAddr> = Vec::new();
-    for b in &intent.backends {
-        let ip: IpAddr = b
-            .trim()
-            .parse()
-            .map_err(|_| SpecError::BadBackend(b.clone()))?;
-        if !backends.contains(&ip) {
-            backends.push(ip);
+    for ip in &intent.backends {
+        if !backends.contains(ip) {
+            backends.push(*ip);
         }
     }
     if backends.is_empty() {
@@ -201,15 +144,11 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
                 DesiredMonitor {
                     name: owner.child_name(&format!("monitor-{suffix}")),
                     kind: m.kind.clone(),
-                    delay: m.delay.max(2),
-                    timeout: m.timeout.clamp(1, m.delay.max(2) - 1),
-                    max_retries: m.retries.clamp(1, 10),
-                    max_retries_down: m.retries.clamp(1, 10),
-                    url_path: if http {
-                        Some(m.url_path.clone().unwrap_or_else(|| "/".to_string()))
-                    } else {
-                        None
-                    },
+                    delay: m.delay,
+                    timeout: m.timeout,
+                    max_retries: m.retries,
+                    max_retries_down: m.retries,
+                    url_path: m.url_path.clone(),
                     expected_codes: http.then(|| "200".to_string()),
                     tags: tags.clone(),
                 }
@@ -244,13 +183,13 @@ pub fn build(owner: &Owner, intent: &Intent, site: &Site) -> Result<DesiredLb, S
             network_id: net.clone(),
             description: owner.floating_ip_description(),
             tags: tags.clone(),
-            address: intent.vip_address.clone(),
+            address: intent.vip_address.map(|ip| ip.to_string()),
         }),
         _ => None,
     };
     let vip_address = match floating_ip {
         Some(_) => None,
-        None => intent.vip_address.clone(),
+        None => intent.vip_address.map(|ip| ip.to_string()),
     };
 
     let security_group = site
@@ -344,6 +283,12 @@ fn security_group(
 mod tests {
     use super::*;
     use crate::spec::naming::{RequestKey, MAX_NAME};
+    use crate::spec::read::{ListenerIntent, MonitorIntent};
+    use openstack::load_balancer::enums::LbAlgorithm;
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|b| b.parse().unwrap()).collect()
+    }
 
     pub(crate) fn site() -> Site {
         Site {
@@ -359,6 +304,7 @@ mod tests {
             availability_zone: None,
             manage_security_groups: false,
             preserves_client_ip: false,
+            closest_health_check: false,
         }
     }
 
@@ -383,7 +329,7 @@ mod tests {
                 retries: 3,
                 url_path: Some("/livez".into()),
             }),
-            backends: vec!["10.5.0.12".into(), "10.5.0.10".into(), "10.5.0.11".into()],
+            backends: ips(&["10.5.0.12", "10.5.0.10", "10.5.0.11"]),
         }
     }
 
@@ -395,7 +341,7 @@ mod tests {
     fn backends_of_the_other_family_are_refused_and_routed_ones_named() {
         let owner = Owner::new("demo", RequestKey::new("kcp", "api"));
         let mut i = intent();
-        i.backends = vec!["10.5.0.10".into(), "10.9.0.1".into(), "fd00::1".into()];
+        i.backends = ips(&["10.5.0.10", "10.9.0.1", "fd00::1"]);
         match build(&owner, &i, &site()) {
             Err(SpecError::OtherFamily { backends, cidr }) => {
                 assert_eq!(backends, ["fd00::1"]);
@@ -404,13 +350,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Same family outside the subnet: may be routed, so built, and named for a warning.
-        i.backends = vec!["10.5.0.10".into(), "10.9.0.1".into()];
+        i.backends = ips(&["10.5.0.10", "10.9.0.1"]);
         assert!(build(&owner, &i, &site()).is_ok());
         assert_eq!(outside_member_subnet(&i, &site()), ["10.9.0.1"]);
         // An unknown CIDR checks nothing.
         let mut unknown = site();
         unknown.member_subnet_cidr = None;
-        i.backends.push("fd00::1".into());
+        i.backends.push("fd00::1".parse().unwrap());
         assert!(build(&owner, &i, &unknown).is_ok());
         assert!(outside_member_subnet(&i, &unknown).is_empty());
     }
@@ -492,12 +438,6 @@ mod tests {
             build(&owner("k8s"), &none, &site()),
             Err(SpecError::NoBackends)
         );
-        let mut bad = intent();
-        bad.backends.push("not-an-ip".into());
-        assert!(matches!(
-            build(&owner("k8s"), &bad, &site()),
-            Err(SpecError::BadBackend(_))
-        ));
         let mut no_ports = intent();
         no_ports.listeners.clear();
         assert_eq!(

@@ -33,7 +33,8 @@ const MAX_STEM: usize = 200;
 /// This is the identity of a load balancer (its names and tags derive from it). It has no
 /// relation id on purpose: relation ids change when a relation is re-created, and the load
 /// balancer must survive that (adopted by tags, never duplicated). The relation side's
-/// [`crate::relation::RequestKey`] adds the relation id to say which databag to answer.
+/// [`crate::relation::RequestKey`] adds the relation id to say which databag to answer, and
+/// derives this key from itself (`spec::RequestKey::from(&key)`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestKey {
     /// The consuming Juju application (e.g. `kubernetes-control-plane`).
@@ -49,13 +50,6 @@ impl RequestKey {
             app: app.into(),
             name: name.into(),
         }
-    }
-}
-
-impl From<&crate::relation::answer::RequestKey> for RequestKey {
-    /// The load balancer a received request is for (the relation id is dropped).
-    fn from(key: &crate::relation::answer::RequestKey) -> Self {
-        RequestKey::new(key.app.clone(), key.name.clone())
     }
 }
 
@@ -219,14 +213,6 @@ mod tests {
 
     fn owner(cluster: &str, app: &str, name: &str) -> Owner {
         Owner::new(cluster, RequestKey::new(app, name))
-    }
-
-    #[test]
-    fn a_received_request_maps_to_its_load_balancer_key() {
-        let on_7 = crate::relation::answer::RequestKey::new(7, "k8s", "api");
-        let on_9 = crate::relation::answer::RequestKey::new(9, "k8s", "api");
-        assert_eq!(RequestKey::from(&on_7), RequestKey::new("k8s", "api"));
-        assert_eq!(RequestKey::from(&on_7), RequestKey::from(&on_9));
     }
 
     #[test]

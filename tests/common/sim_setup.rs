@@ -82,5 +82,6 @@ pub fn site(sim: &SimHandle, cluster: &str, provider: Provider) -> Site {
         availability_zone: None,
         manage_security_groups: false,
         preserves_client_ip: provider == Provider::Ovn,
+        closest_health_check: false,
     }
 }

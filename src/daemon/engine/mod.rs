@@ -17,8 +17,8 @@ use super::notify::{Change, Notifier};
 use super::stored;
 use crate::reconcile::{error_policy, Action, Outcome, Reconciler, Setback};
 use crate::relation::answer::{Current, Interface, RequestKey};
-use crate::relation::meaning::MAX_REQUEST_NAME;
 use crate::relation::v1::{Request, Response};
+use crate::spec::MAX_REQUEST_NAME;
 
 mod resync;
 mod status;

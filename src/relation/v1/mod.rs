@@ -195,7 +195,7 @@ pub struct HealthCheck {
     /// `protocol` (required).
     pub protocol: Protocol,
     /// `port` (required). Any integer the library accepts; range is checked by
-    /// [`crate::relation::meaning()`].
+    /// [`crate::spec::spec()`].
     pub port: i64,
     /// `path` (default `null`).
     pub path: Option<String>,

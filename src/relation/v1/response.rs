@@ -170,9 +170,10 @@ impl Failure {
         failure
     }
 
-    /// For messages built in this module tree that cannot be empty.
-    /// Long texts (a request with thousands of unknown keys) are cut to [`MAX_TEXT`] bytes.
-    pub(in crate::relation) fn nonempty_message(message: String) -> Failure {
+    /// For messages built in this crate that cannot be empty (the loader's, and
+    /// [`crate::spec::Unsupported`]'s). Long texts (a request with thousands of unknown keys)
+    /// are cut to [`MAX_TEXT`] bytes.
+    pub(crate) fn nonempty_message(message: String) -> Failure {
         debug_assert!(!message.is_empty());
         Failure {
             message: Some(bounded(message)),

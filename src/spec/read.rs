@@ -1,7 +1,6 @@
-//! What each request field means to us: [`meaning`] turns a [`Request`] and what the provider
-//! can do ([`ProviderCaps`]) into an [`LbIntent`], or a precise [`Unsupported`] answer naming
-//! every field we cannot honour. Pure; knows nothing of OpenStack (the spec maps these terms
-//! onto Octavia).
+//! Reading a request: what each field means in Octavia's terms ([`Intent`]), or a precise
+//! [`Unsupported`] naming every field we cannot honour. Addresses and ports are parsed here,
+//! once, and carried typed to [`super::build()`]. Pure.
 //!
 //! | field | meaning |
 //! | --- | --- |
@@ -12,102 +11,68 @@
 //! | `sticky` | source-IP session persistence, or unsupported |
 //! | `health_checks` | the pools' health monitor (type, port, path, interval, retries); at most one distinct check |
 //! | `tls_termination` | unsupported (for now) |
-//! | `ingress_address` | the requested address (an IP address): the VIP of an internal request; on a public one with a floating network, an existing floating IP to adopt (see `spec::build`); unsupported when the provider cannot take a VIP address |
+//! | `ingress_address` | the requested address (an IP address): the VIP of an internal request; on a public one with a floating network, an existing floating IP to adopt (see [`super::build()`]); unsupported when the provider cannot take a VIP address |
 //! | `backends` | member addresses (IP addresses); filled from the units' ingress addresses when empty |
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use super::v1::{Failure, HealthCheck, Protocol, Request, RequestField};
+use openstack::load_balancer::enums::{LbAlgorithm, MonitorType, Protocol, SessionPersistenceType};
 
-/// A health-monitor kind, in our own terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MonitorKind {
-    /// A TCP connect.
-    Tcp,
-    /// A UDP probe.
-    UdpConnect,
-    /// An HTTP GET of a path.
-    Http,
-    /// An HTTPS GET of a path.
-    Https,
+use super::provider::{MonitorKind, Provider, ProviderCaps};
+use crate::relation::v1::{Failure, HealthCheck, Protocol as WireProtocol, Request, RequestField};
+
+/// What a request means, in load-balancer terms: read once from the request against the
+/// provider ([`super::spec()`]), then built into the desired graph ([`super::build()`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    /// A public address is wanted (floating IP when the site has a floating network).
+    pub public: bool,
+    /// A requested VIP address (`ingress_address`).
+    pub vip_address: Option<IpAddr>,
+    /// One per port mapping, ordered by frontend port.
+    pub listeners: Vec<ListenerIntent>,
+    /// The pools' algorithm.
+    pub algorithm: LbAlgorithm,
+    /// Session persistence (`sticky`).
+    pub persistence: Option<SessionPersistenceType>,
+    /// The health check, if any.
+    pub monitor: Option<MonitorIntent>,
+    /// Backend addresses, in the request's order.
+    pub backends: Vec<IpAddr>,
 }
 
-/// Session persistence, in our own terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Persistence {
-    /// Clients stick to a backend by source IP address.
-    SourceIp,
-}
-
-/// What the provider can do, as plain data (filled by whoever knows the cloud).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProviderCaps {
-    /// Protocols a listener/pool can have.
-    pub protocols: BTreeSet<Protocol>,
-    /// Balancing algorithm names the provider supports (e.g. `ROUND_ROBIN`), spelled as the
-    /// provider spells them.
-    pub algorithms: Vec<String>,
-    /// Whether source-IP session persistence is available.
-    pub source_ip_persistence: bool,
-    /// Health-monitor kinds available.
-    pub monitor_kinds: BTreeSet<MonitorKind>,
-    /// Whether a specific VIP address can be requested.
-    pub vip_address: bool,
-    /// Whether a health check may probe a port other than the backend's own (Octavia's
-    /// `monitor_port` on members; OVN cannot).
-    pub monitor_port_override: bool,
-    /// Whether an HTTP(S) check this provider cannot run becomes a TCP check of the same port
-    /// (the closest it can do) instead of a refusal: the site's choice
-    /// (`[load_balancer] closest_health_check`), not the provider's.
-    pub tcp_instead_of_http_check: bool,
-}
-
-/// One listener: a port mapping entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PortIntent {
-    /// Listener and pool protocol.
+/// One port mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerIntent {
+    /// Listener protocol.
     pub protocol: Protocol,
+    /// Pool protocol.
+    pub pool_protocol: Protocol,
     /// Frontend port.
     pub port: u16,
-    /// Backend (member) port.
+    /// Backend port.
     pub backend_port: u16,
+    /// Allowed source CIDRs (`None` = everyone).
+    pub allowed_cidrs: Option<Vec<String>>,
 }
 
-/// The pools' health monitor.
+/// The pools' health check, its timing already within Octavia's bounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckIntent {
-    /// Monitor kind.
-    pub kind: MonitorKind,
-    /// Port checked on each backend.
-    pub port: u16,
-    /// HTTP(S) path (only for HTTP/HTTPS kinds).
-    pub path: Option<String>,
-    /// Seconds between checks (≥ 1).
-    pub interval: u32,
-    /// Failures before a backend is down (1–10).
+pub struct MonitorIntent {
+    /// Monitor type.
+    pub kind: MonitorType,
+    /// Port checked on each backend (`None` = the backend port).
+    pub port: Option<u16>,
+    /// Seconds between checks (≥ 2).
+    pub delay: u32,
+    /// Seconds a check may take (1 ≤ timeout < delay, at most 10).
+    pub timeout: u32,
+    /// Failures before a backend is down (and successes before it is up again), 1–10.
     pub retries: u8,
-}
-
-/// What a request asks of a load balancer, in our own terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LbIntent {
-    /// `true`: public address wanted (floating IP when the site has a floating network);
-    /// `false`: internal load balancer, no floating IP.
-    pub public: bool,
-    /// A requested VIP address.
-    pub vip_address: Option<IpAddr>,
-    /// One listener per port mapping, ordered by frontend port.
-    pub listeners: Vec<PortIntent>,
-    /// The chosen algorithm (provider spelling); `None` = the configured default.
-    pub algorithm: Option<String>,
-    /// Session persistence.
-    pub persistence: Option<Persistence>,
-    /// The health monitor of every pool.
-    pub check: Option<CheckIntent>,
-    /// Member addresses, in the request's order.
-    pub backends: Vec<IpAddr>,
+    /// HTTP(S) path (`/` when the request names none); `None` for other kinds.
+    pub url_path: Option<String>,
 }
 
 /// The request asks for things the provider (or we) cannot do; one reason per field.
@@ -141,26 +106,21 @@ impl fmt::Display for Unsupported {
 
 impl std::error::Error for Unsupported {}
 
-/// Reads a request against the provider's capabilities. Every field that cannot be honoured is
-/// named, not just the first.
-pub fn meaning(request: &Request, caps: &ProviderCaps) -> Result<LbIntent, Unsupported> {
-    read(request, Some(caps))
-}
-
-/// The checks that do not depend on the provider (ports, backends, health-check shape,
-/// `tls_termination`, the form of `ingress_address`): a request that fails them is
-/// unsupported everywhere, so it can be answered without a cloud.
-pub fn precheck(request: &Request) -> Result<(), Unsupported> {
-    read(request, None).map(|_| ())
-}
-
 /// The longest request name served. Octavia bounds names and descriptions to 255 characters;
 /// the description of what we build names the request, its application and the cluster, and
 /// must stay whole to prove who owns it.
 pub const MAX_REQUEST_NAME: usize = 100;
 
-/// [`meaning`]; with `caps` `None`, every capability check passes.
-fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsupported> {
+/// Reads `request` against `provider`, naming every field that cannot be honoured, not just
+/// the first. With `provider` `None` (a hook, which has no cloud) every capability check
+/// passes: only what no provider can serve is refused. `closest_health_check` is the site's
+/// choice: an HTTP(S) check the provider cannot run becomes a TCP check of the same port.
+pub(super) fn read(
+    request: &Request,
+    provider: Option<&Provider>,
+    closest_health_check: bool,
+) -> Result<Intent, Unsupported> {
+    let caps = provider.map(|p| &p.caps);
     let mut why: BTreeMap<RequestField, String> = BTreeMap::new();
     use RequestField as F;
 
@@ -218,10 +178,19 @@ fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsu
         }
         chosen
     };
+    // The provider's spelling, in Octavia's terms; no algorithm asked → the provider's
+    // default (a hook, without a provider, never builds, so any value does).
+    let algorithm = match algorithm {
+        Some(a) => a
+            .to_ascii_uppercase()
+            .parse()
+            .unwrap_or(LbAlgorithm::Unknown(a)),
+        None => provider.map_or(LbAlgorithm::RoundRobin, |p| p.default_algorithm.clone()),
+    };
 
     let persistence = match (request.sticky, caps.is_none_or(|c| c.source_ip_persistence)) {
         (false, _) => None,
-        (true, true) => Some(Persistence::SourceIp),
+        (true, true) => Some(SessionPersistenceType::SourceIp),
         (true, false) => {
             why.insert(
                 F::Sticky,
@@ -231,7 +200,7 @@ fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsu
         }
     };
 
-    let check = check(request, caps, &listeners, &mut why);
+    let monitor = check(request, caps, closest_health_check, &listeners, &mut why);
 
     if request.tls_termination {
         why.insert(
@@ -273,13 +242,13 @@ fn read(request: &Request, caps: Option<&ProviderCaps>) -> Result<LbIntent, Unsu
     if !why.is_empty() {
         return Err(Unsupported { fields: why });
     }
-    Ok(LbIntent {
+    Ok(Intent {
         public: request.public,
         vip_address,
         listeners,
         algorithm,
         persistence,
-        check,
+        monitor,
         backends,
     })
 }
@@ -297,7 +266,17 @@ fn port(v: i64) -> Option<u16> {
     u16::try_from(v).ok().filter(|p| *p != 0)
 }
 
-fn listeners(request: &Request, why: &mut BTreeMap<RequestField, String>) -> Vec<PortIntent> {
+/// Octavia's protocol for the wire's.
+fn protocol(p: WireProtocol) -> Protocol {
+    match p {
+        WireProtocol::Tcp => Protocol::Tcp,
+        WireProtocol::Udp => Protocol::Udp,
+        WireProtocol::Http => Protocol::Http,
+        WireProtocol::Https => Protocol::Https,
+    }
+}
+
+fn listeners(request: &Request, why: &mut BTreeMap<RequestField, String>) -> Vec<ListenerIntent> {
     if request.port_mapping.is_empty() {
         why.insert(
             RequestField::PortMapping,
@@ -309,10 +288,12 @@ fn listeners(request: &Request, why: &mut BTreeMap<RequestField, String>) -> Vec
     let mut listeners = Vec::new();
     for (front, back) in &request.port_mapping {
         match (port(*front), port(*back)) {
-            (Some(port), Some(backend_port)) => listeners.push(PortIntent {
-                protocol: request.protocol,
+            (Some(port), Some(backend_port)) => listeners.push(ListenerIntent {
+                protocol: protocol(request.protocol),
+                pool_protocol: protocol(request.protocol),
                 port,
                 backend_port,
+                allowed_cidrs: None,
             }),
             _ => bad.push(format!("{front}: {back}")),
         }
@@ -329,9 +310,10 @@ fn listeners(request: &Request, why: &mut BTreeMap<RequestField, String>) -> Vec
 fn check(
     request: &Request,
     caps: Option<&ProviderCaps>,
-    listeners: &[PortIntent],
+    closest_health_check: bool,
+    listeners: &[ListenerIntent],
     why: &mut BTreeMap<RequestField, String>,
-) -> Option<CheckIntent> {
+) -> Option<MonitorIntent> {
     let mut distinct: Vec<HealthCheck> = Vec::new();
     for hc in &request.health_checks {
         if !distinct.contains(hc) {
@@ -348,16 +330,16 @@ fn check(
     let hc = distinct.into_iter().next()?;
     let mut problems = Vec::new();
     let asked = match hc.protocol {
-        Protocol::Tcp => MonitorKind::Tcp,
-        Protocol::Udp => MonitorKind::UdpConnect,
-        Protocol::Http => MonitorKind::Http,
-        Protocol::Https => MonitorKind::Https,
+        WireProtocol::Tcp => MonitorKind::Tcp,
+        WireProtocol::Udp => MonitorKind::UdpConnect,
+        WireProtocol::Http => MonitorKind::Http,
+        WireProtocol::Https => MonitorKind::Https,
     };
     let kind = match caps {
         Some(c)
             if matches!(asked, MonitorKind::Http | MonitorKind::Https)
                 && !c.monitor_kinds.contains(&asked)
-                && c.tcp_instead_of_http_check
+                && closest_health_check
                 && c.monitor_kinds.contains(&MonitorKind::Tcp) =>
         {
             // The closest check this provider can do: is the port open.
@@ -418,18 +400,40 @@ fn check(
         why.insert(RequestField::HealthChecks, problems.join("; "));
         return None;
     }
-    Some(CheckIntent {
-        kind,
-        port: port?,
-        path: hc.path.filter(|_| http),
-        interval: interval?,
+    // Octavia's bounds, applied here once: a delay of at least 2 s, and a timeout less than
+    // the delay (Octavia documents it, does not enforce it) and at most 10 s.
+    let delay = interval?.max(2);
+    Some(MonitorIntent {
+        kind: match kind {
+            MonitorKind::Tcp => MonitorType::Tcp,
+            MonitorKind::UdpConnect => MonitorType::UdpConnect,
+            MonitorKind::Http => MonitorType::Http,
+            MonitorKind::Https => MonitorType::Https,
+        },
+        port: Some(port?),
+        delay,
+        timeout: (delay / 2).clamp(1, 10),
         retries: retries?,
+        url_path: http.then(|| hc.path.unwrap_or_else(|| "/".to_string())),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relation::v1::Protocol;
+    use crate::spec::provider::ProviderKind;
+
+    /// The request read against a provider with `caps` (no closest-check policy).
+    fn meaning(request: &Request, caps: &ProviderCaps) -> Result<Intent, Unsupported> {
+        let provider = Provider::with_caps(ProviderKind::Amphora, caps.clone(), "ROUND_ROBIN");
+        read(request, Some(&provider), false)
+    }
+
+    /// The request read as a hook reads it: no provider.
+    fn precheck(request: &Request) -> Result<(), Unsupported> {
+        read(request, None, false).map(|_| ())
+    }
 
     fn caps() -> ProviderCaps {
         ProviderCaps {
@@ -449,7 +453,6 @@ mod tests {
             .into(),
             vip_address: true,
             monitor_port_override: true,
-            tcp_instead_of_http_check: false,
         }
     }
 
@@ -461,7 +464,6 @@ mod tests {
             monitor_kinds: [MonitorKind::Tcp, MonitorKind::UdpConnect].into(),
             vip_address: false,
             monitor_port_override: false,
-            tcp_instead_of_http_check: false,
         }
     }
 
@@ -489,7 +491,10 @@ mod tests {
         assert!(why.contains("port 10256"), "{why}");
         assert_eq!(refused.fields.len(), 1, "{refused}");
         // With the capability, or checking the backend port itself: fine.
-        assert_eq!(meaning(&r, &caps()).unwrap().check.unwrap().port, 10256);
+        assert_eq!(
+            meaning(&r, &caps()).unwrap().monitor.unwrap().port,
+            Some(10256)
+        );
         r.health_checks[0].port = 6443;
         assert!(meaning(&r, &tcp_only_caps()).is_ok());
     }
@@ -499,17 +504,17 @@ mod tests {
         let r = external();
         let refused = meaning(&r, &tcp_only_caps()).unwrap_err();
         assert!(refused.fields[&RequestField::HealthChecks].contains("http health checks"));
-        let mut closest = tcp_only_caps();
-        closest.tcp_instead_of_http_check = true;
-        let check = meaning(&r, &closest).unwrap().check.unwrap();
-        assert_eq!(check.kind, MonitorKind::Tcp);
-        assert_eq!((check.port, check.path), (6443, None));
+        let closest = |caps: ProviderCaps| {
+            let provider = Provider::with_caps(ProviderKind::Ovn, caps, "ROUND_ROBIN");
+            read(&r, Some(&provider), true)
+        };
+        let check = closest(tcp_only_caps()).unwrap().monitor.unwrap();
+        assert_eq!(check.kind, MonitorType::Tcp);
+        assert_eq!((check.port, check.url_path), (Some(6443), None));
         // A provider that can run the HTTP check runs it, whatever the setting.
-        let mut full = caps();
-        full.tcp_instead_of_http_check = true;
         assert_eq!(
-            meaning(&r, &full).unwrap().check.unwrap().kind,
-            MonitorKind::Http
+            closest(caps()).unwrap().monitor.unwrap().kind,
+            MonitorType::Http
         );
     }
 
@@ -530,22 +535,26 @@ mod tests {
         let intent = meaning(&external(), &caps()).unwrap();
         assert_eq!(
             intent,
-            LbIntent {
+            Intent {
                 public: true,
                 vip_address: None,
-                listeners: vec![PortIntent {
-                    protocol: Protocol::Tcp,
+                listeners: vec![ListenerIntent {
+                    protocol: openstack::load_balancer::enums::Protocol::Tcp,
+                    pool_protocol: openstack::load_balancer::enums::Protocol::Tcp,
                     port: 443,
-                    backend_port: 6443
+                    backend_port: 6443,
+                    allowed_cidrs: None,
                 }],
-                algorithm: None,
+                // None asked: the provider's default.
+                algorithm: LbAlgorithm::RoundRobin,
                 persistence: None,
-                check: Some(CheckIntent {
-                    kind: MonitorKind::Http,
-                    port: 6443,
-                    path: Some("/livez".into()),
-                    interval: 30,
-                    retries: 3
+                monitor: Some(MonitorIntent {
+                    kind: MonitorType::Http,
+                    port: Some(6443),
+                    delay: 30,
+                    timeout: 10,
+                    retries: 3,
+                    url_path: Some("/livez".into()),
                 }),
                 backends: vec!["10.5.0.10".parse().unwrap(), "10.5.0.11".parse().unwrap()],
             }
@@ -580,14 +589,18 @@ mod tests {
             "ROUND_ROBIN".into(),
         ];
         assert_eq!(
-            meaning(&r, &caps()).unwrap().algorithm.as_deref(),
-            Some("LEAST_CONNECTIONS")
+            meaning(&r, &caps()).unwrap().algorithm,
+            LbAlgorithm::LeastConnections
         );
         r.algorithm = vec!["MAGLEV".into()];
         let err = meaning(&r, &caps()).unwrap_err();
         assert!(err.fields[&RequestField::Algorithm].contains("MAGLEV"));
         r.algorithm = vec![];
-        assert_eq!(meaning(&r, &caps()).unwrap().algorithm, None);
+        // None asked: the provider's default.
+        assert_eq!(
+            meaning(&r, &caps()).unwrap().algorithm,
+            LbAlgorithm::RoundRobin
+        );
     }
 
     #[test]
@@ -621,7 +634,7 @@ mod tests {
         r.sticky = true;
         r.ingress_address = Some("192.0.2.10".into());
         let intent = meaning(&r, &caps()).unwrap();
-        assert_eq!(intent.persistence, Some(Persistence::SourceIp));
+        assert_eq!(intent.persistence, Some(SessionPersistenceType::SourceIp));
         assert_eq!(intent.vip_address, Some("192.0.2.10".parse().unwrap()));
         r.ingress_address = Some("lb.example.com".into());
         assert!(meaning(&r, &caps())
@@ -710,10 +723,14 @@ mod tests {
         r.health_checks.push(HealthCheck::new(Protocol::Udp, 5353));
         r.health_checks.push(HealthCheck::new(Protocol::Udp, 5353));
         let intent = meaning(&r, &tcp_only_caps()).unwrap();
-        assert_eq!(intent.check.unwrap().kind, MonitorKind::UdpConnect);
+        assert_eq!(intent.monitor.unwrap().kind, MonitorType::UdpConnect);
         r.health_checks = vec![HealthCheck::new(Protocol::Tcp, 5353)];
         assert_eq!(
-            meaning(&r, &tcp_only_caps()).unwrap().check.unwrap().path,
+            meaning(&r, &tcp_only_caps())
+                .unwrap()
+                .monitor
+                .unwrap()
+                .url_path,
             None
         );
     }
@@ -741,6 +758,45 @@ mod tests {
                 .matches("health_checks")
                 .count(),
             1
+        );
+    }
+
+    // Moved from spec/terms.rs (the provider's values and Octavia's terms).
+    #[test]
+    fn the_control_plane_request_on_amphora() {
+        let amphora = Provider::of(Some("amphora"), "ROUND_ROBIN");
+        let i = read(&external(), Some(&amphora), false).unwrap();
+        assert_eq!(i.algorithm, LbAlgorithm::RoundRobin);
+        assert_eq!(
+            i.listeners[0].protocol,
+            openstack::load_balancer::enums::Protocol::Tcp
+        );
+        let mon = i.monitor.unwrap();
+        assert_eq!(mon.kind, MonitorType::Http);
+        assert_eq!(mon.url_path.as_deref(), Some("/livez"));
+        assert!(mon.timeout < mon.delay);
+    }
+
+    #[test]
+    fn ovn_refuses_http_and_reads_algorithms_in_its_spelling() {
+        let ovn = Provider::of(Some("ovn"), "ROUND_ROBIN");
+        assert_eq!(ovn.default_algorithm, LbAlgorithm::SourceIpPort);
+        let r = Request::new("id", "x", Protocol::Http, [(80, 8080)].into());
+        assert!(read(&r, Some(&ovn), false).is_err());
+        let mut udp = Request::new("id", "dns", Protocol::Udp, [(53, 5353)].into());
+        udp.public = false;
+        udp.algorithm = vec!["source_ip_port".into()];
+        let i = read(&udp, Some(&ovn), false).unwrap();
+        assert_eq!(i.algorithm, LbAlgorithm::SourceIpPort);
+        assert_eq!(
+            i.listeners[0].pool_protocol,
+            openstack::load_balancer::enums::Protocol::Udp
+        );
+        // No algorithm asked: OVN's only one, whatever is configured.
+        udp.algorithm.clear();
+        assert_eq!(
+            read(&udp, Some(&ovn), false).unwrap().algorithm,
+            LbAlgorithm::SourceIpPort
         );
     }
 }
