@@ -11,7 +11,7 @@ use std::time::Duration;
 use daemon_support::*;
 use octavia_integrator::cli::demo::scenario;
 use octavia_integrator::cli::hooks::HookAnswerer;
-use octavia_integrator::relation::hook;
+use octavia_integrator::hook;
 use octavia_integrator::relation::{HookInput, Interface};
 use openstack_sim::Provider;
 
@@ -65,7 +65,21 @@ async fn hooks_get_answers_from_the_daemon_and_removal_cleans_up() {
         "internal = a VIP"
     );
 
-    let status = d.status().await;
+    // After an answer that changed something the daemon writes the pool's member digest
+    // (one pool PUT: PENDING_UPDATE for a moment); the status is read once that is done.
+    let mut status = d.status().await;
+    for _ in 0..200 {
+        let active = status
+            .requests
+            .iter()
+            .all(|r| r.provisioning_status.as_deref() == Some("ACTIVE"));
+        if active {
+            break;
+        }
+        sim.settle();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        status = d.status().await;
+    }
     assert_eq!(status.requests.len(), 2);
     for row in &status.requests {
         assert_eq!(
