@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use super::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
-use super::databag::{self, HookInput, HookOutput};
-use super::public_address;
-use super::v1::Response;
+use crate::relation::answer::{AnswerError, Answerer, Current, Interface, RequestKey};
+use crate::relation::databag::{self, HookInput, HookOutput};
+use crate::relation::public_address;
+use crate::relation::v1::Response;
 use crate::spec::spec;
 
 /// What a hook run produced.

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod hook;
 pub mod log_sink;
 pub mod reconcile;
 pub mod relation;

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use crash_support::*;
 use octavia_integrator::daemon::DaemonClient;
+use octavia_integrator::hook;
 use octavia_integrator::relation::databag::HookInput;
-use octavia_integrator::relation::hook;
 use octavia_integrator::relation::v1::Request;
 use octavia_integrator::relation::Interface;
 use openstack_sim::{CutOffMode, Provider, SimHandle};

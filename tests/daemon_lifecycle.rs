@@ -9,7 +9,7 @@ use std::time::Duration;
 use daemon_support::*;
 use octavia_integrator::cli::demo::scenario;
 use octavia_integrator::daemon::DaemonError;
-use octavia_integrator::relation::hook;
+use octavia_integrator::hook;
 use octavia_integrator::relation::HookInput;
 use octavia_integrator::store::StoreError;
 use openstack_sim::Provider;

@@ -13,10 +13,11 @@
 
 use std::collections::BTreeSet;
 
+use octavia_integrator::hook;
 use octavia_integrator::relation::databag::{self, HookInput, RelationInput};
 use octavia_integrator::relation::v1::TlsKey;
 use octavia_integrator::relation::{
-    hook, Address, AnswerError, Answerer, Failure, HealthCheck, Protocol, Request, RequestField,
+    Address, AnswerError, Answerer, Failure, HealthCheck, Protocol, Request, RequestField,
     RequestKey, Response,
 };
 use proptest::prelude::*;

@@ -664,7 +664,7 @@ pub async fn hook_answered(
         client,
         octavia_integrator::relation::Interface::LoadBalancer,
     );
-    let result = octavia_integrator::relation::hook::lb_consumers(input, &answerer).await;
+    let result = octavia_integrator::hook::lb_consumers(input, &answerer).await;
     result
         .output
         .relations

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use crate::cli::exit;
 use crate::cli::hooks::HookSettings;
-use crate::relation::hook::{self, HookResult};
+use crate::hook::{self, HookResult};
 use crate::relation::{HookInput, Interface};
 
 /// Arguments of `lb-consumers`.

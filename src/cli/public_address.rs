@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::cli::hooks::HookSettings;
 use crate::cli::lb_consumers::{block_on, emit, read_input};
-use crate::relation::hook;
+use crate::hook;
 use crate::relation::public_address::DEFAULT_FRONTEND_PORT;
 use crate::relation::Interface;
 

@@ -41,14 +41,6 @@ impl RequestKey {
     }
 }
 
-impl From<&RequestKey> for crate::spec::RequestKey {
-    /// The load balancer a received request is for (the relation id is dropped): its names
-    /// and tags derive from this.
-    fn from(key: &RequestKey) -> Self {
-        crate::spec::RequestKey::new(key.app.clone(), key.name.clone())
-    }
-}
-
 impl fmt::Display for RequestKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -186,19 +178,5 @@ impl Answerer for NoCloud {
 
     async fn forget(&self, _: &RequestKey) -> Result<(), AnswerError> {
         Err(AnswerError::NoCloud(self.reason.clone()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_received_request_maps_to_its_load_balancer_key() {
-        let on_7 = RequestKey::new(7, "k8s", "api");
-        let on_9 = RequestKey::new(9, "k8s", "api");
-        let lb = crate::spec::RequestKey::from(&on_7);
-        assert_eq!(lb, crate::spec::RequestKey::new("k8s", "api"));
-        assert_eq!(lb, crate::spec::RequestKey::from(&on_9));
     }
 }

@@ -6,7 +6,6 @@
 
 pub mod answer;
 pub mod databag;
-pub mod hook;
 pub mod json;
 pub mod public_address;
 pub mod v1;

@@ -53,6 +53,14 @@ impl RequestKey {
     }
 }
 
+impl From<&crate::relation::RequestKey> for RequestKey {
+    /// The load balancer a received request is for (the relation id is dropped): its names
+    /// and tags derive from this.
+    fn from(key: &crate::relation::RequestKey) -> Self {
+        RequestKey::new(key.app.clone(), key.name.clone())
+    }
+}
+
 impl std::fmt::Display for RequestKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.app, self.name)
@@ -210,6 +218,15 @@ fn bounded(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_received_request_maps_to_its_load_balancer_key() {
+        let on_7 = crate::relation::RequestKey::new(7, "k8s", "api");
+        let on_9 = crate::relation::RequestKey::new(9, "k8s", "api");
+        let lb = RequestKey::from(&on_7);
+        assert_eq!(lb, RequestKey::new("k8s", "api"));
+        assert_eq!(lb, RequestKey::from(&on_9));
+    }
 
     fn owner(cluster: &str, app: &str, name: &str) -> Owner {
         Owner::new(cluster, RequestKey::new(app, name))

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use octavia_integrator::daemon::api::{self, Health, StatusReport};
 use octavia_integrator::daemon::{DaemonAnswerer, DaemonClient};
+use octavia_integrator::hook::{self, HookResult};
 use octavia_integrator::relation::databag::{HookInput, HookOutput, RelationInput};
-use octavia_integrator::relation::hook::{self, HookResult};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request, Response};
 use octavia_integrator::relation::Interface;
 use octavia_integrator::spec::{cluster_tag, request_tag, RequestKey};

@@ -23,10 +23,10 @@ use super::status;
 use crate::config::Settings;
 use crate::daemon::api::{self, Health, StatusReport};
 use crate::daemon::{self, bind_socket, DaemonAnswerer, DaemonClient};
+use crate::hook;
 use crate::reconcile;
 use crate::relation::answer::Interface;
 use crate::relation::databag::HookOutput;
-use crate::relation::hook;
 use crate::relation::v1::Response;
 
 /// Arguments of `demo`.
