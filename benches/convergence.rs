@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use octavia_integrator::reconcile::Outcome;
-use octavia_integrator::spec::RequestKey;
+use octavia_integrator::spec::LbIdentity;
 use openstack::load_balancer::enums::{LbAlgorithm, MonitorType, Protocol};
 use openstack::load_balancer::health_monitors::{self, CreateHealthMonitor};
 use openstack::load_balancer::listeners::{self, CreateListener};
@@ -218,7 +218,7 @@ async fn main() {
     let mut results = Vec::new();
     for (round, &n) in sizes.iter().enumerate() {
         let seed = 100 + round as u64;
-        let key = RequestKey::new("kubernetes-control-plane", "api-server-external");
+        let key = LbIdentity::new("kubernetes-control-plane", "api-server-external");
         let req = request("api-server-external", n, true);
 
         // Ours.
@@ -415,7 +415,7 @@ async fn main() {
                     ..options(scale, 8)
                 },
             ));
-            let key = RequestKey::new("kubernetes-control-plane", "api-server-external");
+            let key = LbIdentity::new("kubernetes-control-plane", "api-server-external");
             let req = request("api-server-external", 3, true);
             let run = {
                 let rec = rec.clone();

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use octavia_integrator::config::{Environment, Settings};
 use octavia_integrator::reconcile::{Outcome, Reconciler};
-use octavia_integrator::spec::{RequestKey, Site};
+use octavia_integrator::spec::{LbIdentity, Site};
 use openstack::session::Method;
 use openstack::session::{Call, CallObserver, CallRecord, ServiceType};
 use openstack::Session;
@@ -225,7 +225,7 @@ async fn main() {
         true,
         options,
     );
-    let key = RequestKey::new("kubernetes-control-plane", "api-server-external");
+    let key = LbIdentity::new("kubernetes-control-plane", "api-server-external");
     let mut req = request("api-server-external", 0, true);
     req.backends = cloud.members.clone();
     let req = req.sealed();

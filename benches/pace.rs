@@ -36,7 +36,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use octavia_integrator::reconcile::act::create_body;
 use octavia_integrator::reconcile::{Outcome, Reconciler};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
-use octavia_integrator::spec::RequestKey;
+use octavia_integrator::spec::LbIdentity;
 use openstack::load_balancer::load_balancers::{self, ListLoadBalancers};
 use openstack::session::{Credentials, DomainRef, Scope, SessionConfig, UserRef};
 use openstack::Session;
@@ -165,7 +165,7 @@ async fn notified(file: &Path, request: &str, after_ns: u128) -> Option<u128> {
 
 /// Raw: POST `body`, poll every 50 ms until ACTIVE; seconds from the POST to ACTIVE seen.
 async fn raw_round(session: &Session, rec: &Reconciler, i: usize) -> f64 {
-    let key = RequestKey::new("raw", format!("api-{i}"));
+    let key = LbIdentity::new("raw", format!("api-{i}"));
     let plan = rec
         .plan(&key, &real_request(i, false))
         .await
@@ -363,7 +363,7 @@ async fn simulated(rounds: usize) -> serde_json::Value {
     let watcher = Watcher::start(sim.clone());
     let (mut create_pct, mut change_pct) = (vec![], vec![]);
     for i in 0..rounds {
-        let key = RequestKey::new("bench", format!("pace-{i}"));
+        let key = LbIdentity::new("bench", format!("pace-{i}"));
         let req = request(&format!("pace-{i}"), 3, false);
         let t0 = Instant::now();
         let out = rec.apply(&key, &req).await;

@@ -246,7 +246,7 @@ mod tests {
             }
             let provider = Provider::with_caps(ProviderKind::Amphora, caps(), "ROUND_ROBIN");
             let cloud = Cloud {
-                key: &spec::RequestKey::from(key),
+                key: &spec::LbIdentity::from(key),
                 provider: &provider,
                 site: &site(),
             };

@@ -26,7 +26,7 @@ use std::time::Duration;
 use crash_support::*;
 use octavia_integrator::reconcile::{Options, Outcome, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
-use octavia_integrator::spec::RequestKey;
+use octavia_integrator::spec::LbIdentity;
 use openstack::load_balancer::load_balancers::{self, UpdateLoadBalancer};
 use openstack::session::Timeouts;
 use openstack::wait::WaitPolicy;
@@ -112,7 +112,7 @@ fn background() -> FaultPlan {
 }
 
 /// Applies until the request is answered with an address (bounded).
-async fn converge(rec: &Reconciler, key: &RequestKey, req: &Request) -> Result<String, String> {
+async fn converge(rec: &Reconciler, key: &LbIdentity, req: &Request) -> Result<String, String> {
     let mut last = String::new();
     for _ in 0..400 {
         match rec.apply(key, req).await {
@@ -125,7 +125,7 @@ async fn converge(rec: &Reconciler, key: &RequestKey, req: &Request) -> Result<S
 }
 
 /// Removes until it succeeds (bounded).
-async fn remove(rec: &Reconciler, key: &RequestKey) -> Result<(), String> {
+async fn remove(rec: &Reconciler, key: &LbIdentity) -> Result<(), String> {
     let mut last = String::new();
     for _ in 0..400 {
         match rec.remove(key).await {
@@ -156,7 +156,7 @@ async fn lifecycle(
     i: usize,
 ) -> Result<Option<BTreeSet<String>>, String> {
     let name = format!("lb-{i:03}");
-    let key = RequestKey::new(APP, &name);
+    let key = LbIdentity::new(APP, &name);
     let base: Vec<String> = (0..3).map(|m| member(i % 7 + m)).collect();
     let public = i.is_multiple_of(2);
     converge(&rec, &key, &ask(provider, &name, &base, public)).await?;
@@ -311,7 +311,7 @@ async fn chaos(provider: Provider, n: usize) {
     // every surviving request once more, then compare the cloud with what is expected.
     sim.faults().clear();
     for (app, name) in expected.keys() {
-        let key = RequestKey::new(app, name);
+        let key = LbIdentity::new(app, name);
         let i: usize = name[3..].parse().expect("index");
         let members: Vec<String> = expected[&(app.clone(), name.clone())]
             .0

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use octavia_integrator::reconcile::{Outcome, Reconciler};
 use octavia_integrator::relation::v1::Request;
-use octavia_integrator::spec::{RequestKey, Site};
+use octavia_integrator::spec::{LbIdentity, Site};
 use openstack_sim::{CutOffMode, Provider, SimHandle};
 
 fn site_with_groups(sim: &SimHandle) -> Site {
@@ -21,7 +21,7 @@ fn site_with_groups(sim: &SimHandle) -> Site {
 
 async fn converge(
     sim: &SimHandle,
-    k: &RequestKey,
+    k: &LbIdentity,
     req: &Request,
 ) -> octavia_integrator::reconcile::Ready {
     let fresh: Reconciler = reconciler(sim, site_with_groups(sim));

@@ -10,7 +10,7 @@ use common::*;
 use octavia_integrator::reconcile::digest::MEMBERS_TAG_PREFIX;
 use octavia_integrator::reconcile::{Outcome, Reconciler, Verdict};
 use octavia_integrator::relation::v1::Request;
-use octavia_integrator::spec::RequestKey;
+use octavia_integrator::spec::LbIdentity;
 use openstack::load_balancer::members;
 use openstack_sim::{Delays, Provider, Sim, SimHandle};
 use serde_json::Value;
@@ -33,7 +33,7 @@ async fn paged_sim() -> SimHandle {
         .expect("the simulator starts on loopback")
 }
 
-fn requests(k: usize) -> Vec<(RequestKey, Request)> {
+fn requests(k: usize) -> Vec<(LbIdentity, Request)> {
     (0..k)
         .map(|i| {
             let name = format!("api-{i:02}");
@@ -46,7 +46,7 @@ fn requests(k: usize) -> Vec<(RequestKey, Request)> {
 async fn check(
     sim: &SimHandle,
     rec: &Reconciler,
-    reqs: &[(RequestKey, Request)],
+    reqs: &[(LbIdentity, Request)],
 ) -> (Vec<Verdict>, openstack_sim::Calls) {
     let before = sim.calls().total();
     let verdicts = rec
@@ -57,7 +57,7 @@ async fn check(
     (verdicts, sim.calls().since(before))
 }
 
-fn to_apply(reqs: &[(RequestKey, Request)], verdicts: &[Verdict]) -> Vec<RequestKey> {
+fn to_apply(reqs: &[(LbIdentity, Request)], verdicts: &[Verdict]) -> Vec<LbIdentity> {
     reqs.iter()
         .zip(verdicts)
         .filter(|(_, v)| matches!(v, Verdict::Apply(_)))

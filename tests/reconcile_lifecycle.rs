@@ -443,7 +443,7 @@ async fn a_load_balancer_in_error_is_removed() {
 }
 
 /// The id of the security group carrying `key`'s request tag.
-fn group_of(sim: &SimHandle, key: &octavia_integrator::spec::RequestKey) -> String {
+fn group_of(sim: &SimHandle, key: &octavia_integrator::spec::LbIdentity) -> String {
     let tag = octavia_integrator::spec::request_tag(CLUSTER, key);
     let groups: Vec<String> = sim
         .snapshot()

@@ -10,7 +10,7 @@ use common::*;
 use futures::future::join_all;
 use octavia_integrator::reconcile::{Outcome, Reconciler, Verdict};
 use octavia_integrator::relation::v1::Request;
-use octavia_integrator::spec::RequestKey;
+use octavia_integrator::spec::LbIdentity;
 use openstack::load_balancer::{listeners, members};
 use openstack_sim::{Provider, Sim, SimHandle};
 use serde_json::Value;
@@ -32,7 +32,7 @@ async fn paged_sim() -> SimHandle {
         .expect("the simulator starts on loopback")
 }
 
-fn requests(k: usize) -> Vec<(RequestKey, Request)> {
+fn requests(k: usize) -> Vec<(LbIdentity, Request)> {
     (0..k)
         .map(|i| {
             let name = format!("api-{i:02}");
@@ -43,7 +43,7 @@ fn requests(k: usize) -> Vec<(RequestKey, Request)> {
 }
 
 /// Builds every request (a few at a time) and checks each is answered.
-async fn converge(rec: &Reconciler, reqs: &[(RequestKey, Request)]) {
+async fn converge(rec: &Reconciler, reqs: &[(LbIdentity, Request)]) {
     let outcomes = join_all(reqs.iter().map(|(k, r)| rec.apply(k, r))).await;
     for (o, (k, _)) in outcomes.iter().zip(reqs) {
         assert!(matches!(o, Outcome::Ready(_)), "{k}: {o:?}");
@@ -54,7 +54,7 @@ async fn converge(rec: &Reconciler, reqs: &[(RequestKey, Request)]) {
 async fn check(
     sim: &SimHandle,
     rec: &Reconciler,
-    reqs: &[(RequestKey, Request)],
+    reqs: &[(LbIdentity, Request)],
 ) -> (Vec<Verdict>, openstack_sim::Calls) {
     let before = sim.calls().total();
     let verdicts = rec
@@ -65,7 +65,7 @@ async fn check(
     (verdicts, sim.calls().since(before))
 }
 
-fn to_apply(reqs: &[(RequestKey, Request)], verdicts: &[Verdict]) -> Vec<RequestKey> {
+fn to_apply(reqs: &[(LbIdentity, Request)], verdicts: &[Verdict]) -> Vec<LbIdentity> {
     reqs.iter()
         .zip(verdicts)
         .filter(|(_, v)| matches!(v, Verdict::Apply(_)))
@@ -178,8 +178,8 @@ fn lb_id(sim: &SimHandle, name: &str) -> String {
 async fn repair_flagged(
     sim: &SimHandle,
     rec: &Reconciler,
-    reqs: &[(RequestKey, Request)],
-    drifted: &RequestKey,
+    reqs: &[(LbIdentity, Request)],
+    drifted: &LbIdentity,
     trees: usize,
 ) {
     let (verdicts, calls) = check(sim, rec, reqs).await;

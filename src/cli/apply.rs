@@ -20,7 +20,7 @@ use crate::cli::context::{refuse_beside_daemon, with_reconciler};
 use crate::cli::{exit, progress};
 use crate::reconcile::Outcome;
 use crate::relation::v1::Request;
-use crate::spec::RequestKey;
+use crate::spec::LbIdentity;
 
 /// The application a request is filed under when `--app` is not given.
 pub const DEFAULT_APP: &str = "manual";
@@ -49,7 +49,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let key = RequestKey::new(args.app.clone(), request.name.clone());
+    let key = LbIdentity::new(args.app.clone(), request.name.clone());
     with_reconciler(config, |rec, settings| async move {
         let refused = refuse_beside_daemon(&settings.daemon.socket, |socket| {
             format!(

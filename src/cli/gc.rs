@@ -15,7 +15,7 @@ use crate::cli::context::with_reconciler;
 use crate::cli::exit;
 use crate::config::Settings;
 use crate::daemon::stored;
-use crate::spec::RequestKey;
+use crate::spec::LbIdentity;
 use crate::store::Store;
 
 /// Arguments of `gc`.
@@ -36,9 +36,9 @@ pub struct Args {
 ///
 /// # Errors
 /// A message when there is no `/`.
-pub fn parse_key(text: &str) -> Result<RequestKey, String> {
+pub fn parse_key(text: &str) -> Result<LbIdentity, String> {
     match text.split_once('/') {
-        Some((app, name)) if !app.is_empty() && !name.is_empty() => Ok(RequestKey::new(app, name)),
+        Some((app, name)) if !app.is_empty() && !name.is_empty() => Ok(LbIdentity::new(app, name)),
         _ => Err(format!(
             "`{text}` is not APP/NAME (e.g. kubernetes-control-plane/api-server-external)"
         )),
@@ -50,7 +50,7 @@ pub fn parse_key(text: &str) -> Result<RequestKey, String> {
 /// # Errors
 /// A message when the store exists but cannot be read (e.g. the daemon holds it): nothing
 /// may be deleted without knowing every live request.
-pub fn stored_keys(settings: &Settings) -> Result<Vec<RequestKey>, String> {
+pub fn stored_keys(settings: &Settings) -> Result<Vec<LbIdentity>, String> {
     let path = &settings.daemon.state_file;
     if !path.exists() {
         return Ok(Vec::new());
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn keys_parse() {
-        assert_eq!(parse_key("k8s/api").unwrap(), RequestKey::new("k8s", "api"));
+        assert_eq!(parse_key("k8s/api").unwrap(), LbIdentity::new("k8s", "api"));
         assert!(parse_key("api").is_err());
         assert!(parse_key("/api").is_err());
     }

@@ -19,7 +19,7 @@ use crate::cli::exit;
 use crate::cli::request_app::{self, Owner};
 use crate::reconcile::security::SgPlan;
 use crate::reconcile::{Decision, Outcome, Step};
-use crate::spec::RequestKey;
+use crate::spec::LbIdentity;
 
 /// Arguments of `plan`.
 #[derive(Debug, Clone, clap::Args)]
@@ -59,7 +59,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                 return ExitCode::from(exit::FAILURE);
             }
         };
-        let key = RequestKey::new(app, request.name.clone());
+        let key = LbIdentity::new(app, request.name.clone());
         match rec.plan(&key, &request).await {
             Ok(plan) => {
                 let mut steps: Vec<String> = plan.steps.iter().map(describe).collect();

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use crate::cli::context::{refuse_beside_daemon, with_reconciler};
 use crate::cli::exit;
 use crate::cli::request_app::{self, Owner};
-use crate::spec::RequestKey;
+use crate::spec::LbIdentity;
 
 /// Arguments of `remove`.
 #[derive(Debug, Clone, clap::Args)]
@@ -64,7 +64,7 @@ pub fn run(config: Option<&Path>, args: &Args) -> ExitCode {
                 return ExitCode::from(exit::FAILURE);
             }
         };
-        let key = RequestKey::new(app, args.name.clone());
+        let key = LbIdentity::new(app, args.name.clone());
         match rec.remove(&key).await {
             Ok(removal) if removal.deleted.is_empty() => {
                 outln!("nothing to remove for request {key}");

@@ -95,8 +95,8 @@ pub fn relation_key(key: &StoredKey) -> RequestKey {
 }
 
 /// The reconciler's key: what the cloud resources are named and tagged after.
-pub fn cloud_key(key: &RequestKey) -> spec::RequestKey {
-    spec::RequestKey::from(key)
+pub fn cloud_key(key: &RequestKey) -> spec::LbIdentity {
+    spec::LbIdentity::from(key)
 }
 
 /// The stored answer, if it answers the request as it is now: made after the request was
@@ -223,6 +223,6 @@ mod tests {
     fn keys_map_both_ways() {
         let k = RequestKey::new(7, "kcp", "api");
         assert_eq!(relation_key(&stored_key(&k)), k);
-        assert_eq!(cloud_key(&k), spec::RequestKey::new("kcp", "api"));
+        assert_eq!(cloud_key(&k), spec::LbIdentity::new("kcp", "api"));
     }
 }

@@ -30,7 +30,7 @@ use super::observed::{Observed, ObservedMember};
 use super::outcome::Outcome;
 use super::Reconciler;
 use crate::relation::v1::Request;
-use crate::spec::{DesiredMember, Owner, RequestKey};
+use crate::spec::{DesiredMember, LbIdentity, Owner};
 
 /// What every member digest tag starts with.
 pub const MEMBERS_TAG_PREFIX: &str = "oi-members=";
@@ -134,7 +134,7 @@ impl Reconciler {
     /// pool's member digest tag (one pool PUT per pool whose members are all ACTIVE), with the
     /// pool's own tags. Best effort: a failure is logged and only costs a read later (the
     /// digest is then missing or stale, and a new leader reads that load balancer).
-    pub async fn after_answer(&self, key: &RequestKey, request: &Request, outcome: &Outcome) {
+    pub async fn after_answer(&self, key: &LbIdentity, request: &Request, outcome: &Outcome) {
         let Outcome::Ready(ready) = outcome else {
             return;
         };

@@ -20,7 +20,7 @@ use super::requeue::Setback;
 use super::security::{apply_security_group, backends_without_port, plan_security_group, SgPlan};
 use super::{Reconciler, RepairMemo};
 use crate::relation::v1::{ErrorKind, Failure, Request, RequestField};
-use crate::spec::{spec, Cloud, DesiredLb, Owner, ProviderKind, RequestKey, Spec};
+use crate::spec::{spec, Cloud, DesiredLb, LbIdentity, Owner, ProviderKind, Spec};
 
 /// Observe/act rounds in one reconcile (create, repair, rebuild each take one).
 const MAX_ROUNDS: u32 = 6;
@@ -54,7 +54,7 @@ impl Reconciler {
     /// Brings the request's load balancer to what `request` asks and answers it. Waits up to
     /// the configured budget for Octavia; past it the outcome is [`Outcome::Converging`] and
     /// a later call continues where this one stopped.
-    pub async fn apply(&self, key: &RequestKey, request: &Request) -> Outcome {
+    pub async fn apply(&self, key: &LbIdentity, request: &Request) -> Outcome {
         self.apply_with(key, request, self.options.wait.budget, false)
             .await
     }
@@ -62,7 +62,7 @@ impl Reconciler {
     /// As [`Reconciler::apply`], waiting at most `budget`.
     pub async fn apply_within(
         &self,
-        key: &RequestKey,
+        key: &LbIdentity,
         request: &Request,
         budget: Duration,
     ) -> Outcome {
@@ -71,14 +71,14 @@ impl Reconciler {
 
     /// As [`Reconciler::apply`], reading every setting of listeners, pools and monitors
     /// instead of trusting the fingerprint tag (a periodic deep resync).
-    pub async fn apply_deep(&self, key: &RequestKey, request: &Request) -> Outcome {
+    pub async fn apply_deep(&self, key: &LbIdentity, request: &Request) -> Outcome {
         self.apply_with(key, request, self.options.wait.budget, true)
             .await
     }
 
     async fn apply_with(
         &self,
-        key: &RequestKey,
+        key: &LbIdentity,
         request: &Request,
         budget: Duration,
         deep: bool,
@@ -131,7 +131,7 @@ impl Reconciler {
     ///
     /// # Errors
     /// The request's error outcome (unsupported, no backends), or a cloud read error.
-    pub async fn plan(&self, key: &RequestKey, request: &Request) -> Result<Plan, Outcome> {
+    pub async fn plan(&self, key: &LbIdentity, request: &Request) -> Result<Plan, Outcome> {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
         let desired = self.desired(&owner, request)?;
         let observed = cloud::observe(
@@ -205,7 +205,7 @@ impl Reconciler {
 
     pub(super) fn repairs_mut<T>(
         &self,
-        f: impl FnOnce(&mut std::collections::HashMap<RequestKey, RepairMemo>) -> T,
+        f: impl FnOnce(&mut std::collections::HashMap<LbIdentity, RepairMemo>) -> T,
     ) -> T {
         let mut map = self.repairs.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut map)

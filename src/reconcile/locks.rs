@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
-use crate::spec::RequestKey;
+use crate::spec::LbIdentity;
 
 /// Per-request locks plus a bound on concurrent reconciles.
 #[derive(Debug)]
 pub struct KeyLocks {
-    locks: Mutex<HashMap<RequestKey, Arc<AsyncMutex<()>>>>,
+    locks: Mutex<HashMap<LbIdentity, Arc<AsyncMutex<()>>>>,
     slots: Arc<Semaphore>,
 }
 
@@ -33,7 +33,7 @@ impl KeyLocks {
 
     /// Waits for `key`'s lock, then for a free slot (in that order, so a request queued
     /// behind itself never holds a slot).
-    pub async fn acquire(&self, key: &RequestKey) -> KeyGuard {
+    pub async fn acquire(&self, key: &LbIdentity) -> KeyGuard {
         let lock = {
             let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
             // Forget locks nobody holds or waits for, so the map stays small.
@@ -104,9 +104,9 @@ mod tests {
             );
             tasks.push(tokio::spawn(async move {
                 let key = if i % 2 == 0 {
-                    RequestKey::new("app", "same")
+                    LbIdentity::new("app", "same")
                 } else {
-                    RequestKey::new("app", format!("other-{i}"))
+                    LbIdentity::new("app", format!("other-{i}"))
                 };
                 let _g = locks.acquire(&key).await;
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;

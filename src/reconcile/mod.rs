@@ -70,7 +70,7 @@ pub use requeue::{error_policy, Action, Setback};
 pub use resync::{BulkCheck, Verdict};
 
 use crate::config::Settings;
-use crate::spec::{Provider, RequestKey, Site};
+use crate::spec::{LbIdentity, Provider, Site};
 
 /// Tunables of a [`Reconciler`].
 #[derive(Debug, Clone)]
@@ -111,7 +111,7 @@ pub struct Reconciler {
     options: Options,
     locks: locks::KeyLocks,
     port_locks: locks::PortLocks,
-    repairs: Mutex<HashMap<RequestKey, RepairMemo>>,
+    repairs: Mutex<HashMap<LbIdentity, RepairMemo>>,
     members: Mutex<resync::MemberMemory>,
     paces: openstack::wait::PaceBook,
 }

@@ -449,7 +449,7 @@ mod tests {
     use crate::reconcile::observed::{
         ObservedListener, ObservedMember, ObservedMonitor, ObservedPool, TreeListener, TreePool,
     };
-    use crate::spec::{build, Intent, ListenerIntent, MonitorIntent, Owner, RequestKey, Site};
+    use crate::spec::{build, Intent, LbIdentity, ListenerIntent, MonitorIntent, Owner, Site};
     use openstack::load_balancer::enums::{LbAlgorithm, MonitorType, Protocol};
 
     fn site() -> Site {
@@ -498,7 +498,7 @@ mod tests {
     }
 
     fn desired(i: &Intent) -> DesiredLb {
-        let owner = Owner::new("demo", RequestKey::new("k8s", "api"));
+        let owner = Owner::new("demo", LbIdentity::new("k8s", "api"));
         build(&owner, i, &site()).unwrap()
     }
 

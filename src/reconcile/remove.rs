@@ -15,7 +15,7 @@ use super::act::Exec;
 use super::cloud;
 use super::security;
 use super::Reconciler;
-use crate::spec::{cluster_tag, request_tag, Owner, RequestKey, MANAGED_TAG, REQUEST_TAG_PREFIX};
+use crate::spec::{cluster_tag, request_tag, LbIdentity, Owner, MANAGED_TAG, REQUEST_TAG_PREFIX};
 
 /// What a removal did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,13 +69,13 @@ impl Reconciler {
     ///
     /// # Errors
     /// The first cloud error (the removal can simply be run again), or a wait timing out.
-    pub async fn remove(&self, key: &RequestKey) -> Result<Removal, Error> {
+    pub async fn remove(&self, key: &LbIdentity) -> Result<Removal, Error> {
         let _guard = self.locks.acquire(key).await;
         let span = tracing::info_span!("remove", app = %key.app, request = %key.name);
         self.remove_locked(key).instrument(span).await
     }
 
-    async fn remove_locked(&self, key: &RequestKey) -> Result<Removal, Error> {
+    async fn remove_locked(&self, key: &LbIdentity) -> Result<Removal, Error> {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
         let mut exec = Exec {
             session: &self.session,
@@ -138,7 +138,7 @@ impl Reconciler {
         })
     }
 
-    fn repairs_forget(&self, key: &RequestKey) {
+    fn repairs_forget(&self, key: &LbIdentity) {
         self.forget_members(key);
         self.repairs
             .lock()
@@ -189,7 +189,7 @@ impl Reconciler {
     ///
     /// # Errors
     /// The first cloud error.
-    pub async fn gc(&self, live: &[RequestKey], dry_run: bool) -> Result<Vec<Orphan>, Error> {
+    pub async fn gc(&self, live: &[LbIdentity], dry_run: bool) -> Result<Vec<Orphan>, Error> {
         self.gc_with(|| std::future::ready(live.to_vec()), dry_run)
             .await
     }
@@ -208,7 +208,7 @@ impl Reconciler {
     pub async fn gc_with<F, Fut>(&self, live: F, dry_run: bool) -> Result<Vec<Orphan>, Error>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Vec<RequestKey>>,
+        Fut: std::future::Future<Output = Vec<LbIdentity>>,
     {
         let cluster = &self.site.cluster_id;
         let ours = vec![MANAGED_TAG.to_string(), cluster_tag(cluster)];
@@ -259,7 +259,7 @@ impl Reconciler {
             tags: g.tags,
         }));
 
-        let owned = |keys: Vec<RequestKey>| -> BTreeSet<String> {
+        let owned = |keys: Vec<LbIdentity>| -> BTreeSet<String> {
             keys.iter().map(|k| request_tag(cluster, k)).collect()
         };
         let now = owned(live().await);
@@ -326,7 +326,7 @@ impl Reconciler {
     ///
     /// # Errors
     /// The cloud error.
-    pub async fn built_requests(&self) -> Result<BTreeSet<RequestKey>, Error> {
+    pub async fn built_requests(&self) -> Result<BTreeSet<LbIdentity>, Error> {
         let cluster = &self.site.cluster_id;
         let lbs = load_balancers::list(
             &self.session,
@@ -347,7 +347,7 @@ impl Reconciler {
     ///
     /// # Errors
     /// The first cloud error.
-    pub async fn status(&self, key: &RequestKey) -> Result<Option<LbStatus>, Error> {
+    pub async fn status(&self, key: &LbIdentity) -> Result<Option<LbStatus>, Error> {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
         let (lbs, _) = cloud::load_balancers(&self.session, &owner).await?;
         let Some(lb) = lbs.into_iter().next() else {

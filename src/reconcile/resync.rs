@@ -29,7 +29,7 @@ use super::plan::plan;
 use super::security::plan_security_group;
 use super::Reconciler;
 use crate::relation::v1::Request;
-use crate::spec::{cluster_tag, DesiredLb, Owner, RequestKey, MANAGED_TAG};
+use crate::spec::{cluster_tag, DesiredLb, LbIdentity, Owner, MANAGED_TAG};
 
 /// A pool's members as last seen complete and as desired.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +39,7 @@ pub(super) struct PoolMembers {
 }
 
 /// Remembered members per request, per pool id.
-pub(super) type MemberMemory = HashMap<RequestKey, HashMap<String, PoolMembers>>;
+pub(super) type MemberMemory = HashMap<LbIdentity, HashMap<String, PoolMembers>>;
 
 /// What is persisted of a reconciler's learning (see [`Reconciler::learned`]).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -77,7 +77,7 @@ impl Reconciler {
     ///
     /// # Errors
     /// A list call's error (the caller falls back to the per-request path for everything).
-    pub async fn check_many(&self, requests: &[(RequestKey, Request)]) -> Result<BulkCheck, Error> {
+    pub async fn check_many(&self, requests: &[(LbIdentity, Request)]) -> Result<BulkCheck, Error> {
         let tags = vec![MANAGED_TAG.to_string(), cluster_tag(&self.site.cluster_id)];
         let groups = self.site.manage_security_groups.then(|| GroupsWanted {
             member_network_id: self.site.member_network_id.clone(),
@@ -109,7 +109,7 @@ impl Reconciler {
     async fn check_logged(
         &self,
         view: &ClusterView,
-        key: &RequestKey,
+        key: &LbIdentity,
         request: &Request,
     ) -> Verdict {
         let owner = Owner::new(self.site.cluster_id.clone(), key.clone());
@@ -210,7 +210,7 @@ impl Reconciler {
     /// Remembers the members of every pool whose reading is complete (one member per id).
     pub(super) fn remember_members(
         &self,
-        key: &RequestKey,
+        key: &LbIdentity,
         observed: &Observed,
         member_ids: &HashMap<String, BTreeSet<String>>,
     ) {
@@ -239,12 +239,12 @@ impl Reconciler {
         });
     }
 
-    fn members_of(&self, key: &RequestKey) -> HashMap<String, PoolMembers> {
+    fn members_of(&self, key: &LbIdentity) -> HashMap<String, PoolMembers> {
         self.member_memory_mut(|m| m.get(key).cloned().unwrap_or_default())
     }
 
     /// Forgets what was remembered of the request's members (its next bulk check reads them).
-    pub(super) fn forget_members(&self, key: &RequestKey) {
+    pub(super) fn forget_members(&self, key: &LbIdentity) {
         self.member_memory_mut(|m| {
             m.remove(key);
         });
@@ -281,7 +281,7 @@ impl Reconciler {
         self.member_memory_mut(|m| {
             for (key, pools) in learned.members {
                 if let Some((app, name)) = key.split_once('/') {
-                    m.insert(RequestKey::new(app, name), pools);
+                    m.insert(LbIdentity::new(app, name), pools);
                 }
             }
         });
@@ -407,7 +407,7 @@ mod tests {
             backends: backends.iter().map(|b| b.parse().unwrap()).collect(),
         };
         build(
-            &Owner::new("demo", RequestKey::new("k8s", "api")),
+            &Owner::new("demo", LbIdentity::new("k8s", "api")),
             &intent,
             &site,
         )

@@ -15,9 +15,9 @@ use super::v1::{Request, Response};
 /// name (the key suffix). Two applications asking for the same name are two requests.
 ///
 /// This is the identity of a *request as received* (which databag to answer). The identity
-/// of a *load balancer* is [`crate::spec::RequestKey`] (app + name, no relation id): a
+/// of a *load balancer* is [`crate::spec::LbIdentity`] (app + name, no relation id): a
 /// relation re-created with a new id, or the same request over two relations, must reach
-/// the same load balancer, never build a second one. Convert with `spec::RequestKey::from`.
+/// the same load balancer, never build a second one. Convert with `spec::LbIdentity::from`.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]

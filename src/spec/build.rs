@@ -282,7 +282,7 @@ fn security_group(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::naming::{RequestKey, MAX_NAME};
+    use crate::spec::naming::{LbIdentity, MAX_NAME};
     use crate::spec::read::{ListenerIntent, MonitorIntent};
     use openstack::load_balancer::enums::LbAlgorithm;
 
@@ -334,12 +334,12 @@ mod tests {
     }
 
     fn owner(app: &str) -> Owner {
-        Owner::new("demo", RequestKey::new(app, "api-server-external"))
+        Owner::new("demo", LbIdentity::new(app, "api-server-external"))
     }
 
     #[test]
     fn backends_of_the_other_family_are_refused_and_routed_ones_named() {
-        let owner = Owner::new("demo", RequestKey::new("kcp", "api"));
+        let owner = Owner::new("demo", LbIdentity::new("kcp", "api"));
         let mut i = intent();
         i.backends = ips(&["10.5.0.10", "10.9.0.1", "fd00::1"]);
         match build(&owner, &i, &site()) {

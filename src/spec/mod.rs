@@ -25,7 +25,7 @@ pub use graph::{
     DesiredRule, DesiredSecurityGroup,
 };
 pub use naming::{
-    cluster_tag, request_tag, Owner, RequestKey, CLUSTER_TAG_PREFIX, MANAGED_TAG,
+    cluster_tag, request_tag, LbIdentity, Owner, CLUSTER_TAG_PREFIX, MANAGED_TAG,
     REQUEST_TAG_PREFIX,
 };
 pub use provider::{MonitorKind, Provider, ProviderCaps, ProviderKind};
@@ -42,7 +42,7 @@ pub const FINGERPRINT_TAG_PREFIX: &str = "oi-spec=";
 pub struct Cloud<'a> {
     /// The load balancer's identity (its names and tags derive from it and the site's
     /// cluster id).
-    pub key: &'a RequestKey,
+    pub key: &'a LbIdentity,
     /// What the provider can do.
     pub provider: &'a Provider,
     /// The site's resolved settings and policy.
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn a_hook_refuses_only_what_no_provider_can_serve_and_the_cloud_the_rest() {
-        let key = RequestKey::new("k8s", "api");
+        let key = LbIdentity::new("k8s", "api");
         let provider = Provider::of(Some("ovn"), "ROUND_ROBIN");
         let mut site = site();
         let cloud = |site: &Site| -> Result<Option<Spec>, Refusal> {
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn no_backends_is_refused_naming_backends_before_any_cloud_call() {
-        let key = RequestKey::new("k8s", "api");
+        let key = LbIdentity::new("k8s", "api");
         let provider = Provider::of(Some("amphora"), "ROUND_ROBIN");
         let site = site();
         let mut r = request();

@@ -34,34 +34,34 @@ const MAX_STEM: usize = 200;
 /// relation id on purpose: relation ids change when a relation is re-created, and the load
 /// balancer must survive that (adopted by tags, never duplicated). The relation side's
 /// [`crate::relation::RequestKey`] adds the relation id to say which databag to answer, and
-/// derives this key from itself (`spec::RequestKey::from(&key)`).
+/// derives this key from itself (`spec::LbIdentity::from(&key)`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestKey {
+pub struct LbIdentity {
     /// The consuming Juju application (e.g. `kubernetes-control-plane`).
     pub app: String,
     /// The request name (the suffix of `request_<name>`).
     pub name: String,
 }
 
-impl RequestKey {
+impl LbIdentity {
     /// A key from an application and a request name.
     pub fn new(app: impl Into<String>, name: impl Into<String>) -> Self {
-        RequestKey {
+        LbIdentity {
             app: app.into(),
             name: name.into(),
         }
     }
 }
 
-impl From<&crate::relation::RequestKey> for RequestKey {
+impl From<&crate::relation::RequestKey> for LbIdentity {
     /// The load balancer a received request is for (the relation id is dropped): its names
     /// and tags derive from this.
     fn from(key: &crate::relation::RequestKey) -> Self {
-        RequestKey::new(key.app.clone(), key.name.clone())
+        LbIdentity::new(key.app.clone(), key.name.clone())
     }
 }
 
-impl std::fmt::Display for RequestKey {
+impl std::fmt::Display for LbIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.app, self.name)
     }
@@ -71,12 +71,12 @@ impl std::fmt::Display for RequestKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     cluster_id: String,
-    key: RequestKey,
+    key: LbIdentity,
 }
 
 impl Owner {
     /// Marks for `key` in the deployment `cluster_id`.
-    pub fn new(cluster_id: impl Into<String>, key: RequestKey) -> Self {
+    pub fn new(cluster_id: impl Into<String>, key: LbIdentity) -> Self {
         Owner {
             cluster_id: cluster_id.into(),
             key,
@@ -84,7 +84,7 @@ impl Owner {
     }
 
     /// The request these marks are for.
-    pub fn key(&self) -> &RequestKey {
+    pub fn key(&self) -> &LbIdentity {
         &self.key
     }
 
@@ -166,11 +166,11 @@ impl Owner {
         cluster_id: &str,
         description: &str,
         tags: &[String],
-    ) -> Option<RequestKey> {
+    ) -> Option<LbIdentity> {
         let (_, rest) = description.split_once(" for request '")?;
         let (name, rest) = rest.split_once("' of application '")?;
         let (app, _) = rest.rsplit_once("' (cluster '")?;
-        let key = RequestKey::new(app, name);
+        let key = LbIdentity::new(app, name);
         let tag = request_tag(cluster_id, &key);
         tags.contains(&tag).then_some(key)
     }
@@ -182,7 +182,7 @@ pub fn cluster_tag(cluster_id: &str) -> String {
 }
 
 /// The tag naming one request in one cluster.
-pub fn request_tag(cluster_id: &str, key: &RequestKey) -> String {
+pub fn request_tag(cluster_id: &str, key: &LbIdentity) -> String {
     let mut h = Md5::new();
     // Length-prefixed parts: ("a-b", "c") and ("a", "b-c") never collide.
     for part in [cluster_id, key.app.as_str(), key.name.as_str()] {
@@ -223,13 +223,13 @@ mod tests {
     fn a_received_request_maps_to_its_load_balancer_key() {
         let on_7 = crate::relation::RequestKey::new(7, "k8s", "api");
         let on_9 = crate::relation::RequestKey::new(9, "k8s", "api");
-        let lb = RequestKey::from(&on_7);
-        assert_eq!(lb, RequestKey::new("k8s", "api"));
-        assert_eq!(lb, RequestKey::from(&on_9));
+        let lb = LbIdentity::from(&on_7);
+        assert_eq!(lb, LbIdentity::new("k8s", "api"));
+        assert_eq!(lb, LbIdentity::from(&on_9));
     }
 
     fn owner(cluster: &str, app: &str, name: &str) -> Owner {
-        Owner::new(cluster, RequestKey::new(app, name))
+        Owner::new(cluster, LbIdentity::new(app, name))
     }
 
     #[test]

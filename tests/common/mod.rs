@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use octavia_integrator::reconcile::{Options, Reconciler, RepairPolicy};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request};
-use octavia_integrator::spec::{request_tag, RequestKey, Site};
+use octavia_integrator::spec::{request_tag, LbIdentity, Site};
 use openstack::session::{RetryPolicy, Timeouts};
 use openstack::wait::WaitPolicy;
 use openstack::Session;
@@ -133,12 +133,12 @@ pub fn tcp_request(name: &str, mapping: &[(i64, i64)], backends: &[&str], public
 pub const MEMBERS: [&str; 3] = ["10.5.0.10", "10.5.0.11", "10.5.0.12"];
 
 /// The key of `name` requested by `app`.
-pub fn key(app: &str, name: &str) -> RequestKey {
-    RequestKey::new(app, name)
+pub fn key(app: &str, name: &str) -> LbIdentity {
+    LbIdentity::new(app, name)
 }
 
 /// How many resources of `kind` carry the request's tag.
-pub fn tagged(sim: &SimHandle, kind: &str, key: &RequestKey) -> usize {
+pub fn tagged(sim: &SimHandle, kind: &str, key: &LbIdentity) -> usize {
     let tag = request_tag(CLUSTER, key);
     sim.snapshot()
         .tagged(&tag)

@@ -16,7 +16,7 @@ use octavia_integrator::hook::{self, HookResult};
 use octavia_integrator::relation::databag::{HookInput, HookOutput, RelationInput};
 use octavia_integrator::relation::v1::{HealthCheck, Protocol, Request, Response};
 use octavia_integrator::relation::Interface;
-use octavia_integrator::spec::{cluster_tag, request_tag, RequestKey};
+use octavia_integrator::spec::{cluster_tag, request_tag, LbIdentity};
 use openstack_sim::{Provider, Sim, SimHandle};
 
 /// The binary under test.
@@ -319,7 +319,7 @@ pub fn cloud_differences(sim: &SimHandle, expected: &Expected) -> Vec<String> {
     let cluster = cluster_tag(CLUSTER);
     let wanted: BTreeMap<String, &(String, String)> = expected
         .keys()
-        .map(|k| (request_tag(CLUSTER, &RequestKey::new(&k.0, &k.1)), k))
+        .map(|k| (request_tag(CLUSTER, &LbIdentity::new(&k.0, &k.1)), k))
         .collect();
     let kinds: [(&str, &Vec<serde_json::Value>); 5] = [
         ("load balancer", &snap.load_balancers),

@@ -503,7 +503,7 @@ impl Engine {
             let keys = self.keys().await;
             keys.iter()
                 .map(stored::cloud_key)
-                .collect::<Vec<spec::RequestKey>>()
+                .collect::<Vec<spec::LbIdentity>>()
         };
         match cloud.gc_with(live, false).await {
             Ok(orphans) => {

@@ -45,7 +45,7 @@ impl Engine {
             self.metrics.set_load_balancers(std::iter::empty());
             return again;
         }
-        let input: Vec<(spec::RequestKey, Request)> = batch
+        let input: Vec<(spec::LbIdentity, Request)> = batch
             .iter()
             .map(|(key, _, request)| (stored::cloud_key(key), request.clone()))
             .collect();

@@ -44,7 +44,7 @@ impl Engine {
         };
         let cloud = self.cloud().await;
         if let Some(cloud) = &cloud {
-            let known: BTreeSet<spec::RequestKey> =
+            let known: BTreeSet<spec::LbIdentity> =
                 entries.iter().map(|(k, _)| stored::cloud_key(k)).collect();
             match cloud.built_requests().await {
                 Ok(built) => entries.extend(
