@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use octavia_integrator::store::{Store, StoreError, StoredKey};
+use octavia_integrator::store::{RequestKey, Store, StoreError};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -21,9 +21,9 @@ const ANSWER: &str = r#"{"address": "203.0.113.10", "error": null, "received_has
 fn round_trip_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let external = StoredKey::new(Some(7), "kubernetes-control-plane", "api-server-external");
-    let internal = StoredKey::new(Some(7), "kubernetes-control-plane", "api-server-internal");
-    let manual = StoredKey::new(None, "ops", "manual");
+    let external = RequestKey::new(7, "kubernetes-control-plane", "api-server-external");
+    let internal = RequestKey::new(7, "kubernetes-control-plane", "api-server-internal");
+    let manual = RequestKey::new(0, "ops", "manual");
     {
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.entries().count(), 0);
@@ -74,7 +74,7 @@ fn unsaved_changes_are_not_on_disk() {
     let path = dir.path().join("state.json");
     let before = {
         let mut store = Store::open(&path).unwrap();
-        store.set_request(StoredKey::new(Some(1), "a", "n"), "{}");
+        store.set_request(RequestKey::new(1, "a", "n"), "{}");
         std::fs::read(&path).unwrap()
     };
     assert_eq!(std::fs::read(&path).unwrap(), before);
@@ -168,7 +168,7 @@ fn files_are_0600_and_created_folders_0700() {
     let mut store = Store::open(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    store.set_request(StoredKey::new(None, "a", "b"), "{}");
+    store.set_request(RequestKey::new(0, "a", "b"), "{}");
     store.save().unwrap();
     assert_eq!(mode(&path), 0o600);
     let mut leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -198,13 +198,13 @@ fn save_failure_leaves_the_old_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let mut store = Store::open(&path).unwrap();
-    store.set_request(StoredKey::new(None, "a", "old"), "{}");
+    store.set_request(RequestKey::new(0, "a", "old"), "{}");
     store.save().unwrap();
     let before = std::fs::read(&path).unwrap();
     let blocker = dir.path().join(".state.json.tmp");
     std::fs::create_dir(&blocker).unwrap();
     std::fs::write(blocker.join("x"), "x").unwrap();
-    store.set_request(StoredKey::new(None, "a", "new"), "{}");
+    store.set_request(RequestKey::new(0, "a", "new"), "{}");
     let err = store.save().unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err}");
     assert!(err.to_string().contains(".state.json.tmp"), "{err}");

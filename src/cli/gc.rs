@@ -60,7 +60,7 @@ pub fn stored_keys(settings: &Settings) -> Result<Vec<LbIdentity>, String> {
     })?;
     Ok(store
         .entries()
-        .map(|(k, _)| stored::cloud_key(&stored::relation_key(k)))
+        .map(|(k, _)| stored::cloud_key(&k.clone()))
         .collect())
 }
 

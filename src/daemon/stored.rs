@@ -1,13 +1,12 @@
 //! How the daemon keeps a request in the store: which interface it came over and the request
-//! itself (canonical JSON, secrets removed), and how the store's, the relation's and the
-//! reconciler's keys map onto each other.
+//! itself (canonical JSON, secrets removed), and the reconciler's key of a request.
 
 use serde::{Deserialize, Serialize};
 
 use crate::relation::answer::{Interface, RequestKey};
 use crate::relation::v1::{Request, Response};
 use crate::spec;
-use crate::store::{StoredEntry, StoredKey};
+use crate::store::StoredEntry;
 
 /// The JSON text the daemon stores as a request (opaque to the store), as written.
 #[derive(Debug, Serialize)]
@@ -78,20 +77,6 @@ pub fn interface_of(entry: &StoredEntry) -> Option<Interface> {
     envelope(&entry.request)
         .and_then(|e| interface_named(&e.interface))
         .ok()
-}
-
-/// The store key of a relation request.
-pub fn stored_key(key: &RequestKey) -> StoredKey {
-    StoredKey::new(Some(key.relation_id), key.app.clone(), key.name.clone())
-}
-
-/// The relation key of a store key (requests given outside a relation use relation 0).
-pub fn relation_key(key: &StoredKey) -> RequestKey {
-    RequestKey::new(
-        key.relation_id.unwrap_or(0),
-        key.app.clone(),
-        key.name.clone(),
-    )
 }
 
 /// The reconciler's key: what the cloud resources are named and tagged after.
@@ -220,9 +205,8 @@ mod tests {
     }
 
     #[test]
-    fn keys_map_both_ways() {
+    fn a_request_key_maps_to_its_load_balancer() {
         let k = RequestKey::new(7, "kcp", "api");
-        assert_eq!(relation_key(&stored_key(&k)), k);
         assert_eq!(cloud_key(&k), spec::LbIdentity::new("kcp", "api"));
     }
 }

@@ -1,4 +1,5 @@
-//! The store's JSON document: versioned, independent of OpenStack and relation types.
+//! The store's JSON document: versioned, keyed by the relation's [`RequestKey`], with each
+//! request and answer kept as the text it was given (the store reads neither).
 //!
 //! ```json
 //! {
@@ -25,46 +26,16 @@
 //! it, so a rollback can read it back until something newer is recorded.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use crate::relation::RequestKey;
 
 /// The `format` marker every store document carries.
 pub const FORMAT: &str = "octavia-integrator-store";
 /// The newest document version this release writes and reads.
 pub const VERSION: u32 = 3;
-
-/// Which request an entry is for: relation, consuming application, request name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct StoredKey {
-    /// Juju relation id (`None` for requests given outside a relation, e.g. `apply`).
-    pub relation_id: Option<u64>,
-    /// The consuming application.
-    pub app: String,
-    /// The request name (suffix of `request_<name>`).
-    pub name: String,
-}
-
-impl StoredKey {
-    /// A key.
-    pub fn new(relation_id: Option<u64>, app: impl Into<String>, name: impl Into<String>) -> Self {
-        StoredKey {
-            relation_id,
-            app: app.into(),
-            name: name.into(),
-        }
-    }
-}
-
-impl fmt::Display for StoredKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.relation_id {
-            Some(id) => write!(f, "{}/{} (relation {id})", self.app, self.name),
-            None => write!(f, "{}/{}", self.app, self.name),
-        }
-    }
-}
 
 /// What is remembered for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +60,11 @@ pub struct Document {
     /// Whether this unit was last told it is the Juju leader (`None`: never told).
     pub leader: Option<bool>,
     /// The requests, by key.
-    pub entries: BTreeMap<StoredKey, StoredEntry>,
+    pub entries: BTreeMap<RequestKey, StoredEntry>,
     /// Requests that are gone but whose cloud resources may still exist, with what was stored
     /// for them: remembered until a removal pass (this process's, a later hook's or the
     /// daemon's) has deleted them.
-    pub removals: BTreeMap<StoredKey, StoredEntry>,
+    pub removals: BTreeMap<RequestKey, StoredEntry>,
     /// What the reconciler learned of the cloud (opaque JSON text it writes and reads back;
     /// losing it costs reads, never correctness).
     pub learned: Option<String>,
@@ -117,6 +88,7 @@ struct WireDocument {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireEntry {
+    /// Always written; `null` (hand-written documents) reads as relation 0.
     relation_id: Option<u64>,
     app: String,
     name: String,
@@ -200,9 +172,9 @@ impl Document {
     }
 }
 
-fn wire_entry((k, e): (&StoredKey, &StoredEntry)) -> WireEntry {
+fn wire_entry((k, e): (&RequestKey, &StoredEntry)) -> WireEntry {
     WireEntry {
-        relation_id: k.relation_id,
+        relation_id: Some(k.relation_id),
         app: k.app.clone(),
         name: k.name.clone(),
         request: e.request.clone(),
@@ -217,10 +189,10 @@ fn wire_entry((k, e): (&StoredKey, &StoredEntry)) -> WireEntry {
 fn entries_of(
     wire: Vec<WireEntry>,
     what: &str,
-) -> Result<BTreeMap<StoredKey, StoredEntry>, DecodeError> {
+) -> Result<BTreeMap<RequestKey, StoredEntry>, DecodeError> {
     let mut entries = BTreeMap::new();
     for e in wire {
-        let key = StoredKey::new(e.relation_id, e.app, e.name);
+        let key = RequestKey::new(e.relation_id.unwrap_or(0), e.app, e.name);
         let entry = StoredEntry {
             request: e.request,
             request_at: e.request_at,
@@ -249,7 +221,7 @@ mod tests {
             ..Default::default()
         };
         d.entries.insert(
-            StoredKey::new(Some(7), "kcp", "api-server-external"),
+            RequestKey::new(7, "kcp", "api-server-external"),
             StoredEntry {
                 request: r#"{"name": "api-server-external", "port_mapping": {"443": 6443}}"#.into(),
                 request_at: at("2026-01-01T00:00:00Z"),
@@ -259,7 +231,7 @@ mod tests {
             },
         );
         d.entries.insert(
-            StoredKey::new(None, "ops", "manual"),
+            RequestKey::new(0, "ops", "manual"),
             StoredEntry {
                 request: "{}".into(),
                 request_at: at("2026-01-02T00:00:00Z"),
@@ -269,7 +241,7 @@ mod tests {
             },
         );
         d.removals.insert(
-            StoredKey::new(Some(8), "kcp", "api-server-internal"),
+            RequestKey::new(8, "kcp", "api-server-internal"),
             StoredEntry {
                 request: "{}".into(),
                 request_at: at("2026-01-03T00:00:00Z"),
@@ -363,5 +335,16 @@ mod tests {
     fn newer_version_is_named() {
         let doc = br#"{"format": "octavia-integrator-store", "version": 9, "whatever": []}"#;
         assert_eq!(Document::decode(doc), Err(DecodeError::Newer(9)));
+    }
+
+    #[test]
+    fn a_null_relation_id_reads_as_relation_0_and_is_written_as_0() {
+        let doc = br#"{"format": "octavia-integrator-store", "version": 1, "requests": [{"relation_id": null, "app": "ops", "name": "manual", "request": "{}", "request_at": "2026-01-01T00:00:00Z", "answer": null, "answered_at": null}]}"#;
+        let d = Document::decode(doc).unwrap();
+        let key = RequestKey::new(0, "ops", "manual");
+        assert!(d.entries.contains_key(&key), "{:?}", d.entries);
+        let again = String::from_utf8(d.encode()).unwrap();
+        assert!(again.contains(r#""relation_id": 0"#), "{again}");
+        assert_eq!(Document::decode(again.as_bytes()).unwrap(), d);
     }
 }

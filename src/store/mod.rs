@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-pub use document::{Document, StoredEntry, StoredKey, FORMAT, VERSION};
+pub use document::{Document, RequestKey, StoredEntry, FORMAT, VERSION};
 pub use error::StoreError;
 
 use document::DecodeError;
@@ -107,17 +107,17 @@ impl Store {
     }
 
     /// One request's entry.
-    pub fn get(&self, key: &StoredKey) -> Option<&StoredEntry> {
+    pub fn get(&self, key: &RequestKey) -> Option<&StoredEntry> {
         self.doc.entries.get(key)
     }
 
     /// Every entry, in key order.
-    pub fn entries(&self) -> std::collections::btree_map::Iter<'_, StoredKey, StoredEntry> {
+    pub fn entries(&self) -> std::collections::btree_map::Iter<'_, RequestKey, StoredEntry> {
         self.doc.entries.iter()
     }
 
     /// Records a request's JSON text (now). Returns whether it differs from what was stored.
-    pub fn set_request(&mut self, key: StoredKey, request: impl Into<String>) -> bool {
+    pub fn set_request(&mut self, key: RequestKey, request: impl Into<String>) -> bool {
         self.set_request_at(key, request, Utc::now())
     }
 
@@ -125,7 +125,7 @@ impl Store {
     /// original time and its answer.
     pub fn set_request_at(
         &mut self,
-        key: StoredKey,
+        key: RequestKey,
         request: impl Into<String>,
         now: DateTime<Utc>,
     ) -> bool {
@@ -161,7 +161,7 @@ impl Store {
     /// command runs once per changed answer).
     pub fn set_answer(
         &mut self,
-        key: &StoredKey,
+        key: &RequestKey,
         answer: impl Into<String>,
     ) -> Result<bool, StoreError> {
         self.set_answer_at(key, answer, Utc::now())
@@ -170,7 +170,7 @@ impl Store {
     /// [`set_answer`](Store::set_answer) at a given time.
     pub fn set_answer_at(
         &mut self,
-        key: &StoredKey,
+        key: &RequestKey,
         answer: impl Into<String>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -193,7 +193,7 @@ impl Store {
     /// Forgets a request (it was removed); returns what was stored. A request that was
     /// stored stays in [`Store::removals`] until [`Store::removal_done`] says its cloud
     /// resources are gone, so a removal interrupted at any point is carried out later.
-    pub fn remove(&mut self, key: &StoredKey) -> Option<StoredEntry> {
+    pub fn remove(&mut self, key: &RequestKey) -> Option<StoredEntry> {
         let entry = self.doc.entries.remove(key);
         if let Some(e) = &entry {
             self.doc.removals.insert(key.clone(), e.clone());
@@ -202,13 +202,13 @@ impl Store {
     }
 
     /// Requests removed whose cloud resources may still exist, with what was stored for them.
-    pub fn removals(&self) -> impl Iterator<Item = (&StoredKey, &StoredEntry)> {
+    pub fn removals(&self) -> impl Iterator<Item = (&RequestKey, &StoredEntry)> {
         self.doc.removals.iter()
     }
 
     /// The cloud resources of a removed request are gone: stop remembering it. Returns whether
     /// it was remembered.
-    pub fn removal_done(&mut self, key: &StoredKey) -> bool {
+    pub fn removal_done(&mut self, key: &RequestKey) -> bool {
         self.doc.removals.remove(key).is_some()
     }
 
@@ -218,7 +218,7 @@ impl Store {
     /// whether anything changed.
     pub fn set_refusal(
         &mut self,
-        key: StoredKey,
+        key: RequestKey,
         placeholder: impl Into<String>,
         refusal: impl Into<String>,
     ) -> bool {
@@ -318,7 +318,7 @@ mod tests {
     fn unchanged_request_keeps_time_and_answer() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path().join("s.json")).unwrap();
-        let key = StoredKey::new(Some(1), "a", "n");
+        let key = RequestKey::new(1, "a", "n");
         let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let t1: DateTime<Utc> = "2026-01-01T00:05:00Z".parse().unwrap();
         assert!(store.set_request_at(key.clone(), "{}", t0));
@@ -341,7 +341,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path().join("s.json")).unwrap();
         let err = store
-            .set_answer(&StoredKey::new(None, "a", "n"), "{}")
+            .set_answer(&RequestKey::new(0, "a", "n"), "{}")
             .unwrap_err();
         assert!(err.to_string().contains("a/n"), "{err}");
     }

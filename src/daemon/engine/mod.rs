@@ -101,7 +101,7 @@ impl Engine {
         key: &RequestKey,
         request: &Request,
     ) -> Result<(Option<Response>, bool), StoreError> {
-        let skey = stored::stored_key(key);
+        let skey = key.clone();
         let mut store = self.store.lock().await;
         let new = store.get(&skey).is_none();
         let changed = store.set_request(skey.clone(), stored::encode(interface, request));
@@ -143,7 +143,7 @@ impl Engine {
         }
         let mut store = self.store.lock().await;
         if store.set_refusal(
-            stored::stored_key(key),
+            key.clone(),
             stored::placeholder(interface),
             refusal.canonical_json(),
         ) {
@@ -160,7 +160,7 @@ impl Engine {
     /// The store could not be written.
     pub async fn forget(&self, key: &RequestKey) -> Result<bool, StoreError> {
         let mut store = self.store.lock().await;
-        let known = store.remove(&stored::stored_key(key)).is_some();
+        let known = store.remove(&key.clone()).is_some();
         if known {
             store.save()?;
         }
@@ -182,7 +182,7 @@ impl Engine {
         let ours: Vec<_> = store
             .entries()
             .filter(|(_, entry)| stored::interface_of(entry) == Some(interface))
-            .map(|(k, _)| stored::relation_key(k))
+            .map(|(k, _)| k.clone())
             .collect();
         let held: BTreeSet<u64> = ours
             .iter()
@@ -198,7 +198,7 @@ impl Engine {
         }
         let gone: Vec<_> = ours.into_iter().filter(|k| !current.keeps(k)).collect();
         for key in &gone {
-            store.remove(&stored::stored_key(key));
+            store.remove(&key.clone());
         }
         if !gone.is_empty() {
             store.save()?;
@@ -209,10 +209,7 @@ impl Engine {
     /// Every request in the store.
     pub async fn keys(&self) -> Vec<RequestKey> {
         let store = self.store.lock().await;
-        store
-            .entries()
-            .map(|(k, _)| stored::relation_key(k))
-            .collect()
+        store.entries().map(|(k, _)| k.clone()).collect()
     }
 
     /// Requests of `interfaces` removed whose cloud resources may still exist (a removal not
@@ -226,7 +223,7 @@ impl Engine {
             .filter(|(_, entry)| {
                 stored::interface_of(entry).is_some_and(|i| interfaces.contains(&i))
             })
-            .map(|(k, _)| stored::relation_key(k))
+            .map(|(k, _)| k.clone())
             .collect()
     }
 
@@ -282,7 +279,7 @@ impl Engine {
     pub async fn reconcile(&self, key: &RequestKey, deep: bool) -> Action {
         let entry = {
             let store = self.store.lock().await;
-            store.get(&stored::stored_key(key)).cloned()
+            store.get(&key.clone()).cloned()
         };
         if entry.as_ref().is_some_and(|e| e.refusal.is_some()) {
             self.note(
@@ -409,7 +406,7 @@ impl Engine {
 
     /// Stores an answer; runs the notify command if it changed.
     async fn answered(&self, key: &RequestKey, response: &Response) {
-        let skey = stored::stored_key(key);
+        let skey = key.clone();
         let changed = {
             let mut store = self.store.lock().await;
             // The request may have been removed while we worked: nothing to answer then.
@@ -453,7 +450,7 @@ impl Engine {
             let store = self.store.lock().await;
             let shared = store
                 .entries()
-                .any(|(k, _)| stored::cloud_key(&stored::relation_key(k)) == cloud_key);
+                .any(|(k, _)| stored::cloud_key(&k.clone()) == cloud_key);
             shared
         };
         if shared {
@@ -482,7 +479,7 @@ impl Engine {
     /// Stops remembering a removal once its cloud resources are gone.
     async fn removal_done(&self, key: &RequestKey) {
         let mut store = self.store.lock().await;
-        if store.removal_done(&stored::stored_key(key)) {
+        if store.removal_done(&key.clone()) {
             if let Err(e) = store.save() {
                 // Harmless: the next pass finds nothing to delete and tries to forget it again.
                 tracing::warn!(error = %e, "the finished removal could not be saved");

@@ -25,7 +25,7 @@ impl Engine {
             store
                 .entries()
                 .filter(|(_, e)| e.refusal.is_none())
-                .map(|(k, e)| (stored::relation_key(k), e.request.clone()))
+                .map(|(k, e)| (k.clone(), e.request.clone()))
                 .collect()
         };
         let Some(cloud) = self.cloud().await else {
@@ -72,9 +72,7 @@ impl Engine {
             // Changed while we looked: its own pass answers the new one.
             let current = {
                 let store = self.store.lock().await;
-                store
-                    .get(&stored::stored_key(&key))
-                    .is_some_and(|e| e.request == text)
+                store.get(&key.clone()).is_some_and(|e| e.request == text)
             };
             if !current {
                 again.push(key);

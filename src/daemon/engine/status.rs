@@ -33,12 +33,10 @@ impl Engine {
     pub async fn status(&self, leader: bool) -> StatusReport {
         let mut entries: Vec<(RequestKey, Source)> = {
             let store = self.store.lock().await;
-            let removing = store
-                .removals()
-                .map(|(k, _)| (stored::relation_key(k), Source::Removing));
+            let removing = store.removals().map(|(k, _)| (k.clone(), Source::Removing));
             store
                 .entries()
-                .map(|(k, e)| (stored::relation_key(k), Source::Stored(e.clone())))
+                .map(|(k, e)| (k.clone(), Source::Stored(e.clone())))
                 .chain(removing)
                 .collect()
         };
