@@ -99,7 +99,9 @@ impl Engine {
                     let mut row = StatusRow {
                         request: format!("{}/{}", key.app, key.name),
                         kind,
-                        relation_id: (key.relation_id != 0).then_some(key.relation_id),
+                        // Unrequested load balancers were found in the cloud alone: no relation.
+                        relation_id: (!matches!(entry, Source::Unrequested))
+                            .then_some(key.relation_id),
                         answer,
                         note,
                         ..StatusRow::default()
@@ -195,5 +197,25 @@ mod tests {
             "error: unsupported"
         );
         assert_eq!(answer_summary("{"), "unreadable");
+    }
+
+    /// Juju's relation ids start at 0: a request on relation 0 is shown with it.
+    #[tokio::test]
+    async fn a_request_on_relation_0_shows_its_relation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path().join("s.json")).unwrap();
+        let engine = Engine::new(
+            store,
+            None,
+            std::sync::Arc::new(crate::daemon::metrics::Metrics::new()),
+        );
+        let key = RequestKey::new(0, "kcp", "api");
+        engine
+            .record(crate::relation::Interface::LoadBalancer, &key, &request())
+            .await
+            .unwrap();
+        let report = engine.status(true).await;
+        assert_eq!(report.requests.len(), 1, "{report:?}");
+        assert_eq!(report.requests[0].relation_id, Some(0));
     }
 }
