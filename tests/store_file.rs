@@ -4,7 +4,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use octavia_integrator::store::{RequestKey, Store, StoreError};
+use octavia_integrator::relation::RequestKey;
+use octavia_integrator::store::{Store, StoreError};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::relation::RequestKey;
+use crate::relation::RequestKey;
 
 /// The `format` marker every store document carries.
 pub const FORMAT: &str = "octavia-integrator-store";

@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-pub use document::{Document, RequestKey, StoredEntry, FORMAT, VERSION};
+pub use document::{Document, StoredEntry, FORMAT, VERSION};
 pub use error::StoreError;
 
+use crate::relation::RequestKey;
 use document::DecodeError;
 
 /// The store: the document in memory, the lock held for its lifetime.
