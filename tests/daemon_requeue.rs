@@ -14,7 +14,20 @@ use octavia_integrator::reconcile::Action;
 use octavia_integrator::relation::answer::{Interface, RequestKey};
 use octavia_integrator::spec::Site;
 use octavia_integrator::store::Store;
-use openstack_sim::Provider;
+use openstack_sim::{Provider, SimHandle};
+
+/// A site with managed security groups, and the same site blind to the member network: a
+/// removal through the blind one cannot find the member ports to take our group off, so
+/// Neutron keeps answering that the group is in use.
+fn managed_and_blind(sim: &SimHandle) -> (Site, Site) {
+    let mut managed = site(sim, Provider::Amphora);
+    managed.manage_security_groups = true;
+    let blind = Site {
+        member_network_id: Some("not-the-member-network".into()),
+        ..managed.clone()
+    };
+    (managed, blind)
+}
 
 /// A removal whose security-group DELETE answers 409 `SecurityGroupInUse` (a port still
 /// carries the group) looks again within seconds, backing off up to a cap; once the group
@@ -22,14 +35,7 @@ use openstack_sim::Provider;
 #[tokio::test]
 async fn a_security_group_still_in_use_is_retried_within_seconds() {
     let sim = start_sim(Provider::Amphora).await;
-    let mut managed = site(&sim, Provider::Amphora);
-    managed.manage_security_groups = true;
-    // The same site, blind to the member network: the removal cannot find the member ports
-    // to take our group off, so Neutron keeps answering that the group is in use.
-    let blind = Site {
-        member_network_id: Some("not-the-member-network".into()),
-        ..managed.clone()
-    };
+    let (managed, blind) = managed_and_blind(&sim);
     let blind_again = blind.clone();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("s.json")).unwrap();
@@ -103,12 +109,7 @@ async fn a_security_group_still_in_use_is_retried_within_seconds() {
 #[tokio::test]
 async fn an_outage_before_a_group_in_use_does_not_lengthen_its_first_wait() {
     let sim = start_sim(Provider::Amphora).await;
-    let mut managed = site(&sim, Provider::Amphora);
-    managed.manage_security_groups = true;
-    let blind = Site {
-        member_network_id: Some("not-the-member-network".into()),
-        ..managed.clone()
-    };
+    let (managed, blind) = managed_and_blind(&sim);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.json");
     let relation_key = RequestKey::new(1, "kcp", "api");
